@@ -1,0 +1,57 @@
+"""Dataset, version and tag names, and ``name@ref`` parsing.
+
+Names become folder names, so they are restricted to a portable character set: this is what
+keeps ``../etc`` or ``a/b`` from ever reaching the filesystem.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+NAME_RULE = "1-128 characters from a-z, A-Z, 0-9, '.', '_', '-', starting with a letter or digit, no '..'"
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+_VERSION = re.compile(r"^v([1-9][0-9]*)$")
+LATEST = "latest"
+
+
+class InvalidNameError(ValueError):
+    pass
+
+
+def check_name(name: str, what: str = "dataset name") -> str:
+    if not isinstance(name, str) or not _NAME.match(name) or ".." in name:
+        raise InvalidNameError(f"invalid {what} {name!r}: use {NAME_RULE}")
+    return name
+
+
+def check_tag(tag: str) -> str:
+    check_name(tag, "tag")
+    if tag == LATEST or _VERSION.match(tag):
+        raise InvalidNameError(f"tag {tag!r} is reserved: 'latest' always means the newest version and vN names versions")
+    return tag
+
+
+def version_number(version: str) -> int | None:
+    m = _VERSION.match(version)
+    return int(m.group(1)) if m else None
+
+
+@dataclass(frozen=True)
+class Ref:
+    """``name@version``, ``name@tag`` or a bare ``name`` (= ``name@latest``)."""
+
+    name: str
+    ref: str = LATEST
+
+    @classmethod
+    def parse(cls, text: str) -> Ref:
+        name, _, ref = text.partition("@")
+        check_name(name)
+        ref = ref or LATEST
+        if version_number(ref) is None and ref != LATEST:
+            check_name(ref, "tag")
+        return cls(name, ref)
+
+    def __str__(self) -> str:
+        return f"{self.name}@{self.ref}"

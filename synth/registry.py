@@ -1,0 +1,56 @@
+"""Task families by name: what the pipeline's config refers to.
+
+A family is a small object with ``kind``, ``name``, ``version`` and three factories; the
+generic shard generator (:mod:`synth.generate`) does the rest. Families register themselves
+on import of their module, listed in ``_FAMILY_MODULES`` so the registry can load them lazily.
+"""
+
+from __future__ import annotations
+
+import importlib
+import random
+from typing import Any, Protocol
+
+from stores.schema import Task
+from synth.episode import Env, Teacher
+
+
+class Family(Protocol):
+    kind: str  # reasoning | gui | research
+    name: str
+    version: str  # bump when generated content changes; lands in provenance.generator_version
+    tiers: tuple[str, ...]  # tiers this family's teachers implement
+
+    def make_task(self, seed: int, difficulty: int, params: dict[str, Any]) -> Task:
+        """A solvable task, fully determined by (seed, difficulty, params)."""
+
+    def make_env(self, task: Task, params: dict[str, Any]) -> Env:
+        """A fresh environment in the task's initial state."""
+
+    def make_teacher(self, tier: str, task: Task, rng: random.Random, params: dict[str, Any]) -> Teacher:
+        """A teacher policy of ``tier`` for this task."""
+
+
+_FAMILIES: dict[str, Family] = {}
+_FAMILY_MODULES = {
+    "maze": "synth.reasoning.maze",
+    "form": "synth.gui.form",
+    "two_hop": "synth.research.two_hop",
+}
+
+
+def register(family: Family) -> Family:
+    _FAMILIES[family.name] = family
+    return family
+
+
+def get_family(name: str) -> Family:
+    if name not in _FAMILIES and name in _FAMILY_MODULES:
+        importlib.import_module(_FAMILY_MODULES[name])
+    if name not in _FAMILIES:
+        raise KeyError(f"unknown task family {name!r}; known families: {sorted(_FAMILY_MODULES)}")
+    return _FAMILIES[name]
+
+
+def family_names() -> list[str]:
+    return sorted(_FAMILY_MODULES)
