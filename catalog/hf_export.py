@@ -1,0 +1,130 @@
+"""Export a version as a Hugging Face dataset folder: Parquet under ``data/`` plus a card.
+
+One config per trajectory kind (and one for blobs when the version has images), one split
+per trajectory ``split``, so ``datasets.load_dataset(DIR, "gui", split="corrupt")`` works.
+The ``datasets`` features are written into each file's metadata, so they match the schema
+exactly instead of being re-inferred. The folder appears only when complete: it is built
+beside the target and renamed into place.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+import datasets
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+import yaml
+
+from stores.names import Ref
+from stores.schema import TRAJECTORY_SCHEMA
+from stores.store import Store, StoreError, VersionInfo
+
+
+def export_hf(store: Store, ref: str | Ref, out_dir: str | Path, overwrite: bool = False) -> Path:
+    info = store.resolve(ref)
+    out = Path(out_dir)
+    if out.exists() and (not out.is_dir() or any(out.iterdir())) and not overwrite:
+        raise StoreError(f"{out} exists and is not empty; choose another folder or pass --overwrite")
+    tmp = out.with_name(f".{out.name}.export-{os.getpid()}")
+    shutil.rmtree(tmp, ignore_errors=True)
+    try:
+        configs = _write_data(store, info, tmp)
+        (tmp / "README.md").write_text(dataset_card(info, configs))
+        if out.exists():
+            shutil.rmtree(out)
+        os.replace(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return out
+
+
+def _write_data(store: Store, info: VersionInfo, root: Path) -> dict[str, dict[str, int]]:
+    table = store.read(info)
+    features = datasets.Features.from_arrow_schema(TRAJECTORY_SCHEMA)
+    schema = TRAJECTORY_SCHEMA.with_metadata(
+        {**TRAJECTORY_SCHEMA.metadata, b"huggingface": json.dumps({"info": {"features": features.to_dict()}}).encode()}
+    )
+    configs: dict[str, dict[str, int]] = {}
+    for kind in sorted(set(table["kind"].to_pylist())):
+        of_kind = table.filter(pc.equal(table["kind"], kind))
+        for split in sorted(set(of_kind["split"].to_pylist())):
+            part = of_kind.filter(pc.equal(of_kind["split"], split)).cast(schema)
+            path = root / "data" / kind / f"{split}-00000-of-00001.parquet"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            pq.write_table(part, path, compression="zstd", row_group_size=1024)
+            configs.setdefault(kind, {})[split] = part.num_rows
+    blobs = store.read(info, table="blobs")
+    if blobs.num_rows:
+        (root / "data" / "blobs").mkdir(parents=True)
+        pq.write_table(blobs, root / "data" / "blobs" / "train-00000-of-00001.parquet", compression="zstd",
+                       row_group_size=64)
+        configs["blobs"] = {"train": blobs.num_rows}
+    return configs
+
+
+def dataset_card(info: VersionInfo, configs: dict[str, dict[str, int]]) -> str:
+    header: dict[str, Any] = {
+        "configs": [
+            {
+                "config_name": name,
+                "data_files": [{"split": split, "path": f"data/{name}/{split}-*.parquet"} for split in splits],
+                **({"default": True} if i == 0 else {}),
+            }
+            for i, (name, splits) in enumerate(configs.items())
+        ],
+        "tags": ["trajforge", "agent-trajectories", "synthetic"],
+        "trajforge": {"dataset": info.name, "version": info.version, "code_version": info.manifest["code_version"]},
+    }
+    stats = info.manifest["stats"]["content"]
+    rows = "\n".join(
+        f"| {name} | {split} | {n} |" for name, splits in configs.items() for split, n in splits.items()
+    )
+    tiers = "\n".join(f"| {t} | {s['rows']} | {s['success_rate']:.3f} |" for t, s in stats.get("by_tier", {}).items())
+    parents = ", ".join(f"{p['dataset']}@{p['version']} ({p['role']})" for p in info.manifest["parents"]) or "none"
+    return f"""---
+{yaml.safe_dump(header, sort_keys=False)}---
+
+# {info.name} ({info.version})
+
+Agent post-training trajectories made with [trajforge](https://github.com/trajforge/trajforge):
+synthesized by scripted and model teachers, verified, scored and versioned. One row per
+trajectory; the schema (v{info.manifest['schema_version']}) is described in trajforge's
+`docs/design.md`. JSON-valued fields (`task.reference`, `task.env`, `steps.action.arguments`,
+`steps.accepted_actions`, `policy.params`) are JSON strings; `scores` and `step_scores` are
+lists of `{{name, value(s)}}` entries.
+
+```python
+from datasets import load_dataset
+ds = load_dataset("path/to/this/folder", "{next(iter(configs))}")
+```
+
+## Contents
+
+| config | split | rows |
+|---|---|---|
+{rows}
+
+## Policy tiers
+
+| tier | rows | success rate |
+|---|---|---|
+{tiers}
+
+## Lineage
+
+- source version: `{info.ref}`, created {info.manifest['created_at']}
+- parents: {parents}
+- code version: `{info.manifest['code_version']}`
+- config hash: `{info.manifest['params'].get('config_hash', 'n/a')}`
+
+The `corrupt` split holds labelled corruptions of clean rows (`corruption.operator`,
+`corruption.steps`, `corruption.source_id`), relabelled by replaying the environment, with
+`first_error_step` marking the first step the environment rejects.
+"""
+

@@ -1,0 +1,237 @@
+"""The ``trajforge`` command line.
+
+Errors the user can fix print as one paragraph and exit 1 (2 for usage errors); ``--debug``
+shows the traceback. Prefect is imported only by ``run``, so the dataset and catalog
+commands start instantly.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import sys
+import traceback
+from pathlib import Path
+from typing import Annotated, Any
+
+import click
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from catalog.catalog import Catalog, CatalogError
+from flows.config import ConfigError
+from stores.names import InvalidNameError, Ref
+from stores.schema import SchemaError, TrajectoryValidationError
+from stores.store import Store, StoreError
+
+app = typer.Typer(help="trajforge: synthesize, score, version and query agent trajectory datasets.",
+                  no_args_is_help=True, pretty_exceptions_enable=False, add_completion=False)
+datasets_app = typer.Typer(help="List, inspect, compare, verify and tag dataset versions.", no_args_is_help=True)
+catalog_app = typer.Typer(help="SQL over the DuckDB catalog and the data itself.", no_args_is_help=True)
+export_app = typer.Typer(help="Export versions to other formats.", no_args_is_help=True)
+app.add_typer(datasets_app, name="datasets")
+app.add_typer(catalog_app, name="catalog")
+app.add_typer(export_app, name="export")
+
+out = Console()
+USER_ERRORS = (StoreError, CatalogError, ConfigError, InvalidNameError, SchemaError, TrajectoryValidationError)
+_state: dict[str, Any] = {"store": None, "debug": False}
+
+
+@app.callback()
+def _options(
+    store: Annotated[str | None, typer.Option(help="Store root folder [env TRAJFORGE_HOME, default ./trajforge-data].")] = None,
+    debug: Annotated[bool, typer.Option(help="Show tracebacks on errors.")] = False,
+) -> None:
+    _state["store"], _state["debug"] = store, debug
+
+
+def _store() -> Store:
+    return Store(_state["store"])
+
+
+# ---------------------------------------------------------------------------- run
+
+
+@app.command()
+def run(config: Annotated[Path, typer.Argument(help="Pipeline config YAML, e.g. configs/demo.yaml.")]) -> None:
+    """Run the pipeline: synthesize, score, retrieve, corrupt and publish a new version."""
+    from flows.config import load_config
+
+    cfg = load_config(config)
+    store = _store()
+    from flows.runtime import run_pipeline
+
+    with out.status(f"running pipeline for {cfg.dataset} ({sum(f.count for _, f in cfg.families())} episodes)"):
+        result = run_pipeline(cfg, str(store.root))
+    stats = result.stats
+    table = Table(title=f"published {result.ref}")
+    for col in ("kind", "rows", "success rate"):
+        table.add_column(col, justify="right" if col != "kind" else "left")
+    for key in ("kind", "split", "tier", "family"):
+        for name, s in stats.get(f"by_{key}", {}).items():
+            table.add_row(f"{key}={name}", str(s["rows"]), f"{s['success_rate']:.3f}")
+    out.print(table)
+    out.print(
+        f"rows {result.rows}, duplicates dropped {result.duplicates_dropped}, retrieval prior "
+        f"{result.prior or 'none (first version)'}; seconds per stage: {result.stage_seconds}"
+    )
+    print(result.ref)
+
+
+# ---------------------------------------------------------------------------- datasets
+
+
+@datasets_app.command("list")
+def datasets_list() -> None:
+    """List datasets with their latest version."""
+    store = _store()
+    table = Table("dataset", "versions", "latest", "rows", "tags")
+    for name in store.datasets():
+        versions = store.versions(name)
+        tags = store.tags(name)
+        table.add_row(name, str(len(versions)), versions[-1].version, str(versions[-1].rows),
+                      ", ".join(f"{t}={v}" for t, v in sorted(tags.items())))
+    out.print(table)
+
+
+@datasets_app.command("versions")
+def datasets_versions(name: str) -> None:
+    """List the versions of a dataset."""
+    store = _store()
+    tags = store.tags(name)
+    table = Table("version", "created", "rows", "parents", "tags")
+    for v in store.versions(name):
+        parents = ", ".join(f"{p['dataset']}@{p['version']}" for p in v.manifest["parents"])
+        table.add_row(v.version, v.manifest["created_at"][:19], str(v.rows), parents,
+                      ", ".join(t for t, ver in sorted(tags.items()) if ver == v.version))
+    out.print(table)
+
+
+@datasets_app.command("show")
+def datasets_show(ref: Annotated[str, typer.Argument(help="NAME@VERSION or NAME@TAG")]) -> None:
+    """Show a version's manifest summary: files, stats, lineage."""
+    info = _store().resolve(ref)
+    m = info.manifest
+    summary = {
+        "ref": info.ref,
+        "path": str(info.path),
+        "created_at": m["created_at"],
+        "code_version": m["code_version"],
+        "format_version": m["format_version"],
+        "rows": {t: e["rows"] for t, e in m["tables"].items()},
+        "shards": {t: len(e["shards"]) for t, e in m["tables"].items()},
+        "files": [f["path"] for f in m["files"]],
+        "parents": m["parents"],
+        "tags": [t for t, v in _store().tags(info.name).items() if v == info.version],
+        "stats": m["stats"]["content"],
+    }
+    out.print_json(json.dumps(summary))
+
+
+@datasets_app.command("diff")
+def datasets_diff(a: str, b: str) -> None:
+    """Compare two versions by trajectory id: added, removed, unchanged."""
+    d = _store().diff(a, b)
+    out.print(f"{a} -> {b}: added {d.added}, removed {d.removed}, unchanged {d.unchanged}")
+
+
+@datasets_app.command("verify")
+def datasets_verify(ref: str) -> None:
+    """Re-hash a version's files against its manifest; exit 1 if any is missing or corrupted."""
+    store = _store()
+    info = store.resolve(ref)
+    problems = store.verify(info.ref)
+    if problems:
+        raise StoreError(f"{info.ref} failed verification:\n  " + "\n  ".join(problems))
+    out.print(f"{info.ref}: ok ({sum(len(t['shards']) for t in info.manifest['tables'].values()) + len(info.manifest['files'])} files verified)")
+
+
+@datasets_app.command("tag")
+def datasets_tag(ref: str, tag: str) -> None:
+    """Point TAG at a version (moves it if it exists)."""
+    store = _store()
+    info = store.tag(ref, tag)
+    Catalog(store).sync()
+    out.print(f"{info.name}@{tag} -> {info.version}")
+
+
+# ---------------------------------------------------------------------------- catalog
+
+
+@catalog_app.command("query")
+def catalog_query(
+    sql: Annotated[str, typer.Argument(help='Read-only SQL. Tables: datasets, versions, shards, column_stats, lineage, tags; data as "name@ref" (and "name@ref:blobs").')],
+    format: Annotated[str, typer.Option("--format", "-f", help="table, csv or json")] = "table",
+) -> None:
+    """Run read-only SQL over the catalog and the trajectories of any version."""
+    if format not in ("table", "csv", "json"):
+        raise click.BadParameter(f"--format must be table, csv or json, not {format!r}")
+    result = Catalog(_store()).query(sql)
+    if format == "json":
+        print(json.dumps([dict(zip(result.columns, r, strict=True)) for r in result.rows], default=str, indent=1))
+    elif format == "csv":
+        buf = io.StringIO()
+        writer = csv.writer(buf)
+        writer.writerow(result.columns)
+        writer.writerows(result.rows)
+        print(buf.getvalue(), end="")
+    else:
+        table = Table(*result.columns)
+        for row in result.rows:
+            table.add_row(*("NULL" if v is None else str(v) for v in row))
+        out.print(table)
+
+
+@catalog_app.command("rebuild")
+def catalog_rebuild() -> None:
+    """Recreate the catalog from the manifests alone."""
+    n = Catalog(_store()).rebuild()
+    out.print(f"catalog rebuilt from {n} version manifest(s)")
+
+
+# ---------------------------------------------------------------------------- export
+
+
+@export_app.command("hf")
+def export_hf_cmd(
+    ref: str,
+    out_dir: Path,
+    overwrite: Annotated[bool, typer.Option(help="Replace a non-empty OUT_DIR.")] = False,
+) -> None:
+    """Write a Hugging Face dataset folder (Parquet + dataset card) for a version."""
+    from catalog.hf_export import export_hf
+
+    path = export_hf(_store(), Ref.parse(ref), out_dir, overwrite=overwrite)
+    out.print(f"exported {ref} to {path}; load it with datasets.load_dataset({str(path)!r}, CONFIG)")
+
+
+# ---------------------------------------------------------------------------- entry point
+
+
+def main(argv: list[str] | None = None) -> int:
+    debug = "--debug" in (argv if argv is not None else sys.argv[1:])
+    try:
+        app(args=argv, standalone_mode=False)
+    except click.exceptions.Exit as e:
+        return e.exit_code
+    except click.ClickException as e:
+        e.show()
+        return 2
+    except click.exceptions.Abort:
+        return 130
+    except (*USER_ERRORS, KeyError, ValueError, OSError) as e:
+        if debug:
+            traceback.print_exc()
+        message = e.args[0] if isinstance(e, KeyError) and e.args else str(e)
+        print(f"error: {message}", file=sys.stderr)
+        if not debug:
+            print("(run with --debug for the traceback)", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,163 @@
+"""Pipeline configuration: YAML, validated strictly, hashed into provenance.
+
+Unknown keys are errors, not silently ignored: a misspelt ``fraction`` that quietly falls
+back to its default produces a dataset nobody asked for.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from stores.names import check_name, check_tag
+from stores.schema import KINDS, TIERS, canonical_json
+
+
+class ConfigError(ValueError):
+    pass
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class FamilySpec(_Strict):
+    family: str
+    count: int = Field(ge=0, le=10_000_000)
+    difficulties: list[int] = Field(default=[1, 2, 3], min_length=1)
+    tiers: dict[str, float] = Field(default={"expert": 0.7, "noisy": 0.3})
+    params: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("difficulties")
+    @classmethod
+    def _difficulties(cls, v: list[int]) -> list[int]:
+        if any(d < 1 or d > 5 for d in v):
+            raise ValueError(f"difficulty levels are 1..5, got {v}")
+        return v
+
+    @field_validator("tiers")
+    @classmethod
+    def _tiers(cls, v: dict[str, float]) -> dict[str, float]:
+        unknown = sorted(set(v) - set(TIERS))
+        if unknown:
+            raise ValueError(f"unknown tier(s) {unknown}; tiers are {list(TIERS)}")
+        if any(w < 0 for w in v.values()) or sum(v.values()) <= 0:
+            raise ValueError("tier weights must be >= 0 with a positive sum")
+        return v
+
+
+class SynthConfig(_Strict):
+    reasoning: list[FamilySpec] = Field(default_factory=list)
+    gui: list[FamilySpec] = Field(default_factory=list)
+    research: list[FamilySpec] = Field(default_factory=list)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _known_kinds(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            unknown = sorted(set(data) - set(KINDS))
+            if unknown:
+                raise ValueError(f"unknown kind(s) {unknown}; kinds are {list(KINDS)}")
+        return data
+
+
+class RetrieveConfig(_Strict):
+    enabled: bool = True
+    prior: str | None = "latest"  # a tag/version of this dataset, a full name@ref, or null
+    k: int = Field(default=5, ge=1, le=1000)
+    dim: int = Field(default=256, ge=8, le=4096)
+
+
+class CorruptConfig(_Strict):
+    operators: list[Literal["swap_adjacent", "drop_step"]] = Field(default=["swap_adjacent"])
+    fraction: float = Field(default=0.1, ge=0.0, le=1.0)
+
+
+class PublishConfig(_Strict):
+    tags: list[str] = Field(default_factory=list)
+    shard_bytes: int = Field(default=256 * 1024 * 1024, gt=0)
+    row_group_rows: int = Field(default=1024, gt=0)
+
+    @field_validator("tags")
+    @classmethod
+    def _tags(cls, v: list[str]) -> list[str]:
+        for tag in v:
+            check_tag(tag)
+        return v
+
+
+class PipelineConfig(_Strict):
+    dataset: str
+    seed: int = 0
+    shard_size: int = Field(default=500, ge=1)
+    synth: SynthConfig
+    retrieve: RetrieveConfig = RetrieveConfig()
+    corrupt: CorruptConfig = CorruptConfig()
+    publish: PublishConfig = PublishConfig()
+
+    @field_validator("dataset")
+    @classmethod
+    def _dataset(cls, v: str) -> str:
+        return check_name(v)
+
+    def families(self) -> list[tuple[str, FamilySpec]]:
+        return [(kind, spec) for kind in KINDS for spec in getattr(self.synth, kind)]
+
+    def config_hash(self) -> str:
+        return hashlib.sha256(canonical_json(self.model_dump(mode="json")).encode()).hexdigest()[:16]
+
+
+def load_config(path: str | Path) -> PipelineConfig:
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"config file {path} does not exist")
+    try:
+        data = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise ConfigError(f"{path} is not valid YAML{where}: {getattr(e, 'problem', e)}") from e
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path} must hold a YAML mapping (dataset:, synth:, ...), got {type(data).__name__}")
+    return parse_config(data, str(path))
+
+
+def parse_config(data: dict[str, Any], source: str = "config") -> PipelineConfig:
+    try:
+        config = PipelineConfig.model_validate(data)
+    except ValidationError as e:
+        lines = [f"  - {'.'.join(map(str, err['loc'])) or '(top level)'}: {_message(err)}" for err in e.errors()]
+        raise ConfigError(f"{source} is invalid:\n" + "\n".join(lines)) from None
+    except ValueError as e:
+        raise ConfigError(f"{source} is invalid: {e}") from None
+    _check_families(config, source)
+    return config
+
+
+def _message(err: dict[str, Any]) -> str:
+    if err["type"] == "extra_forbidden":
+        return "unknown key (not a pipeline setting; check the spelling against configs/demo.yaml)"
+    return err["msg"]
+
+
+def _check_families(config: PipelineConfig, source: str) -> None:
+    from synth.registry import family_names, get_family
+
+    for kind, spec in config.families():
+        try:
+            family = get_family(spec.family)
+        except KeyError:
+            raise ConfigError(
+                f"{source}: synth.{kind}: unknown family {spec.family!r}; known families: {family_names()}"
+            ) from None
+        if family.kind != kind:
+            raise ConfigError(f"{source}: synth.{kind}: family {spec.family!r} makes {family.kind} trajectories")
+        missing = sorted(t for t, w in spec.tiers.items() if w > 0 and t not in family.tiers)
+        if missing:
+            raise ConfigError(
+                f"{source}: synth.{kind}.{spec.family}: no teacher for tier(s) {missing}; it has {list(family.tiers)}"
+            )

@@ -1,0 +1,208 @@
+"""The Prefect pipeline: synthesize -> score -> retrieve -> corrupt -> publish.
+
+This is the only package that imports Prefect. Each stage is a flow of its own (runnable
+alone) made of tasks that handle whole shards, so orchestration cost stays small next to
+the work. Tables pass between tasks in memory; ``NO_CACHE`` keeps Prefect from hashing them.
+"""
+
+from __future__ import annotations
+
+import io
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+from prefect import flow, task
+from prefect.cache_policies import NO_CACHE
+
+from catalog.catalog import Catalog
+from filters.dedup import exact_dedup
+from filters.scoring import score_table
+from flows.config import PipelineConfig
+from stores.blobs import merge_blobs
+from stores.codeversion import code_version
+from stores.embeddings import HashingEmbedder
+from stores.names import Ref
+from stores.retrieval import NEIGHBORS_FILE, build_index, retrieve
+from stores.schema import Provenance, from_table, to_table
+from stores.store import NotFoundError, Store, VersionInfo
+from synth.corrupt import corrupt
+from synth.generate import Shard, ShardSpec, generate_shard
+from synth.seeding import rng_for
+
+
+@dataclass
+class RunResult:
+    ref: str
+    rows: int
+    duplicates_dropped: int
+    prior: str | None
+    stage_seconds: dict[str, float] = field(default_factory=dict)
+    stats: dict[str, Any] = field(default_factory=dict)
+
+
+# ---------------------------------------------------------------------------- tasks
+
+
+@task(cache_policy=NO_CACHE, retries=1, retry_delay_seconds=1)
+def synthesize_shard(spec: ShardSpec, provenance: Provenance) -> Shard:
+    return generate_shard(spec, provenance)
+
+
+@task(cache_policy=NO_CACHE)
+def score_shard(table: pa.Table) -> pa.Table:
+    return score_table(table)
+
+
+@task(cache_policy=NO_CACHE)
+def corrupt_shard(table: pa.Table, operators: list[str], seed: int, rate: float, params: dict[str, dict]) -> pa.Table:
+    out = []
+    for i, trajectory in enumerate(from_table(table)):
+        operator = operators[i % len(operators)]
+        corrupted = corrupt(trajectory, operator, seed, rate, params.get(trajectory.task.family, {}))
+        if corrupted is not None:
+            out.append(corrupted)
+    return score_table(to_table(out))
+
+
+@task(cache_policy=NO_CACHE)
+def publish_version(store: Store, config: PipelineConfig, table: pa.Table, blobs: pa.Table, files: dict[str, bytes],
+                    parents: list[dict[str, str]], run: dict[str, Any]) -> VersionInfo:
+    info = store.publish(
+        config.dataset,
+        table,
+        blobs=blobs,
+        parents=parents,
+        params={"config": config.model_dump(mode="json"), "config_hash": config.config_hash(), "run": run},
+        files=files,
+        tags=config.publish.tags,
+        shard_bytes=config.publish.shard_bytes,
+        row_group_rows=config.publish.row_group_rows,
+    )
+    Catalog(store).register(info)
+    return info
+
+
+# ---------------------------------------------------------------------------- stage flows
+
+
+def _shard_specs(config: PipelineConfig) -> list[ShardSpec]:
+    specs = []
+    for _kind, fam in config.families():
+        for start in range(0, fam.count, config.shard_size):
+            specs.append(
+                ShardSpec(
+                    family=fam.family,
+                    seed=config.seed,
+                    start=start,
+                    stop=min(fam.count, start + config.shard_size),
+                    tiers=fam.tiers,
+                    difficulties=tuple(fam.difficulties),
+                    params=fam.params,
+                )
+            )
+    return specs
+
+
+@flow(name="synthesize")
+def synthesize_flow(config: PipelineConfig, provenance: Provenance) -> tuple[pa.Table, pa.Table]:
+    futures = [synthesize_shard.submit(spec, provenance) for spec in _shard_specs(config)]
+    shards = [f.result() for f in futures]
+    tables = [s.trajectories for s in shards]
+    return (pa.concat_tables(tables) if tables else to_table([])), merge_blobs([s.blobs for s in shards])
+
+
+@flow(name="score")
+def score_flow(table: pa.Table, shard_size: int = 5000) -> pa.Table:
+    futures = [score_shard.submit(table.slice(i, shard_size)) for i in range(0, table.num_rows, shard_size)]
+    parts = [f.result() for f in futures]
+    return pa.concat_tables(parts) if parts else table
+
+
+@flow(name="retrieve")
+def retrieve_flow(
+    config: PipelineConfig, store: Store, table: pa.Table
+) -> tuple[dict[str, bytes], list[dict[str, str]], str | None]:
+    """Index this run's rows; search the prior version's index. Returns (files, parents, prior ref)."""
+    embedder = HashingEmbedder(config.retrieve.dim)
+    files = build_index(table, embedder).to_files()
+    prior = _prior_version(config, store)
+    if prior is None:
+        return files, [], None
+    neighbors, _best = retrieve(store, table, prior, embedder, config.retrieve.k)
+    sink = io.BytesIO()
+    pq.write_table(neighbors, sink, compression="zstd")
+    files[NEIGHBORS_FILE] = sink.getvalue()
+    return files, [{"ref": prior.ref, "role": "retrieval"}], prior.ref
+
+
+def _prior_version(config: PipelineConfig, store: Store) -> VersionInfo | None:
+    if not config.retrieve.enabled or config.retrieve.prior is None:
+        return None
+    text = config.retrieve.prior if "@" in config.retrieve.prior else f"{config.dataset}@{config.retrieve.prior}"
+    ref = Ref.parse(text)
+    try:
+        return store.resolve(ref)
+    except NotFoundError:
+        if ref.name == config.dataset and ref.ref == "latest":
+            return None  # the first run of a dataset has nothing to retrieve from
+        raise
+
+
+@flow(name="corrupt")
+def corrupt_flow(config: PipelineConfig, table: pa.Table) -> pa.Table:
+    """Corrupt a seeded sample of clean rows into a labelled ``corrupt`` split."""
+    n = round(config.corrupt.fraction * table.num_rows)
+    if n == 0 or not config.corrupt.operators:
+        return to_table([])
+    picked = sorted(rng_for(config.seed, "corrupt-sample").sample(range(table.num_rows), n))
+    sample = table.take(picked)
+    params = {spec.family: spec.params for _, spec in config.families()}
+    futures = [
+        corrupt_shard.submit(sample.slice(i, config.shard_size), list(config.corrupt.operators), config.seed,
+                             config.corrupt.fraction, params)
+        for i in range(0, sample.num_rows, config.shard_size)
+    ]
+    corrupted, _ = exact_dedup(pa.concat_tables([f.result() for f in futures]))
+    return corrupted
+
+
+@flow(name="pipeline")
+def pipeline(config: PipelineConfig, store_root: str | None = None) -> RunResult:
+    """The whole job: one new immutable version of ``config.dataset``, registered in the catalog."""
+    store = Store(store_root)
+    seconds: dict[str, float] = {}
+    started = time.perf_counter()
+
+    def lap(name: str) -> None:
+        nonlocal started
+        now = time.perf_counter()
+        seconds[name] = round(now - started, 3)
+        started = now
+
+    run = {"run_id": uuid.uuid4().hex, "created_at": datetime.now(UTC).isoformat()}
+    provenance = Provenance(
+        generator="",  # filled per family by the shard generator
+        generator_version="",
+        code_version=code_version(),
+        config_hash=config.config_hash(),
+        run_id=run["run_id"],
+        created_at=datetime.fromisoformat(run["created_at"]),
+    )
+    table, blobs = synthesize_flow(config, provenance)
+    table, duplicates = exact_dedup(table)
+    lap("synthesize")
+    table = score_flow(table)
+    lap("score")
+    files, parents, prior = retrieve_flow(config, store, table)
+    lap("retrieve")
+    corrupted = corrupt_flow(config, table)
+    table, more = exact_dedup(pa.concat_tables([table, corrupted]))
+    lap("corrupt")
+    info = publish_version(store, config, table, blobs, files, parents, run)
+    lap("publish")
+    return RunResult(info.ref, info.rows, duplicates + more, prior, seconds, info.manifest["stats"]["content"])
