@@ -22,6 +22,9 @@ test: install
 	$(BIN)/ruff check .
 	$(BIN)/pytest -q
 
+lint: install
+	$(BIN)/ruff check .
+
 test-all: install
 	$(BIN)/pytest -q -m ''
 

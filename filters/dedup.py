@@ -17,5 +17,5 @@ def exact_dedup(table: pa.Table, key: str = "id") -> tuple[pa.Table, int]:
         return table, 0
     indexed = pa.table({key: table[key], "_row": np.arange(table.num_rows)})
     first = indexed.group_by(key, use_threads=False).aggregate([("_row", "min")])["_row_min"].to_numpy()
-    first.sort()
+    first = np.sort(first)
     return table.take(first), table.num_rows - len(first)

@@ -8,6 +8,7 @@ flow), so it is turned off. Users' own settings always win (``setdefault``).
 
 from __future__ import annotations
 
+import logging
 import os
 
 _DEFAULTS = {
@@ -20,6 +21,7 @@ _DEFAULTS = {
 }
 for _key, _value in _DEFAULTS.items():
     os.environ.setdefault(_key, _value)
+logging.getLogger("bm25s").setLevel(logging.WARNING)  # logs every index build at DEBUG
 
 from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings  # noqa: E402
 

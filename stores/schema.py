@@ -17,11 +17,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+import duckdb
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -399,7 +399,8 @@ def validate_table(table: pa.Table) -> None:
     check_schema(table, TRAJECTORY_SCHEMA, "trajectories")
     if table.num_rows == 0:
         return
-    ids = table.column("id").to_pylist()
+    id_column = table["id"].combine_chunks()
+    ids = _LazyIds(id_column)
     problems: list[str] = []
 
     def where(mask: pa.ChunkedArray | pa.Array, message: str) -> None:
@@ -407,11 +408,10 @@ def validate_table(table: pa.Table) -> None:
             problems.append(f"trajectory {ids[i]!r}: {message}")
 
     where(pc.is_null(table["id"]), "field 'id' is null; ids are content hashes (stores.schema.content_id)")
-    seen: dict[str, int] = {}
-    for i, x in enumerate(ids):
-        if x is not None and x in seen:
-            problems.append(f"trajectory {x!r}: field 'id' is duplicated (rows {seen[x]} and {i}); deduplicate before publishing")
-        seen.setdefault(x, i)
+    counts = pa.table({"id": id_column}).group_by("id").aggregate([("id", "count")])
+    for dup in counts.filter(pc.greater(counts["id_count"], 1))["id"].to_pylist():
+        if dup is not None:
+            problems.append(f"trajectory {dup!r}: field 'id' is duplicated; deduplicate before publishing (filters.dedup)")
     where(pc.invert(pc.is_in(table["kind"], pa.array(KINDS))), f"field 'kind' must be one of {list(KINDS)}")
     policy = table["policy"].combine_chunks()
     where(pc.invert(pc.is_in(pc.struct_field(policy, "tier"), pa.array(TIERS))), f"field 'policy.tier' must be one of {list(TIERS)}")
@@ -438,40 +438,70 @@ def validate_table(table: pa.Table) -> None:
     for k in np.flatnonzero(index != positions):
         problems.append(f"trajectory {ids[parents[k]]!r}: field 'steps[{positions[k]}].index' is {index[k]}, expected {positions[k]}")
     for path in (("action", "arguments"), ("accepted_actions",)):
-        values = pc.struct_field(flat, list(path)).to_pylist()
-        for k, text in enumerate(values):
-            try:
-                json.loads(text) if text is not None else None
-            except (json.JSONDecodeError, TypeError) as e:
-                problems.append(
-                    f"trajectory {ids[parents[k]]!r}: field 'steps[{positions[k]}].{'.'.join(path)}' is not valid JSON ({e.msg}); "
-                    "store it as a JSON string, e.g. '{\"x\": 1}'"
-                )
+        values = pc.struct_field(flat, list(path))
+        for k in _invalid_json(values):
+            problems.append(
+                f"trajectory {ids[parents[k]]!r}: field 'steps[{positions[k]}].{'.'.join(path)}' is not valid JSON "
+                f"({_json_error(values[k].as_py())}); store it as a JSON string, e.g. '{{\"x\": 1}}'"
+            )
     for name in ("reference", "env"):
-        for i, text in enumerate(pc.struct_field(task, name).to_pylist()):
-            try:
-                json.loads(text) if text is not None else None
-            except (json.JSONDecodeError, TypeError) as e:
-                problems.append(f"trajectory {ids[i]!r}: field 'task.{name}' is not valid JSON ({e.msg})")
+        values = pc.struct_field(task, name)
+        for i in _invalid_json(values):
+            problems.append(f"trajectory {ids[i]!r}: field 'task.{name}' is not valid JSON ({_json_error(values[i].as_py())})")
 
-    # step_scores must align with steps
+    # step_scores must align with steps: one value per step, no NaN
+    entries = table["step_scores"].combine_chunks()
+    owners = pc.list_parent_indices(entries).to_numpy()
+    flat_entries = pc.list_flatten(entries)
+    counts = pc.fill_null(pc.list_value_length(pc.struct_field(flat_entries, "values")), 0).to_numpy()
     lengths = n_steps.to_numpy()
-    for i, entries in enumerate(table["step_scores"].to_pylist()):
-        for e in entries or []:
-            values = e["values"] or []
-            if len(values) != lengths[i]:
-                problems.append(
-                    f"trajectory {ids[i]!r}: field 'step_scores[{e['name']!r}]' has {len(values)} values "
-                    f"but the trajectory has {lengths[i]} steps; give one score per step"
-                )
-            if any(v is not None and math.isnan(v) for v in values):
-                problems.append(f"trajectory {ids[i]!r}: field 'step_scores[{e['name']!r}]' holds NaN")
-    for i, entries in enumerate(table["scores"].to_pylist()):
-        names = [e["name"] for e in entries or []]
-        if len(names) != len(set(names)):
-            problems.append(f"trajectory {ids[i]!r}: field 'scores' names a scorer twice")
+    for k in np.flatnonzero(counts != lengths[owners]):
+        i = owners[k]
+        problems.append(
+            f"trajectory {ids[i]!r}: field 'step_scores[{pc.struct_field(flat_entries, 'name')[k].as_py()!r}]' has "
+            f"{counts[k]} values but the trajectory has {lengths[i]} steps; give one score per step"
+        )
+    step_values = pc.list_flatten(pc.struct_field(flat_entries, "values"))
+    if len(step_values) and pc.any(pc.is_nan(step_values)).as_py():
+        problems.append("field 'step_scores' holds NaN values; use null for a missing score")
+    names = pc.struct_field(pc.list_flatten(table["scores"].combine_chunks()), "name")
+    score_owner = pc.list_parent_indices(table["scores"].combine_chunks())
+    pairs = pa.table({"row": score_owner, "name": names}).group_by(["row", "name"]).aggregate([("name", "count")])
+    for row in pairs.filter(pc.greater(pairs["name_count"], 1))["row"].to_pylist():
+        problems.append(f"trajectory {ids[row]!r}: field 'scores' names a scorer twice")
     if problems:
         raise TrajectoryValidationError(problems)
+
+
+class _LazyIds:
+    """Row index -> id, converting only the rows an error message needs."""
+
+    def __init__(self, column: pa.Array):
+        self._column = column
+
+    def __getitem__(self, i: int) -> str | None:
+        return self._column[int(i)].as_py()
+
+
+def _invalid_json(values: pa.Array) -> list[int]:
+    """Positions of non-null strings that are not strict JSON, checked by DuckDB's vectorised
+    ``json_valid`` (two orders of magnitude faster than ``json.loads`` in a Python loop)."""
+    if len(values) == 0:
+        return []
+    positions = pa.table({"pos": np.arange(len(values)), "v": values})  # noqa: F841 - read by DuckDB
+    with duckdb.connect() as con:
+        found = con.execute("SELECT pos FROM positions WHERE v IS NOT NULL AND NOT json_valid(v) ORDER BY pos")
+        return found.fetchnumpy()["pos"].tolist()
+
+
+def _json_error(text: str) -> str:
+    try:
+        json.loads(text, parse_constant=lambda c: (_ for _ in ()).throw(ValueError(f"{c} is not JSON")))
+    except json.JSONDecodeError as e:
+        return e.msg
+    except ValueError as e:
+        return str(e)
+    return "not strict JSON"
 
 
 def validate_blobs(table: pa.Table) -> None:
