@@ -92,8 +92,8 @@ def dataset_card(info: VersionInfo, configs: dict[str, dict[str, int]]) -> str:
 
 # {info.name} ({info.version})
 
-Agent post-training trajectories made with [trajforge](https://github.com/trajforge/trajforge):
-synthesized by scripted and model teachers, verified, scored and versioned. One row per
+Agent post-training trajectories made with trajforge:
+synthesized by scripted teacher policies, verified, scored and versioned. One row per
 trajectory; the schema (v{info.manifest['schema_version']}) is described in trajforge's
 `docs/design.md`. JSON-valued fields (`task.reference`, `task.env`, `steps.action.arguments`,
 `steps.accepted_actions`, `policy.params`) are JSON strings; `scores` and `step_scores` are

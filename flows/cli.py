@@ -66,19 +66,37 @@ def run(config: Annotated[Path, typer.Argument(help="Pipeline config YAML, e.g. 
 
     with out.status(f"running pipeline for {cfg.dataset} ({sum(f.count for _, f in cfg.families())} episodes)"):
         result = run_pipeline(cfg, str(store.root))
-    stats = result.stats
-    table = Table(title=f"published {result.ref}")
-    for col in ("kind", "rows", "success rate"):
-        table.add_column(col, justify="right" if col != "kind" else "left")
-    for key in ("kind", "split", "tier", "family"):
-        for name, s in stats.get(f"by_{key}", {}).items():
-            table.add_row(f"{key}={name}", str(s["rows"]), f"{s['success_rate']:.3f}")
-    out.print(table)
+    out.print(_summary(store, result.ref))
     out.print(
         f"rows {result.rows}, duplicates dropped {result.duplicates_dropped}, retrieval prior "
         f"{result.prior or 'none (first version)'}; seconds per stage: {result.stage_seconds}"
     )
     print(result.ref)
+
+
+def _summary(store: Store, ref: str) -> Table:
+    """Rows, success rate and mean steps by split x kind x tier of a published version."""
+    import polars as pl
+
+    frame = store.read_polars(ref, ["kind", "split", "policy", "outcome", "steps"])
+    grouped = (
+        frame.select(
+            "split",
+            "kind",
+            pl.col("policy").struct.field("tier"),
+            pl.col("outcome").struct.field("success").cast(pl.Float64),
+            pl.col("steps").list.len().alias("n_steps"),
+        )
+        .group_by("split", "kind", "tier")
+        .agg(pl.len().alias("rows"), pl.col("success").mean(), pl.col("n_steps").mean())
+        .sort("split", "kind", "tier", descending=[True, False, False])
+    )
+    table = Table(title=f"published {ref}")
+    for col in ("split", "kind", "tier", "rows", "success", "mean steps"):
+        table.add_column(col, justify="right" if col in ("rows", "success", "mean steps") else "left")
+    for r in grouped.iter_rows(named=True):
+        table.add_row(r["split"], r["kind"], r["tier"], str(r["rows"]), f"{r['success']:.3f}", f"{r['n_steps']:.1f}")
+    return table
 
 
 # ---------------------------------------------------------------------------- datasets
