@@ -42,7 +42,7 @@ _state: dict[str, Any] = {"store": None, "debug": False}
 
 @app.callback()
 def _options(
-    store: Annotated[str | None, typer.Option(help="Store root folder [env TRAJFORGE_HOME, default ./trajforge-data].")] = None,
+    store: Annotated[str | None, typer.Option(help="Store root folder (env TRAJFORGE_HOME; default ./trajforge-data).")] = None,
     debug: Annotated[bool, typer.Option(help="Show tracebacks on errors.")] = False,
 ) -> None:
     _state["store"], _state["debug"] = store, debug
@@ -64,8 +64,7 @@ def run(config: Annotated[Path, typer.Argument(help="Pipeline config YAML, e.g. 
     store = _store()
     from flows.runtime import run_pipeline
 
-    with out.status(f"running pipeline for {cfg.dataset} ({sum(f.count for _, f in cfg.families())} episodes)"):
-        result = run_pipeline(cfg, str(store.root))
+    result = run_pipeline(cfg, str(store.root))
     out.print(_summary(store, result.ref))
     out.print(
         f"rows {result.rows}, duplicates dropped {result.duplicates_dropped}, retrieval prior "

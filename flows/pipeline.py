@@ -8,6 +8,7 @@ the work. Tables pass between tasks in memory; ``NO_CACHE`` keeps Prefect from h
 from __future__ import annotations
 
 import io
+import sys
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -18,6 +19,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
+from prefect.futures import as_completed
+from rich.console import Console
+from rich.progress import MofNCompleteColumn, Progress
 
 from catalog.catalog import Catalog
 from filters.dedup import exact_dedup
@@ -110,8 +114,15 @@ def _shard_specs(config: PipelineConfig) -> list[ShardSpec]:
 
 @flow(name="synthesize")
 def synthesize_flow(config: PipelineConfig, provenance: Provenance) -> tuple[pa.Table, pa.Table]:
-    futures = [synthesize_shard.submit(spec, provenance) for spec in _shard_specs(config)]
-    shards = [f.result() for f in futures]
+    specs = _shard_specs(config)
+    futures = [synthesize_shard.submit(spec, provenance) for spec in specs]
+    episodes = {f.task_run_id: spec.stop - spec.start for f, spec in zip(futures, specs, strict=True)}
+    with Progress(*Progress.get_default_columns(), MofNCompleteColumn(), console=Console(stderr=True),
+                  disable=not sys.stderr.isatty(), transient=True) as bar:
+        job = bar.add_task("synthesizing episodes", total=sum(episodes.values()))
+        for future in as_completed(futures):
+            bar.advance(job, episodes[future.task_run_id])
+    shards = [f.result() for f in futures]  # in submission order: deterministic row order
     tables = [s.trajectories for s in shards]
     return (pa.concat_tables(tables) if tables else to_table([])), merge_blobs([s.blobs for s in shards])
 
