@@ -51,3 +51,8 @@ def make_trajectory(i: int, seed: int = 0, n_steps: int | None = None) -> Trajec
 
 def make_table(n: int, seed: int = 0) -> pa.Table:
     return to_table([make_trajectory(i, seed) for i in range(n)])
+
+# Shared by the family tests: two runs that differ only in provenance, and a tier mix.
+RUN_A = Provenance("test", "0", "code", "cfg", "run-a", datetime(2026, 1, 1, tzinfo=UTC))
+RUN_B = Provenance("test", "0", "code2", "cfg2", "run-b", datetime(2026, 2, 2, tzinfo=UTC))
+MIXED_TIERS = {"expert": 0.5, "noisy": 0.3, "random": 0.2}

@@ -6,14 +6,12 @@ import hashlib
 import random
 import subprocess
 import sys
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from stores.schema import (
     Action,
-    Provenance,
     Trajectory,
     canonical_json,
     from_table,
@@ -35,11 +33,10 @@ from synth.reasoning.maze import (
     verify_maze,
 )
 from synth.registry import get_family
+from tests.factories import MIXED_TIERS, RUN_A, RUN_B
 
 ROOT = Path(__file__).resolve().parents[1]
-PROV = Provenance("test", "0", "code", "cfg", "run-a", datetime(2026, 1, 1, tzinfo=UTC))
-OTHER_PROV = Provenance("test", "0", "code2", "cfg2", "run-b", datetime(2026, 2, 2, tzinfo=UTC))
-MIXED = {"expert": 0.5, "noisy": 0.3, "random": 0.2}
+PROV, OTHER_PROV, MIXED = RUN_A, RUN_B, MIXED_TIERS
 
 # A hand-drawn 3x3 perfect maze: the solution is RRDLDR; (1,0)-(2,0) is a dead-end branch.
 ROWS = [

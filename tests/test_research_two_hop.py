@@ -7,13 +7,12 @@ import random
 import re
 import subprocess
 import sys
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from stores.corpus import MIN_SIZE, RELATIONS, SCREEN_LINES, get_corpus, name_key
-from stores.schema import Action, Provenance, Trajectory, canonical_json, validate_table
+from stores.schema import Action, Trajectory, canonical_json, validate_table
 from synth.episode import run_episode
 from synth.generate import ShardSpec, generate_shard
 from synth.registry import get_family
@@ -25,11 +24,10 @@ from synth.research.two_hop import (
     normalize_answer,
     verify_answer,
 )
+from tests.factories import MIXED_TIERS, RUN_A, RUN_B
 
 ROOT = Path(__file__).resolve().parents[1]
-PROV = Provenance("test", "0", "code", "cfg", "run-a", datetime(2026, 1, 1, tzinfo=UTC))
-OTHER_PROV = Provenance("test", "0", "code2", "cfg2", "run-b", datetime(2026, 2, 2, tzinfo=UTC))
-MIXED = {"expert": 0.5, "noisy": 0.3, "random": 0.2}
+PROV, OTHER_PROV, MIXED = RUN_A, RUN_B, MIXED_TIERS
 SMALL = {"corpus_size": 120, "corpus_seed": 3}
 family = get_family("two_hop")
 
