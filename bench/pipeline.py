@@ -17,7 +17,7 @@ import flows.runtime  # noqa: F401 - Prefect settings before Prefect starts
 from filters.dedup import exact_dedup
 from filters.scoring import score_table
 from flows.config import load_config
-from flows.pipeline import _shard_specs
+from flows.pipeline import shard_specs
 from flows.runtime import run_pipeline
 from stores.blobs import merge_blobs
 from stores.embeddings import HashingEmbedder
@@ -33,7 +33,7 @@ def direct(config, root: str) -> tuple[int, dict[str, float]]:
     """The pipeline's stages called as plain functions (no Prefect), first run of a dataset."""
     laps, t0 = {}, time.perf_counter()
     prov = Provenance("", "", "bench", config.config_hash(), "bench", datetime.now(UTC))
-    shards = [generate_shard(spec, prov) for spec in _shard_specs(config)]
+    shards = [generate_shard(spec, prov) for spec in shard_specs(config)]
     table, _ = exact_dedup(pa.concat_tables([s.trajectories for s in shards]))
     laps["synthesize"] = time.perf_counter() - t0
     table = score_table(table)

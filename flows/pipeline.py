@@ -94,7 +94,7 @@ def publish_version(store: Store, config: PipelineConfig, table: pa.Table, blobs
 # ---------------------------------------------------------------------------- stage flows
 
 
-def _shard_specs(config: PipelineConfig) -> list[ShardSpec]:
+def shard_specs(config: PipelineConfig) -> list[ShardSpec]:
     specs = []
     for _kind, fam in config.families():
         for start in range(0, fam.count, config.shard_size):
@@ -114,7 +114,7 @@ def _shard_specs(config: PipelineConfig) -> list[ShardSpec]:
 
 @flow(name="synthesize")
 def synthesize_flow(config: PipelineConfig, provenance: Provenance) -> tuple[pa.Table, pa.Table]:
-    specs = _shard_specs(config)
+    specs = shard_specs(config)
     futures = [synthesize_shard.submit(spec, provenance) for spec in specs]
     episodes = {f.task_run_id: spec.stop - spec.start for f, spec in zip(futures, specs, strict=True)}
     with Progress(*Progress.get_default_columns(), MofNCompleteColumn(), console=Console(stderr=True),
@@ -182,6 +182,12 @@ def corrupt_flow(config: PipelineConfig, table: pa.Table) -> pa.Table:
     return corrupted
 
 
+@flow(name="publish")
+def publish_flow(store: Store, config: PipelineConfig, table: pa.Table, blobs: pa.Table, files: dict[str, bytes],
+                 parents: list[dict[str, str]], run: dict[str, Any]) -> VersionInfo:
+    return publish_version(store, config, table, blobs, files, parents, run)
+
+
 @flow(name="pipeline")
 def pipeline(config: PipelineConfig, store_root: str | None = None) -> RunResult:
     """The whole job: one new immutable version of ``config.dataset``, registered in the catalog."""
@@ -214,6 +220,6 @@ def pipeline(config: PipelineConfig, store_root: str | None = None) -> RunResult
     corrupted = corrupt_flow(config, table)
     table, more = exact_dedup(pa.concat_tables([table, corrupted]))
     lap("corrupt")
-    info = publish_version(store, config, table, blobs, files, parents, run)
+    info = publish_flow(store, config, table, blobs, files, parents, run)
     lap("publish")
     return RunResult(info.ref, info.rows, duplicates + more, prior, seconds, info.manifest["stats"]["content"])
