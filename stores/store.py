@@ -101,12 +101,12 @@ def default_root() -> Path:
 
 class Store:
     def __init__(self, root: str | os.PathLike[str] | None = None):
-        root = Path(root) if root is not None else default_root()
-        if "://" in str(root):
+        if root is not None and "://" in str(root):  # checked before Path() folds "//" into "/"
             raise StoreError(
                 f"store root {root}: only local folders are supported so far (the commit "
                 "relies on an atomic rename and a file lock). Use a local path."
             )
+        root = Path(root) if root is not None else default_root()
         if root.exists() and not root.is_dir():
             raise StoreError(
                 f"store root {root} is a file, not a folder; point --store or TRAJFORGE_HOME at a folder "

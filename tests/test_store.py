@@ -115,6 +115,13 @@ def test_store_root_that_is_a_file(tmp_path):
         Store(f)
 
 
+def test_object_store_uri_is_refused_not_made_a_local_folder(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(StoreError, match="only local folders"):
+        Store("s3://bucket/trajectories")
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_newer_major_format_refused(store, table):
     info = store.publish("demo", table)
     manifest = json.loads((info.path / "manifest.json").read_text())
