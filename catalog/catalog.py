@@ -97,13 +97,16 @@ class Catalog:
             self._refresh_dataset(con, info.name)
 
     def sync(self) -> int:
-        """Mirror every committed version not yet in the catalog; drop rows of vanished ones."""
-        on_disk = {(name, v.version): v for name in self.store.datasets() for v in self.store.versions(name)}
+        """Mirror every committed version not yet in the catalog; drop rows of vanished ones.
+
+        Runs before every query, so it lists folders and reads only the new manifests.
+        """
+        on_disk = {(name, v) for name in self.store.datasets() for v in self.store.version_ids(name)}
         with self._writer() as con:
             known = set(con.execute("SELECT dataset, version FROM versions").fetchall())
-            added = [info for key, info in sorted(on_disk.items()) if key not in known]
-            for info in added:
-                self._register(con, info)
+            added = sorted(on_disk - known)
+            for name, version in added:
+                self._register(con, self.store.resolve(Ref(name, version)))
             for dataset, version in known - set(on_disk):
                 _delete_version(con, dataset, version)
             for name in {n for n, _ in on_disk} | {n for n, _ in known}:
@@ -170,9 +173,9 @@ class Catalog:
     def _refresh_dataset(self, con: duckdb.DuckDBPyConnection, name: str) -> None:
         con.execute("DELETE FROM datasets WHERE name = ?", [name])
         con.execute("DELETE FROM tags WHERE dataset = ?", [name])
-        if name not in self.store.datasets():
-            return
         tags = self.store.tags(name)
+        if "latest" not in tags:  # no committed version left
+            return
         con.executemany("INSERT INTO tags VALUES (?, ?, ?)", [(name, t, v) for t, v in sorted(tags.items())])
         con.execute(
             "INSERT INTO datasets SELECT ?, count(*), ?, min(created_at), max(created_at) FROM versions WHERE dataset = ?",

@@ -423,13 +423,13 @@ def validate_table(table: pa.Table) -> None:
     where(pc.is_null(table["outcome"]), "field 'outcome' is null")
     where(pc.is_null(table["split"]), "field 'split' is null")
 
-    n_steps = pc.fill_null(pc.list_value_length(table["steps"].combine_chunks()), 0)
+    steps = table["steps"].combine_chunks()  # the largest column: combine it once
+    n_steps = pc.fill_null(pc.list_value_length(steps), 0)
     fes = table["first_error_step"].combine_chunks()
     bad_fes = pc.or_(pc.less(fes, -1), pc.greater_equal(fes, n_steps))
     where(bad_fes, "field 'first_error_step' must be -1 (no error), null (unknown) or a step index")
 
     # per-step JSON fields and step indexes
-    steps = table["steps"].combine_chunks()
     parents = pc.list_parent_indices(steps).to_numpy()
     flat = pc.list_flatten(steps)
     offsets = steps.offsets.to_numpy()
@@ -464,8 +464,9 @@ def validate_table(table: pa.Table) -> None:
     step_values = pc.list_flatten(pc.struct_field(flat_entries, "values"))
     if len(step_values) and pc.any(pc.is_nan(step_values)).as_py():
         problems.append("field 'step_scores' holds NaN values; use null for a missing score")
-    names = pc.struct_field(pc.list_flatten(table["scores"].combine_chunks()), "name")
-    score_owner = pc.list_parent_indices(table["scores"].combine_chunks())
+    scores = table["scores"].combine_chunks()
+    names = pc.struct_field(pc.list_flatten(scores), "name")
+    score_owner = pc.list_parent_indices(scores)
     pairs = pa.table({"row": score_owner, "name": names}).group_by(["row", "name"]).aggregate([("name", "count")])
     for row in pairs.filter(pc.greater(pairs["name_count"], 1))["row"].to_pylist():
         problems.append(f"trajectory {ids[row]!r}: field 'scores' names a scorer twice")

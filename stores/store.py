@@ -43,7 +43,6 @@ from stores.schema import (
     BLOB_SCHEMA,
     SCHEMA_VERSION,
     TRAJECTORY_SCHEMA,
-    check_schema,
     validate_blobs,
     validate_table,
 )
@@ -136,6 +135,10 @@ class Store:
             return []
         numbers = (version_number(p.name) for p in vdir.iterdir())
         return sorted(n for n in numbers if n is not None)
+
+    def version_ids(self, name: str) -> list[str]:
+        """Committed versions of ``name`` (``v1``, ``v2``, ...) from a directory listing alone."""
+        return [f"v{n}" for n in self._version_numbers(name)]
 
     def versions(self, name: str) -> list[VersionInfo]:
         numbers = self._version_numbers(name)
@@ -269,7 +272,6 @@ class Store:
             check_tag(tag)
         validate_table(trajectories)
         blobs = BLOB_SCHEMA.empty_table() if blobs is None else blobs
-        check_schema(blobs, BLOB_SCHEMA, "blobs")
         validate_blobs(blobs)
         edges = [self._parent_edge(p) for p in parents or []]
         params = dict(params or {})
