@@ -1,4 +1,9 @@
-"""Test settings: Prefect runs against one temporary server per session, in a fresh home."""
+"""Test settings: Prefect runs against one temporary server per session, in a fresh home.
+
+Hugging Face caches live in that fresh folder too: with the shared ~/.cache, `datasets`
+once served an earlier session's Arrow copy of an export named `hf` instead of this
+session's files (the Parquet on disk was right; the loaded ids were not). The cause is not
+pinned down, so every session starts from an empty cache."""
 
 from __future__ import annotations
 
@@ -14,6 +19,8 @@ os.environ.update(
         "PREFECT_SERVER_UI_ENABLED": "false",
         "PREFECT_LOGGING_LEVEL": "WARNING",
         "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "90",
+        "HF_HOME": os.path.join(_PREFECT_HOME, "huggingface"),
+        "HF_HUB_OFFLINE": "1",
     }
 )
 os.environ.pop("PREFECT_API_URL", None)
