@@ -22,11 +22,10 @@ from flows.runtime import run_pipeline
 from stores.blobs import merge_blobs
 from stores.embeddings import HashingEmbedder
 from stores.retrieval import build_index
-from stores.schema import Provenance, from_table, to_table
+from stores.schema import Provenance
 from stores.store import Store
-from synth.corrupt import corrupt
+from synth.corrupt import corrupt_table, corruption_sample
 from synth.generate import generate_shard
-from synth.seeding import rng_for
 
 
 def direct(config, root: str) -> tuple[int, dict[str, float]]:
@@ -40,13 +39,10 @@ def direct(config, root: str) -> tuple[int, dict[str, float]]:
     laps["score"] = time.perf_counter() - t0 - sum(laps.values())
     files = build_index(table, HashingEmbedder(config.retrieve.dim)).to_files()
     laps["retrieve"] = time.perf_counter() - t0 - sum(laps.values())
-    n = round(config.corrupt.fraction * table.num_rows)
-    sample = table.take(sorted(rng_for(config.seed, "corrupt-sample").sample(range(table.num_rows), n)))
+    sample = corruption_sample(table, config.corrupt.fraction, config.seed)
     params = {spec.family: spec.params for _, spec in config.families()}
-    ops = list(config.corrupt.operators)
-    bad = [corrupt(t, ops[i % len(ops)], config.seed, config.corrupt.fraction, params[t.task.family])
-           for i, t in enumerate(from_table(sample))]
-    table, _ = exact_dedup(pa.concat_tables([table, score_table(to_table([b for b in bad if b is not None]))]))
+    bad = corrupt_table(sample, list(config.corrupt.operators), config.seed, config.corrupt.fraction, params)
+    table, _ = exact_dedup(pa.concat_tables([table, score_table(bad)]))
     laps["corrupt"] = time.perf_counter() - t0 - sum(laps.values())
     Store(root).publish(config.dataset, table, blobs=merge_blobs([s.blobs for s in shards]), files=files)
     laps["publish"] = time.perf_counter() - t0 - sum(laps.values())

@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from stores.names import check_name, check_tag
 from stores.schema import KINDS, TIERS, canonical_json
+from synth.registry import family_names, get_family
 
 
 class ConfigError(ValueError):
@@ -145,8 +146,6 @@ def _message(err: dict[str, Any]) -> str:
 
 
 def _check_families(config: PipelineConfig, source: str) -> None:
-    from synth.registry import family_names, get_family
-
     for kind, spec in config.families():
         try:
             family = get_family(spec.family)

@@ -32,11 +32,10 @@ from stores.codeversion import code_version
 from stores.embeddings import HashingEmbedder
 from stores.names import Ref
 from stores.retrieval import NEIGHBORS_FILE, build_index, retrieve
-from stores.schema import Provenance, from_table, to_table
+from stores.schema import Provenance, to_table
 from stores.store import NotFoundError, Store, VersionInfo
-from synth.corrupt import corrupt
+from synth.corrupt import corrupt_table, corruption_sample
 from synth.generate import Shard, ShardSpec, generate_shard
-from synth.seeding import rng_for
 
 
 @dataclass
@@ -64,13 +63,7 @@ def score_shard(table: pa.Table) -> pa.Table:
 
 @task(cache_policy=NO_CACHE)
 def corrupt_shard(table: pa.Table, operators: list[str], seed: int, rate: float, params: dict[str, dict]) -> pa.Table:
-    out = []
-    for i, trajectory in enumerate(from_table(table)):
-        operator = operators[i % len(operators)]
-        corrupted = corrupt(trajectory, operator, seed, rate, params.get(trajectory.task.family, {}))
-        if corrupted is not None:
-            out.append(corrupted)
-    return score_table(to_table(out))
+    return score_table(corrupt_table(table, operators, seed, rate, params))
 
 
 @task(cache_policy=NO_CACHE)
@@ -167,11 +160,9 @@ def _prior_version(config: PipelineConfig, store: Store) -> VersionInfo | None:
 @flow(name="corrupt")
 def corrupt_flow(config: PipelineConfig, table: pa.Table) -> pa.Table:
     """Corrupt a seeded sample of clean rows into a labelled ``corrupt`` split."""
-    n = round(config.corrupt.fraction * table.num_rows)
-    if n == 0 or not config.corrupt.operators:
+    sample = corruption_sample(table, config.corrupt.fraction, config.seed)
+    if sample.num_rows == 0 or not config.corrupt.operators:
         return to_table([])
-    picked = sorted(rng_for(config.seed, "corrupt-sample").sample(range(table.num_rows), n))
-    sample = table.take(picked)
     params = {spec.family: spec.params for _, spec in config.families()}
     futures = [
         corrupt_shard.submit(sample.slice(i, config.shard_size), list(config.corrupt.operators), config.seed,

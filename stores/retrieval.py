@@ -55,15 +55,12 @@ def retrieve(
             f"{prior.ref} was indexed with {index.embedder}, this run embeds with {embedder.name}; "
             "use the same embedder to retrieve against it"
         )
-    sims, rows = index.search(embedder.embed(task_texts(table)), k)
-    query_ids = table["id"].to_pylist()
-    records = {name: [] for name in NEIGHBORS_SCHEMA.names}
-    best = []
-    for qid, srow, rrow in zip(query_ids, sims, rows, strict=True):
-        best.append(float(srow[0]) if rrow[0] >= 0 else 0.0)
-        for rank, (s, r) in enumerate(zip(srow, rrow, strict=True)):
-            if r < 0:
-                continue
-            for name, value in zip(NEIGHBORS_SCHEMA.names, (qid, rank, index.ids[r], float(s), prior.ref), strict=True):
-                records[name].append(value)
-    return pa.table(records, schema=NEIGHBORS_SCHEMA), best
+    sims, positions = index.search(embedder.embed(task_texts(table)), k)
+    rows = [
+        {"query_id": qid, "rank": rank, "neighbor_id": index.ids[r], "similarity": float(s), "source": prior.ref}
+        for qid, srow, rrow in zip(table["id"].to_pylist(), sims, positions, strict=True)
+        for rank, (s, r) in enumerate(zip(srow, rrow, strict=True))
+        if r >= 0
+    ]
+    best = [float(srow[0]) if rrow[0] >= 0 else 0.0 for srow, rrow in zip(sims, positions, strict=True)]
+    return pa.Table.from_pylist(rows, schema=NEIGHBORS_SCHEMA), best

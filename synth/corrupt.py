@@ -10,9 +10,11 @@ the clean source, so a trainer or evaluator can pair each corrupted row with its
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
-from stores.schema import Corruption, Step, Trajectory
+import pyarrow as pa
+
+from stores.schema import Corruption, Step, Trajectory, from_table, to_table
 from synth.episode import run_episode
 from synth.registry import get_family
 from synth.seeding import rng_for
@@ -79,3 +81,24 @@ def corrupt(
     ).trajectory
     replayed.corruption = Corruption(operator, "single", rate, 1.0, touched, trajectory.id)
     return replayed
+
+
+def corruption_sample(table: pa.Table, fraction: float, seed: int) -> pa.Table:
+    """The seeded share of clean rows a run corrupts, in their original order."""
+    n = round(fraction * table.num_rows)
+    picked = sorted(rng_for(seed, "corrupt-sample").sample(range(table.num_rows), n))
+    return table.take(picked)
+
+
+def corrupt_table(
+    table: pa.Table, operators: list[str], seed: int, rate: float, params: Mapping[str, Mapping]
+) -> pa.Table:
+    """Corrupt every row with one of ``operators`` (chosen per trajectory id, so the result does
+    not depend on how rows are sharded); rows no operator can change are left out."""
+    out = []
+    for trajectory in from_table(table):
+        operator = rng_for(seed, "operator", trajectory.id).choice(operators)
+        corrupted = corrupt(trajectory, operator, seed, rate, dict(params.get(trajectory.task.family, {})))
+        if corrupted is not None:
+            out.append(corrupted)
+    return to_table(out)

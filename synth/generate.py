@@ -8,7 +8,7 @@ shard can be regenerated on its own and gives the same bytes.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import pyarrow as pa
@@ -45,14 +45,7 @@ def generate_shard(spec: ShardSpec, provenance: Provenance) -> Shard:
     tiers = [t for t, w in spec.tiers.items() if w > 0]
     weights = [spec.tiers[t] for t in tiers]
     params = dict(spec.params)
-    prov = Provenance(
-        generator=family.name,
-        generator_version=family.version,
-        code_version=provenance.code_version,
-        config_hash=provenance.config_hash,
-        run_id=provenance.run_id,
-        created_at=provenance.created_at,
-    )
+    prov = replace(provenance, generator=family.name, generator_version=family.version)
     rows, blobs = [], {}
     for index in range(spec.start, spec.stop):
         rng = rng_for(spec.seed, spec.family, index)
