@@ -5,10 +5,16 @@ per trajectory ``split``, so ``datasets.load_dataset(DIR, "gui", split="corrupt"
 The ``datasets`` features are written into each file's metadata, so they match the schema
 exactly instead of being re-inferred. The folder appears only when complete: it is built
 beside the target and renamed into place.
+
+File names carry a fingerprint of the version's content (``train-<fp>-00000-of-00001``).
+`datasets` 5.2 caches a folder whose card declares ``configs`` by the folder's name and the
+data_files patterns, not by content, so without it two exports into folders of the same
+name would load the first one's cached rows.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -50,30 +56,38 @@ def _write_data(store: Store, info: VersionInfo, root: Path) -> dict[str, dict[s
     schema = TRAJECTORY_SCHEMA.with_metadata(
         {**TRAJECTORY_SCHEMA.metadata, b"huggingface": json.dumps({"info": {"features": features.to_dict()}}).encode()}
     )
+    fp = content_fingerprint(info)
     configs: dict[str, dict[str, int]] = {}
     for kind in sorted(set(table["kind"].to_pylist())):
         of_kind = table.filter(pc.equal(table["kind"], kind))
         for split in sorted(set(of_kind["split"].to_pylist())):
             part = of_kind.filter(pc.equal(of_kind["split"], split)).cast(schema)
-            path = root / "data" / kind / f"{split}-00000-of-00001.parquet"
+            path = root / "data" / kind / f"{split}-{fp}-00000-of-00001.parquet"
             path.parent.mkdir(parents=True, exist_ok=True)
             pq.write_table(part, path, compression="zstd", row_group_size=1024)
             configs.setdefault(kind, {})[split] = part.num_rows
     blobs = store.read(info, table="blobs")
     if blobs.num_rows:
         (root / "data" / "blobs").mkdir(parents=True)
-        pq.write_table(blobs, root / "data" / "blobs" / "train-00000-of-00001.parquet", compression="zstd",
+        pq.write_table(blobs, root / "data" / "blobs" / f"train-{fp}-00000-of-00001.parquet", compression="zstd",
                        row_group_size=64)
         configs["blobs"] = {"train": blobs.num_rows}
     return configs
 
 
+def content_fingerprint(info: VersionInfo) -> str:
+    """12 hex of sha256 over the version's shard hashes: equal exactly when the data is."""
+    shards = sorted(s["sha256"] for t in info.manifest["tables"].values() for s in t["shards"])
+    return hashlib.sha256("".join(shards).encode()).hexdigest()[:12]
+
+
 def dataset_card(info: VersionInfo, configs: dict[str, dict[str, int]]) -> str:
+    fp = content_fingerprint(info)
     header: dict[str, Any] = {
         "configs": [
             {
                 "config_name": name,
-                "data_files": [{"split": split, "path": f"data/{name}/{split}-*.parquet"} for split in splits],
+                "data_files": [{"split": split, "path": f"data/{name}/{split}-{fp}-*.parquet"} for split in splits],
                 **({"default": True} if i == 0 else {}),
             }
             for i, (name, splits) in enumerate(configs.items())

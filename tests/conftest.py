@@ -1,9 +1,7 @@
-"""Test settings: Prefect runs against one temporary server per session, in a fresh home.
-
-Hugging Face caches live in that fresh folder too: with the shared ~/.cache, `datasets`
-once served an earlier session's Arrow copy of an export named `hf` instead of this
-session's files (the Parquet on disk was right; the loaded ids were not). The cause is not
-pinned down, so every session starts from an empty cache."""
+"""Test settings: Prefect runs against one temporary server per session, in a fresh home,
+and Hugging Face caches live there too, so tests never read or fill the user's ~/.cache
+(`datasets` keys a card-configured folder's cache by name and patterns, not content: see
+catalog/hf_export.py)."""
 
 from __future__ import annotations
 

@@ -1,0 +1,26 @@
+import datasets
+
+from catalog.hf_export import export_hf
+from tests.factories import make_table
+
+
+def test_exports_of_different_versions_never_share_a_datasets_cache(store, tmp_path):
+    """`datasets` caches a folder with card `configs` by folder name + data_files patterns,
+    not content; two exports into folders of the same name must still load their own rows."""
+    store.publish("d", make_table(12, seed=1))
+    store.publish("d", make_table(7, seed=2))
+    for version, folder in (("v1", tmp_path / "a" / "hf"), ("v2", tmp_path / "b" / "hf")):
+        export_hf(store, f"d@{version}", folder)
+        table = store.read(f"d@{version}")
+        for kind in sorted(set(table["kind"].to_pylist())):
+            expected = sorted(i for i, k in zip(table["id"].to_pylist(), table["kind"].to_pylist(), strict=True) if k == kind)
+            assert sorted(datasets.load_dataset(str(folder), kind, split="train")["id"]) == expected
+
+
+def test_export_is_deterministic_for_a_version(store, tmp_path):
+    store.publish("d", make_table(5))
+    a = export_hf(store, "d@v1", tmp_path / "a")
+    b = export_hf(store, "d@v1", tmp_path / "b")
+    files_a = sorted(p.relative_to(a).as_posix() for p in a.rglob("*.parquet"))
+    assert files_a == sorted(p.relative_to(b).as_posix() for p in b.rglob("*.parquet"))
+    assert all((a / f).read_bytes() == (b / f).read_bytes() for f in files_a)
