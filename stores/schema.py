@@ -23,6 +23,7 @@ from typing import Any
 
 import duckdb
 import numpy as np
+import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -113,8 +114,12 @@ BLOB_SCHEMA = pa.schema(
 
 
 def canonical_json(value: Any) -> str:
-    """One spelling per value: sorted keys, no spaces, NaN refused. Hashes depend on it."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    """One spelling per value: sorted keys, no spaces, UTF-8 kept. Hashes depend on it.
+
+    orjson rather than ``json.dumps``: generators serialise every step twice (content id and
+    row), and orjson does it about ten times faster. Non-finite floats become ``null``.
+    """
+    return orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode()
 
 
 def f32(x: float | None) -> float | None:

@@ -33,7 +33,27 @@ class Family(Protocol):
 
 _FAMILIES: dict[str, Family] = {}
 _FAMILY_MODULES = {
+    # reasoning: puzzles
+    "nqueens": "synth.reasoning.nqueens",
+    "sudoku": "synth.reasoning.sudoku",
+    "futoshiki": "synth.reasoning.futoshiki",
+    "nonogram": "synth.reasoning.nonogram",
+    # reasoning: games
     "maze": "synth.reasoning.maze",
+    "hanoi": "synth.reasoning.hanoi",
+    "sliding": "synth.reasoning.sliding",
+    "sokoban": "synth.reasoning.sokoban",
+    # reasoning: graphs
+    "shortest_path": "synth.reasoning.shortest_path",
+    "topo_sort": "synth.reasoning.topo_sort",
+    "euler_path": "synth.reasoning.euler_path",
+    "max_flow": "synth.reasoning.max_flow",
+    # reasoning: algorithms and arithmetic
+    "game24": "synth.reasoning.game24",
+    "lis": "synth.reasoning.lis",
+    "arithmetic": "synth.reasoning.arithmetic",
+    "cryptarithm": "synth.reasoning.cryptarithm",
+    # gui and research
     "form": "synth.gui.form",
     "two_hop": "synth.research.two_hop",
 }
