@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 import pyarrow as pa
 
 import flows.runtime  # noqa: F401 - Prefect settings before Prefect starts
-from filters.dedup import exact_dedup
+from filters.dedup import exact_dedup, task_dedup
 from filters.scoring import score_table
 from flows.config import load_config
 from flows.pipeline import shard_specs
@@ -33,14 +33,14 @@ def direct(config, root: str) -> tuple[int, dict[str, float]]:
     laps, t0 = {}, time.perf_counter()
     prov = Provenance("", "", "bench", config.config_hash(), "bench", datetime.now(UTC))
     shards = [generate_shard(spec, prov) for spec in shard_specs(config)]
-    table, _ = exact_dedup(pa.concat_tables([s.trajectories for s in shards]))
+    table, _ = task_dedup(pa.concat_tables([s.trajectories for s in shards]))
     laps["synthesize"] = time.perf_counter() - t0
     table = score_table(table)
     laps["score"] = time.perf_counter() - t0 - sum(laps.values())
     files = build_index(table, HashingEmbedder(config.retrieve.dim)).to_files()
     laps["retrieve"] = time.perf_counter() - t0 - sum(laps.values())
     sample = corruption_sample(table, config.corrupt.fraction, config.seed)
-    params = {spec.family: spec.params for _, spec in config.families()}
+    params = {spec.family: spec.family_params() for _, spec in config.families()}
     bad = corrupt_table(sample, list(config.corrupt.operators), config.seed, config.corrupt.fraction, params)
     table, _ = exact_dedup(pa.concat_tables([table, score_table(bad)]))
     laps["corrupt"] = time.perf_counter() - t0 - sum(laps.values())

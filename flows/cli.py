@@ -70,7 +70,32 @@ def run(config: Annotated[Path, typer.Argument(help="Pipeline config YAML, e.g. 
         f"rows {result.rows}, duplicates dropped {result.duplicates_dropped}, retrieval prior "
         f"{result.prior or 'none (first version)'}; seconds per stage: {result.stage_seconds}"
     )
+    repeated = sum(result.repeated_tasks.values())
+    if repeated:
+        out.print(f"episodes replaced because their task was already drawn: {repeated}")
+    for family, missing in result.shortfall.items():
+        out.print(f"[yellow]{family}: {missing} episode(s) short: not enough distinct tasks at its difficulties[/]")
     print(result.ref)
+
+
+@app.command()
+def families() -> None:
+    """List the task families a config can name, with their tiers and difficulty levels."""
+    from synth.registry import family_names, get_family
+
+    table = Table(title="task families")
+    for col in ("family", "kind", "group", "tiers", "difficulty levels"):
+        table.add_column(col)
+    for name in family_names():
+        f = get_family(name)
+        levels = getattr(f, "levels", None)
+        shown = "; ".join(f"{d}: {_kv(levels[d])}" for d in sorted(levels)) if levels else "1-5"
+        table.add_row(name, f.kind, getattr(f, "group", ""), ", ".join(f.tiers), shown)
+    out.print(table)
+
+
+def _kv(level: dict[str, Any]) -> str:
+    return " ".join(f"{k}={v}" for k, v in level.items())
 
 
 def _summary(store: Store, ref: str) -> Table:

@@ -31,7 +31,12 @@ class FamilySpec(_Strict):
     count: int = Field(ge=0, le=10_000_000)
     difficulties: list[int] = Field(default=[1, 2, 3], min_length=1)
     tiers: dict[str, float] = Field(default={"expert": 0.7, "noisy": 0.3})
+    images: Literal["off", "task", "steps"] | None = None  # None: the family's default
     params: dict[str, Any] = Field(default_factory=dict)
+
+    def family_params(self) -> dict[str, Any]:
+        """What the family's factories receive: ``params`` plus the image switch when set."""
+        return dict(self.params) if self.images is None else {**self.params, "images": self.images}
 
     @field_validator("difficulties")
     @classmethod
@@ -95,6 +100,8 @@ class PipelineConfig(_Strict):
     dataset: str
     seed: int = 0
     shard_size: int = Field(default=500, ge=1)
+    # processes that synthesize shards in parallel: null = one per CPU core, 1 = in-process
+    workers: int | None = Field(default=None, ge=1, le=1024)
     synth: SynthConfig
     retrieve: RetrieveConfig = RetrieveConfig()
     corrupt: CorruptConfig = CorruptConfig()

@@ -17,17 +17,19 @@ from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
-from prefect import flow, task
+from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.futures import as_completed
+from prefect.task_runners import ThreadPoolTaskRunner
 from rich.console import Console
 from rich.progress import MofNCompleteColumn, Progress
 
 from catalog.catalog import Catalog
-from filters.dedup import exact_dedup
+from filters.dedup import exact_dedup, task_dedup
 from filters.scoring import score_table
-from flows.config import PipelineConfig
-from stores.blobs import merge_blobs
+from flows.config import FamilySpec, PipelineConfig
+from flows.workers import in_pool, shard_pool
+from stores.blobs import merge_blobs, referenced_blobs
 from stores.codeversion import code_version
 from stores.embeddings import HashingEmbedder
 from stores.names import Ref
@@ -44,6 +46,8 @@ class RunResult:
     rows: int
     duplicates_dropped: int
     prior: str | None
+    repeated_tasks: dict[str, int] = field(default_factory=dict)
+    shortfall: dict[str, int] = field(default_factory=dict)
     stage_seconds: dict[str, float] = field(default_factory=dict)
     stats: dict[str, Any] = field(default_factory=dict)
 
@@ -53,7 +57,7 @@ class RunResult:
 
 @task(cache_policy=NO_CACHE, retries=1, retry_delay_seconds=1)
 def synthesize_shard(spec: ShardSpec, provenance: Provenance) -> Shard:
-    return generate_shard(spec, provenance)
+    return in_pool(generate_shard, spec, provenance)
 
 
 @task(cache_policy=NO_CACHE)
@@ -87,27 +91,83 @@ def publish_version(store: Store, config: PipelineConfig, table: pa.Table, blobs
 # ---------------------------------------------------------------------------- stage flows
 
 
+TOP_UP_ROUNDS = 5  # extra generation rounds to replace episodes whose task was already drawn
+
+
+def family_specs(config: PipelineConfig, fam: FamilySpec, start: int, stop: int) -> list[ShardSpec]:
+    """Episodes ``start..stop`` of one family, cut into shards of ``config.shard_size``."""
+    return [
+        ShardSpec(
+            family=fam.family,
+            seed=config.seed,
+            start=i,
+            stop=min(stop, i + config.shard_size),
+            tiers=fam.tiers,
+            difficulties=tuple(fam.difficulties),
+            params=fam.family_params(),
+        )
+        for i in range(start, stop, config.shard_size)
+    ]
+
+
 def shard_specs(config: PipelineConfig) -> list[ShardSpec]:
-    specs = []
-    for _kind, fam in config.families():
-        for start in range(0, fam.count, config.shard_size):
-            specs.append(
-                ShardSpec(
-                    family=fam.family,
-                    seed=config.seed,
-                    start=start,
-                    stop=min(fam.count, start + config.shard_size),
-                    tiers=fam.tiers,
-                    difficulties=tuple(fam.difficulties),
-                    params=fam.params,
-                )
-            )
-    return specs
+    return [spec for _kind, fam in config.families() for spec in family_specs(config, fam, 0, fam.count)]
+
+
+@dataclass
+class Synthesis:
+    trajectories: pa.Table
+    blobs: pa.Table
+    repeated_tasks: dict[str, int]  # episodes dropped because their task was already in the dataset
+    shortfall: dict[str, int]  # episodes still missing after the top-up rounds (task space exhausted)
 
 
 @flow(name="synthesize")
-def synthesize_flow(config: PipelineConfig, provenance: Provenance) -> tuple[pa.Table, pa.Table]:
-    specs = shard_specs(config)
+def synthesize_flow(config: PipelineConfig, provenance: Provenance) -> Synthesis:
+    """Generate every family's episodes, keeping one episode per distinct task.
+
+    Episodes whose task repeats an earlier one are dropped and replaced by episodes from
+    further indexes (still derived from the run seed, so a rerun gives the same rows), for up
+    to ``TOP_UP_ROUNDS`` rounds; what is still missing then is reported as a shortfall.
+    """
+    families = [fam for _kind, fam in config.families()]
+    tables: dict[str, list[pa.Table]] = {fam.family: [] for fam in families}
+    blobs: list[pa.Table] = []
+    repeated = dict.fromkeys(tables, 0)
+    kept = dict.fromkeys(tables, 0)
+    produced = {fam.family: fam.count for fam in families}
+    pending = [spec for fam in families for spec in family_specs(config, fam, 0, fam.count)]
+    for _round in range(TOP_UP_ROUNDS + 1):
+        if not pending:
+            break
+        for spec, shard in zip(pending, _run_shards(pending, provenance), strict=True):
+            tables[spec.family].append(shard.trajectories)
+            blobs.append(shard.blobs)
+        pending = []
+        for fam in families:
+            table, dropped = task_dedup(pa.concat_tables(tables[fam.family]) if tables[fam.family] else to_table([]))
+            table = table.slice(0, fam.count)
+            tables[fam.family] = [table]
+            repeated[fam.family] += dropped
+            kept[fam.family] = table.num_rows
+            missing = fam.count - table.num_rows
+            if missing > 0:
+                extra = missing + missing // 4 + 8  # repeats among the replacements too
+                pending += family_specs(config, fam, produced[fam.family], produced[fam.family] + extra)
+                produced[fam.family] += extra
+    parts = [t for fam in families for t in tables[fam.family]]
+    table = pa.concat_tables(parts) if parts else to_table([])
+    shortfall = {fam.family: fam.count - kept[fam.family] for fam in families if kept[fam.family] < fam.count}
+    for name, missing in shortfall.items():
+        get_run_logger().warning(
+            "%s: %d episode(s) short: its task space at the configured difficulties ran out of distinct tasks",
+            name, missing,
+        )
+    return Synthesis(table, referenced_blobs(table, merge_blobs(blobs)), repeated, shortfall)
+
+
+def _run_shards(specs: list[ShardSpec], provenance: Provenance) -> list[Shard]:
+    """Run shards on the flow's task runner with a progress bar; results in ``specs`` order."""
     futures = [synthesize_shard.submit(spec, provenance) for spec in specs]
     episodes = {f.task_run_id: spec.stop - spec.start for f, spec in zip(futures, specs, strict=True)}
     with Progress(*Progress.get_default_columns(), MofNCompleteColumn(), console=Console(stderr=True),
@@ -115,9 +175,7 @@ def synthesize_flow(config: PipelineConfig, provenance: Provenance) -> tuple[pa.
         job = bar.add_task("synthesizing episodes", total=sum(episodes.values()))
         for future in as_completed(futures):
             bar.advance(job, episodes[future.task_run_id])
-    shards = [f.result() for f in futures]  # in submission order: deterministic row order
-    tables = [s.trajectories for s in shards]
-    return (pa.concat_tables(tables) if tables else to_table([])), merge_blobs([s.blobs for s in shards])
+    return [f.result() for f in futures]
 
 
 @flow(name="score")
@@ -163,7 +221,7 @@ def corrupt_flow(config: PipelineConfig, table: pa.Table) -> pa.Table:
     sample = corruption_sample(table, config.corrupt.fraction, config.seed)
     if sample.num_rows == 0 or not config.corrupt.operators:
         return to_table([])
-    params = {spec.family: spec.params for _, spec in config.families()}
+    params = {spec.family: spec.family_params() for _, spec in config.families()}
     futures = [
         corrupt_shard.submit(sample.slice(i, config.shard_size), list(config.corrupt.operators), config.seed,
                              config.corrupt.fraction, params)
@@ -201,8 +259,13 @@ def pipeline(config: PipelineConfig, store_root: str | None = None) -> RunResult
         run_id=run["run_id"],
         created_at=datetime.fromisoformat(run["created_at"]),
     )
-    table, blobs = synthesize_flow(config, provenance)
+    with shard_pool(config.workers) as workers:
+        runner = ThreadPoolTaskRunner(max_workers=workers)
+        synthesis = synthesize_flow.with_options(task_runner=runner)(config, provenance)
+    table, blobs = synthesis.trajectories, synthesis.blobs
     table, duplicates = exact_dedup(table)
+    run["repeated_tasks"] = synthesis.repeated_tasks
+    run["shortfall"] = synthesis.shortfall
     lap("synthesize")
     table = score_flow(table)
     lap("score")
@@ -213,4 +276,5 @@ def pipeline(config: PipelineConfig, store_root: str | None = None) -> RunResult
     lap("corrupt")
     info = publish_flow(store, config, table, blobs, files, parents, run)
     lap("publish")
-    return RunResult(info.ref, info.rows, duplicates + more, prior, seconds, info.manifest["stats"]["content"])
+    return RunResult(info.ref, info.rows, duplicates + more, prior, synthesis.repeated_tasks, synthesis.shortfall,
+                     seconds, info.manifest["stats"]["content"])

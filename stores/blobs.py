@@ -39,3 +39,12 @@ def merge_blobs(tables: list[pa.Table]) -> pa.Table:
     keep = pc.not_equal(ids[1:], ids[:-1]) if len(ids) > 1 else pa.array([], pa.bool_())
     mask = pa.concat_arrays([pa.array([True]), keep.cast(pa.bool_())])
     return table.filter(mask)
+
+
+def referenced_blobs(trajectories: pa.Table, blobs: pa.Table) -> pa.Table:
+    """The blobs some step of ``trajectories`` refers to (drops those of discarded episodes)."""
+    if blobs.num_rows == 0 or trajectories.num_rows == 0:
+        return blobs.slice(0, 0)
+    steps = pc.list_flatten(trajectories["steps"])
+    refs = pc.struct_field(pc.struct_field(steps, "observation"), "image_ref")
+    return blobs.filter(pc.is_in(blobs["id"], pc.unique(pc.drop_null(refs))))
