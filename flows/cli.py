@@ -73,6 +73,13 @@ def run(config: Annotated[Path, typer.Argument(help="Pipeline config YAML, e.g. 
     repeated = sum(result.repeated_tasks.values())
     if repeated:
         out.print(f"episodes replaced because their task was already drawn: {repeated}")
+    if result.llm:
+        m = result.llm
+        out.print(
+            f"llm: {m['requests']} requests ({m['cached']} from the cache, {m['sent']} sent, {m['failed']} failed), "
+            f"{m['failures']} task(s) without a row (see llm/failures.jsonl), tokens {m['prompt_tokens']} in / "
+            f"{m['completion_tokens']} out, latency p50 {m['latency_ms_p50']} ms, p95 {m['latency_ms_p95']} ms"
+        )
     for family, missing in result.shortfall.items():
         out.print(f"[yellow]{family}: {missing} episode(s) short: not enough distinct tasks at its difficulties[/]")
     print(result.ref)

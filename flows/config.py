@@ -83,6 +83,26 @@ class CorruptConfig(_Strict):
     fraction: float = Field(default=0.1, ge=0.0, le=1.0)
 
 
+class LLMConfig(_Strict):
+    """An OpenAI-compatible chat-completions server for ``llm``-tier episodes (vLLM, SGLang,
+    OpenAI). ``api_key_env`` names the environment variable holding the key; the key itself
+    never appears in a config, a manifest or a log."""
+
+    base_url: str = Field(pattern=r"^https?://")
+    model: str = Field(min_length=1)
+    api_key_env: str | None = Field(default=None, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+    mode: Literal["solve", "serg"] = "solve"
+    max_concurrency: int = Field(default=8, ge=1, le=1024)
+    timeout_s: float = Field(default=60.0, gt=0)
+    max_retries: int = Field(default=5, ge=0, le=20)  # retries after the first attempt
+    backoff_s: float = Field(default=0.5, ge=0.0)
+    backoff_max_s: float = Field(default=20.0, ge=0.0)
+    temperature: float = Field(default=0.0, ge=0.0, le=2.0)
+    max_tokens: int = Field(default=2048, ge=1)
+    params: dict[str, Any] = Field(default_factory=dict)
+    cache: str | None = None  # SQLite request cache; default <store>/_cache/llm.sqlite
+
+
 class PublishConfig(_Strict):
     tags: list[str] = Field(default_factory=list)
     shard_bytes: int = Field(default=256 * 1024 * 1024, gt=0)
@@ -106,6 +126,7 @@ class PipelineConfig(_Strict):
     retrieve: RetrieveConfig = RetrieveConfig()
     corrupt: CorruptConfig = CorruptConfig()
     publish: PublishConfig = PublishConfig()
+    llm: LLMConfig | None = None
 
     @field_validator("dataset")
     @classmethod
@@ -162,6 +183,11 @@ def _check_families(config: PipelineConfig, source: str) -> None:
             ) from None
         if family.kind != kind:
             raise ConfigError(f"{source}: synth.{kind}: family {spec.family!r} makes {family.kind} trajectories")
+        if spec.tiers.get("llm", 0) > 0 and config.llm is None:
+            raise ConfigError(
+                f"{source}: synth.{kind}.{spec.family}: tier 'llm' needs a model backend: add an `llm:` "
+                "section with base_url and model (an OpenAI-compatible server such as vLLM)"
+            )
         missing = sorted(t for t, w in spec.tiers.items() if w > 0 and t not in family.tiers)
         if missing:
             raise ConfigError(

@@ -13,8 +13,10 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
+import orjson
 import pyarrow as pa
 import pyarrow.parquet as pq
 from prefect import flow, get_run_logger, task
@@ -37,7 +39,7 @@ from stores.retrieval import NEIGHBORS_FILE, build_index, retrieve
 from stores.schema import Provenance, to_table
 from stores.store import NotFoundError, Store, VersionInfo
 from synth.corrupt import corrupt_table, corruption_sample
-from synth.generate import Shard, ShardSpec, generate_shard
+from synth.generate import LLMRun, Shard, ShardSpec, generate_shard
 
 
 @dataclass
@@ -50,6 +52,7 @@ class RunResult:
     shortfall: dict[str, int] = field(default_factory=dict)
     stage_seconds: dict[str, float] = field(default_factory=dict)
     stats: dict[str, Any] = field(default_factory=dict)
+    llm: dict[str, Any] | None = None
 
 
 # ---------------------------------------------------------------------------- tasks
@@ -91,10 +94,13 @@ def publish_version(store: Store, config: PipelineConfig, table: pa.Table, blobs
 # ---------------------------------------------------------------------------- stage flows
 
 
+LLM_FAILURES_FILE = "llm/failures.jsonl"  # tasks the model gave no row for, with the reason
 TOP_UP_ROUNDS = 5  # extra generation rounds to replace episodes whose task was already drawn
 
 
-def family_specs(config: PipelineConfig, fam: FamilySpec, start: int, stop: int) -> list[ShardSpec]:
+def family_specs(
+    config: PipelineConfig, fam: FamilySpec, start: int, stop: int, llm: LLMRun | None = None
+) -> list[ShardSpec]:
     """Episodes ``start..stop`` of one family, cut into shards of ``config.shard_size``."""
     return [
         ShardSpec(
@@ -105,13 +111,33 @@ def family_specs(config: PipelineConfig, fam: FamilySpec, start: int, stop: int)
             tiers=fam.tiers,
             difficulties=tuple(fam.difficulties),
             params=fam.family_params(),
+            llm=llm if fam.tiers.get("llm", 0) > 0 else None,
         )
         for i in range(start, stop, config.shard_size)
     ]
 
 
-def shard_specs(config: PipelineConfig) -> list[ShardSpec]:
-    return [spec for _kind, fam in config.families() for spec in family_specs(config, fam, 0, fam.count)]
+def shard_specs(config: PipelineConfig, llm: LLMRun | None = None) -> list[ShardSpec]:
+    return [spec for _kind, fam in config.families() for spec in family_specs(config, fam, 0, fam.count, llm)]
+
+
+def llm_run(config: PipelineConfig, store: Store) -> LLMRun | None:
+    """The model backend shards use, with its request cache beside the store by default (a
+    rerun after a crash finds every answered request there and sends none twice)."""
+    if config.llm is None:
+        return None
+    from synth.llm.client import LLMSettings
+
+    c = config.llm
+    settings = LLMSettings(
+        base_url=c.base_url, model=c.model, api_key_env=c.api_key_env, max_concurrency=c.max_concurrency,
+        timeout_s=c.timeout_s, max_retries=c.max_retries, backoff_s=c.backoff_s, backoff_max_s=c.backoff_max_s,
+        temperature=c.temperature, max_tokens=c.max_tokens,
+        params=dict(c.params),
+    )
+    cache = Path(c.cache) if c.cache else store.root / "_cache" / "llm.sqlite"
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    return LLMRun(settings, c.mode, str(cache))
 
 
 @dataclass
@@ -120,10 +146,12 @@ class Synthesis:
     blobs: pa.Table
     repeated_tasks: dict[str, int]  # episodes dropped because their task was already in the dataset
     shortfall: dict[str, int]  # episodes still missing after the top-up rounds (task space exhausted)
+    llm_failures: list[dict[str, Any]] = field(default_factory=list)
+    llm_summary: dict[str, Any] | None = None
 
 
 @flow(name="synthesize")
-def synthesize_flow(config: PipelineConfig, provenance: Provenance) -> Synthesis:
+def synthesize_flow(config: PipelineConfig, provenance: Provenance, llm: LLMRun | None = None) -> Synthesis:
     """Generate every family's episodes, keeping one episode per distinct task.
 
     Episodes whose task repeats an earlier one are dropped and replaced by episodes from
@@ -136,13 +164,17 @@ def synthesize_flow(config: PipelineConfig, provenance: Provenance) -> Synthesis
     repeated = dict.fromkeys(tables, 0)
     kept = dict.fromkeys(tables, 0)
     produced = {fam.family: fam.count for fam in families}
-    pending = [spec for fam in families for spec in family_specs(config, fam, 0, fam.count)]
+    pending = [spec for fam in families for spec in family_specs(config, fam, 0, fam.count, llm)]
+    failures: list[dict[str, Any]] = []
+    results: list = []
     for _round in range(TOP_UP_ROUNDS + 1):
         if not pending:
             break
         for spec, shard in zip(pending, _run_shards(pending, provenance), strict=True):
             tables[spec.family].append(shard.trajectories)
             blobs.append(shard.blobs)
+            failures += shard.llm_failures
+            results += shard.llm_results
         pending = []
         for fam in families:
             table, dropped = task_dedup(pa.concat_tables(tables[fam.family]) if tables[fam.family] else to_table([]))
@@ -153,7 +185,7 @@ def synthesize_flow(config: PipelineConfig, provenance: Provenance) -> Synthesis
             missing = fam.count - table.num_rows
             if missing > 0:
                 extra = missing + missing // 4 + 8  # repeats among the replacements too
-                pending += family_specs(config, fam, produced[fam.family], produced[fam.family] + extra)
+                pending += family_specs(config, fam, produced[fam.family], produced[fam.family] + extra, llm)
                 produced[fam.family] += extra
     parts = [t for fam in families for t in tables[fam.family]]
     table = pa.concat_tables(parts) if parts else to_table([])
@@ -163,7 +195,12 @@ def synthesize_flow(config: PipelineConfig, provenance: Provenance) -> Synthesis
             "%s: %d episode(s) short: its task space at the configured difficulties ran out of distinct tasks",
             name, missing,
         )
-    return Synthesis(table, referenced_blobs(table, merge_blobs(blobs)), repeated, shortfall)
+    summary = None
+    if results:
+        from synth.llm.reasoning import summarize
+
+        summary = {**summarize(results), "failures": len(failures)}
+    return Synthesis(table, referenced_blobs(table, merge_blobs(blobs)), repeated, shortfall, failures, summary)
 
 
 def _run_shards(specs: list[ShardSpec], provenance: Provenance) -> list[Shard]:
@@ -261,11 +298,13 @@ def pipeline(config: PipelineConfig, store_root: str | None = None) -> RunResult
     )
     with shard_pool(config.workers) as workers:
         runner = ThreadPoolTaskRunner(max_workers=workers)
-        synthesis = synthesize_flow.with_options(task_runner=runner)(config, provenance)
+        synthesis = synthesize_flow.with_options(task_runner=runner)(config, provenance, llm_run(config, store))
     table, blobs = synthesis.trajectories, synthesis.blobs
     table, duplicates = exact_dedup(table)
     run["repeated_tasks"] = synthesis.repeated_tasks
     run["shortfall"] = synthesis.shortfall
+    if synthesis.llm_summary is not None:
+        run["llm"] = synthesis.llm_summary
     lap("synthesize")
     table = score_flow(table)
     lap("score")
@@ -274,7 +313,9 @@ def pipeline(config: PipelineConfig, store_root: str | None = None) -> RunResult
     corrupted = corrupt_flow(config, table)
     table, more = exact_dedup(pa.concat_tables([table, corrupted]))
     lap("corrupt")
+    if synthesis.llm_failures:
+        files[LLM_FAILURES_FILE] = b"".join(orjson.dumps(f) + b"\n" for f in synthesis.llm_failures)
     info = publish_flow(store, config, table, blobs, files, parents, run)
     lap("publish")
     return RunResult(info.ref, info.rows, duplicates + more, prior, synthesis.repeated_tasks, synthesis.shortfall,
-                     seconds, info.manifest["stats"]["content"])
+                     seconds, info.manifest["stats"]["content"], synthesis.llm_summary)

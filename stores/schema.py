@@ -431,7 +431,8 @@ def validate_table(table: pa.Table) -> None:
     steps = table["steps"].combine_chunks()  # the largest column: combine it once
     n_steps = pc.fill_null(pc.list_value_length(steps), 0)
     fes = table["first_error_step"].combine_chunks()
-    bad_fes = pc.or_(pc.less(fes, -1), pc.greater_equal(fes, n_steps))
+    # null means 'unknown' and is valid; `where` treats a null mask as bad, so fill it first
+    bad_fes = pc.fill_null(pc.or_(pc.less(fes, -1), pc.greater_equal(fes, n_steps)), False)
     where(bad_fes, "field 'first_error_step' must be -1 (no error), null (unknown) or a step index")
 
     # per-step JSON fields and step indexes

@@ -87,7 +87,7 @@ def corruption_sample(table: pa.Table, fraction: float, seed: int) -> pa.Table:
     """The seeded share of clean rows a run corrupts, in their original order."""
     n = round(fraction * table.num_rows)
     picked = sorted(rng_for(seed, "corrupt-sample").sample(range(table.num_rows), n))
-    return table.take(picked)
+    return table.take(pa.array(picked, pa.int64()))  # typed: an empty pick has no type to infer
 
 
 def corrupt_table(

@@ -16,8 +16,19 @@ import pyarrow as pa
 from stores.blobs import blobs_table
 from stores.schema import Provenance, to_table
 from synth.episode import run_episode
+from synth.llm.cache import ChatResult
+from synth.llm.client import LLMSettings
 from synth.registry import get_family
 from synth.seeding import derive_seed, rng_for
+
+
+@dataclass(frozen=True)
+class LLMRun:
+    """The model backend for ``llm``-tier episodes: server settings, mode and cache file."""
+
+    settings: LLMSettings
+    mode: str  # solve | serg
+    cache: str  # SQLite request cache shared by every shard (and by reruns: resume)
 
 
 @dataclass(frozen=True)
@@ -29,12 +40,15 @@ class ShardSpec:
     tiers: Mapping[str, float]
     difficulties: tuple[int, ...]
     params: Mapping[str, Any] = field(default_factory=dict)
+    llm: LLMRun | None = None
 
 
 @dataclass
 class Shard:
     trajectories: pa.Table
     blobs: pa.Table
+    llm_failures: list[dict[str, Any]] = field(default_factory=list)  # tasks the model gave no row for
+    llm_results: list[ChatResult] = field(default_factory=list)  # every request, for the run's summary
 
 
 def generate_shard(spec: ShardSpec, provenance: Provenance) -> Shard:
@@ -46,15 +60,44 @@ def generate_shard(spec: ShardSpec, provenance: Provenance) -> Shard:
     weights = [spec.tiers[t] for t in tiers]
     params = dict(spec.params)
     prov = replace(provenance, generator=family.name, generator_version=family.version)
-    rows, blobs = [], {}
+    rows: list = []
+    blobs: dict = {}
+    llm_slots: list[tuple[int, Any]] = []  # (row position, task): answered by the model in one batch
     for index in range(spec.start, spec.stop):
         rng = rng_for(spec.seed, spec.family, index)
         difficulty = rng.choice(spec.difficulties)
         tier = rng.choices(tiers, weights)[0]
         task = family.make_task(derive_seed(spec.seed, spec.family, index, "task"), difficulty, params)
+        if tier == "llm":
+            llm_slots.append((len(rows), task))
+            rows.append(None)
+            continue
         env = family.make_env(task, params)
         teacher = family.make_teacher(tier, task, rng, params)
         episode = run_episode(family.kind, task, env, teacher, prov)
         rows.append(episode.trajectory)
         blobs.update(episode.blobs)
-    return Shard(to_table(rows), blobs_table(blobs))
+    shard = Shard(to_table([]), blobs_table({}))
+    if llm_slots:
+        _ask_model(spec, family, prov, rows, llm_slots, shard)
+    shard.trajectories = to_table([r for r in rows if r is not None])
+    shard.blobs = blobs_table(blobs)
+    return shard
+
+
+def _ask_model(spec: ShardSpec, family: Any, prov: Provenance, rows: list, slots: list, shard: Shard) -> None:
+    """Fill the ``llm`` rows from one concurrent, cached batch; failed tasks stay empty slots
+    (dropped from the table) and are listed in ``shard.llm_failures``."""
+    if spec.llm is None:
+        raise ValueError(f"family {spec.family!r}: tier 'llm' needs a model backend (the config's `llm:` section)")
+    from synth.llm.cache import RequestCache
+    from synth.llm.client import ChatClient
+    from synth.llm.reasoning import llm_episodes  # imports the reasoning engine: only when needed
+
+    with RequestCache(spec.llm.cache) as cache, ChatClient(spec.llm.settings, cache) as client:
+        batch = llm_episodes(family, [task for _, task in slots], client, spec.llm.mode, prov)
+    by_task = {t.task.id: t for t in batch.trajectories}
+    for position, task in slots:
+        rows[position] = by_task.get(task.id)
+    shard.llm_failures = batch.failures
+    shard.llm_results = batch.results

@@ -39,3 +39,4 @@ def test_sample_is_seeded_and_sized():
     a = corruption_sample(clean, 0.25, seed=3)
     assert a.num_rows == 10 and a.equals(corruption_sample(clean, 0.25, seed=3))
     assert not a.equals(corruption_sample(clean, 0.25, seed=4))
+    assert corruption_sample(clean, 0.0, seed=3).num_rows == 0  # fraction 0 is a valid config

@@ -153,3 +153,14 @@ def test_wrong_schema_rejected_with_fix():
 
 def test_valid_table_passes():
     validate_table(make_table(50))
+
+
+def test_unknown_first_error_step_is_valid():
+    """null means 'not localised' (a failed LLM episode); it used to be flagged as invalid."""
+    rows = [make_trajectory(i) for i in range(4)]
+    for t in rows:
+        t.first_error_step = None
+    validate_table(to_table(rows))
+    rows[0].first_error_step = len(rows[0].steps)
+    with pytest.raises(TrajectoryValidationError, match="first_error_step"):
+        validate_table(to_table(rows))

@@ -90,7 +90,7 @@ class ReasoningFamily:
     rules = ""
     levels: dict[int, dict[str, Any]] = {}
     renderable = False
-    tiers: tuple[str, ...] = SCRIPTED_TIERS
+    tiers: tuple[str, ...] = (*SCRIPTED_TIERS, "llm")  # llm: batched by synth.generate via synth.llm
 
     def __init__(self) -> None:
         self._searches: OrderedDict[str, Search] = OrderedDict()
@@ -206,6 +206,8 @@ class ReasoningFamily:
             steps, answer, info = self._noisy(problem, search, rng)
         elif tier == "random":
             steps, answer, info = self._random(problem, search, rng)
+        elif tier == "llm":
+            raise ValueError("llm episodes are made in batches (synth.llm.reasoning.llm_episodes), not step by step")
         else:
             raise ValueError(f"{self.name} has no {tier!r} teacher; tiers: {list(self.tiers)}")
         policy = Policy(f"{self.name}-{tier}", tier, None, info if tier == "random" else {**search.stats, **info})
