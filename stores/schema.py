@@ -221,6 +221,9 @@ class Trajectory:
     first_error_step: int | None = None
     corruption: Corruption | None = None
     split: str = "train"
+    # the Arrow step rows, when the episode runner already built them for the content id
+    # (serialising steps is most of a row's cost); only valid while ``steps`` is unchanged
+    step_rows: list[dict[str, Any]] | None = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         self.scores = {k: f32(v) for k, v in self.scores.items()}
@@ -232,7 +235,7 @@ class Trajectory:
             "id": self.id,
             "kind": self.kind,
             "task": _task_row(self.task),
-            "steps": [_step_row(s) for s in self.steps],
+            "steps": self.step_rows if self.step_rows is not None else [_step_row(s) for s in self.steps],
             "final_answer": self.final_answer,
             "outcome": {"success": self.outcome.success, "verifier": self.outcome.verifier, "detail": self.outcome.detail},
             "policy": {
@@ -334,14 +337,21 @@ def _loads(text: str | None) -> Any:
     return None if text is None else json.loads(text)
 
 
-def content_id(task: Task, steps: list[Step], final_answer: str | None) -> str:
+def content_id(task: Task, steps: list[Step], final_answer: str | None, step_rows: list[dict] | None = None) -> str:
     """Stable id: sha256 of the canonical JSON of task + steps + answer (first 32 hex).
 
     Policy, scores, split and provenance are left out on purpose: the same episode made by
-    two runs, or re-scored later, is the same trajectory.
+    two runs, or re-scored later, is the same trajectory. ``step_rows`` (from
+    :func:`step_rows`) avoids serialising the steps a second time.
     """
-    payload = canonical_json([_task_row(task), [_step_row(s) for s in steps], final_answer])
+    rows = step_rows if step_rows is not None else [_step_row(s) for s in steps]
+    payload = canonical_json([_task_row(task), rows, final_answer])
     return hashlib.sha256(payload.encode()).hexdigest()[:32]
+
+
+def step_rows(steps: list[Step]) -> list[dict[str, Any]]:
+    """The Arrow rows of ``steps``: built once per episode, used by the id and the table."""
+    return [_step_row(s) for s in steps]
 
 
 # ---------------------------------------------------------------------------- conversions

@@ -22,6 +22,7 @@ from stores.schema import (
     Task,
     Trajectory,
     content_id,
+    step_rows,
 )
 
 
@@ -104,8 +105,9 @@ def run_episode(
             break
     outcome = env.outcome(final_answer)
     first_error_step = first_error if first_error is not None else (-1 if outcome.success else None)
+    rows = step_rows(steps)
     trajectory = Trajectory(
-        id=content_id(task, steps, final_answer),
+        id=content_id(task, steps, final_answer, rows),
         kind=kind,
         task=task,
         steps=steps,
@@ -115,5 +117,6 @@ def run_episode(
         provenance=provenance,
         first_error_step=first_error_step,
         split=split,
+        step_rows=rows,
     )
     return Episode(trajectory, blobs)

@@ -9,17 +9,63 @@ from filters.dedup import task_dedup
 from flows.config import parse_config
 from flows.pipeline import synthesize_flow
 from flows.workers import shard_pool
+from synth.reasoning.base import ReasoningFamily, Search, TraceStep
+from synth.registry import register
 from tests.factories import RUN_A, make_table
 
 
-def config(count: int, difficulties: list[int], workers: int = 1):
+class Countdown(ReasoningFamily):
+    """A deliberately tiny task space (difficulty d: count to a number below 10 * d), so
+    repeats are certain and the space can run out."""
+
+    name = "countdown"
+    group = "algorithms"
+    action = "add"
+    rules = "adds 1 below the target"
+    levels = {d: {"top": 10 * d} for d in range(1, 6)}
+
+    def generate(self, rng, top):
+        return {"k": rng.randrange(1, top)}
+
+    def describe(self, p):
+        return f"Count to {p['k']}."
+
+    def read(self, p):
+        return f"Target {p['k']}."
+
+    def solve(self, p):
+        return Search("Add one at a time.", [TraceStep("apply", f"{i + 1}.", {"add": 1}) for i in range(p["k"])], str(p["k"]))
+
+    def verify(self, p, answer):
+        return (answer.strip() == str(p["k"]), f"expected a count of {p['k']}")
+
+    def start(self, p):
+        return 0
+
+    def apply(self, p, state, move):
+        return state + 1, None if state < p["k"] else f"{state + 1} passes {p['k']}"
+
+    def blunder(self, p, state, rng):
+        return ({"add": 1}, "one more") if state >= p["k"] else None
+
+    def read_off(self, p, state):
+        return str(state)
+
+    def random_move(self, p, state, rng):
+        return {"add": 1}
+
+
+register(Countdown())
+
+
+def config(count: int, difficulties: list[int], workers: int = 1, family: str = "maze"):
     return parse_config({
         "dataset": "synth",
         "seed": 1,
         "shard_size": 64,
         "workers": workers,
-        "synth": {"reasoning": [{"family": "maze", "count": count, "difficulties": difficulties,
-                                 "tiers": {"expert": 0.5, "noisy": 0.5}}]},
+        "synth": {"reasoning": [{"family": family, "count": count, "difficulties": difficulties,
+                                 "tiers": {"expert": 1.0}}]},
     })
 
 
@@ -41,21 +87,26 @@ def test_task_dedup_keeps_the_first_episode_of_each_task():
     assert dropped == 2 and kept.equals(table)
 
 
-def test_repeats_are_replaced_and_reruns_match(prefect_server):
-    # 3x3 mazes: only 192 distinct layouts, so 300 episodes at difficulties 1-2 repeat some
-    first = synthesize(config(300, [1, 2]))
+def test_repeats_are_replaced_deterministically(prefect_server):
+    # 15 episodes over the 19 distinct tasks of difficulties 1-2 (k < 20): repeats are certain
+    first = synthesize(config(15, [1, 2], family="countdown"))
     ids = task_ids(first.trajectories)
-    assert len(ids) == 300 and len(set(ids)) == 300
-    assert first.repeated_tasks["maze"] > 0 and first.shortfall == {}
-    again = synthesize(config(300, [1, 2], workers=2))
-    assert again.trajectories.equals(first.trajectories)  # pool or not, same rows in the same order
+    assert len(ids) == 15 and len(set(ids)) == 15
+    assert first.repeated_tasks["countdown"] > 0 and first.shortfall == {}
+    assert synthesize(config(15, [1, 2], family="countdown")).trajectories.equals(first.trajectories)
 
 
 def test_an_exhausted_task_space_is_reported(prefect_server):
-    result = synthesize(config(400, [1]))
+    result = synthesize(config(30, [1], family="countdown"))
     ids = task_ids(result.trajectories)
-    assert len(set(ids)) == len(ids) <= 192
-    assert result.shortfall == {"maze": 400 - len(ids)}
+    assert len(ids) == len(set(ids)) == 9  # every task of difficulty 1, once
+    assert result.shortfall == {"countdown": 21}
+
+
+def test_the_process_pool_gives_the_same_rows(prefect_server):
+    alone = synthesize(config(200, [1, 2, 3]))
+    pooled = synthesize(config(200, [1, 2, 3], workers=2))
+    assert pooled.trajectories.equals(alone.trajectories)
 
 
 @pytest.mark.parametrize("images", ["off", "task", "steps"])

@@ -1,0 +1,198 @@
+"""The graph families shortest_path and topo_sort on hand-made problems: the expert's answer
+and every other valid answer pass, wrong answers fail naming what broke, parsing is tolerant
+of form and strict on content, and the solvers' traces state their real checks."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from synth.reasoning.shortest_path import family as shortest
+from synth.reasoning.topo_sort import family as topo
+
+# 0-1-4 and 0-2-4 both have length 5 (a tie); the direct edge 0-4 (7) and 0-3-4 (10) are longer.
+GRAPH = {
+    "n": 5,
+    "edges": [[0, 1, 2], [0, 2, 1], [0, 3, 1], [0, 4, 7], [1, 4, 3], [2, 4, 4], [3, 4, 9]],
+    "source": 0,
+    "target": 4,
+}
+
+# A and B start; C waits for both, D for C, E for B.
+DAG = {"theme": "build", "tasks": ["A", "B", "C", "D", "E"], "edges": [["A", "C"], ["B", "C"], ["B", "E"], ["C", "D"]]}
+
+
+def settle(node: int, dist: int, via: int) -> dict[str, int]:
+    return {"node": node, "dist": dist, "via": via}
+
+
+def run(family, problem, moves):
+    state = family.start(problem)
+    for move in moves:
+        state, broken = family.apply(problem, state, move)
+        assert broken is None, broken
+    return state
+
+
+# ---------------------------------------------------------------------------- shortest_path
+
+
+def test_shortest_path_expert_relaxes_and_settles_for_real():
+    search = shortest.solve(GRAPH)
+    assert search.answer == "0 2 4 (length 5)"
+    assert shortest.verify(GRAPH, search.answer)[0]
+    texts = [s.text for s in search.steps]
+    moves = [s.move for s in search.steps if s.kind == "apply"]
+    assert moves == [settle(2, 1, 0), settle(3, 1, 0), settle(1, 2, 0), settle(4, 5, 2)]
+    assert texts[0].startswith("Relax the edges of 0 (distance 0): 1: 0+2=2, first route, set;")
+    assert "4: 1+4=5 < 7, update" in texts[1]
+    assert "4: 1+9=10, not below 5, keep" in texts[2]
+    assert "4: 2+3=5, not below 5, keep" in texts[3] and texts[3].endswith("The smallest is 4 at 5 (via 2): settle it.")
+    assert texts[-1] == "4 is settled at 5. Walk back: 4 via 2, 2 via 0. Path 0 2 4, length 5."
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        "0 1 4 (length 5)",  # the other shortest path of the tie
+        "0 2 4 (length 5)",
+        "0 -> 2 -> 4 (length 5)",
+        "0, 1, 4, length: 5",
+        "0-1-4 (Length 5)",
+        "[0, 2, 4] (length 5)",
+        "  0 2 4   (length 5).  ",
+    ],
+)
+def test_shortest_path_accepts_any_shortest_path_in_any_form(answer):
+    ok, reason = shortest.verify(GRAPH, answer)
+    assert ok, reason
+    assert reason.endswith("of length 5, the shortest distance")
+
+
+@pytest.mark.parametrize(
+    ("answer", "reason"),
+    [
+        ("0 4 (length 7)", "length 7 > shortest 5"),
+        ("0 3 4 (length 10)", "length 10 > shortest 5"),
+        ("0 1 2 4 (length 5)", "there is no edge 1 - 2"),
+        ("0 2 4 (length 6)", "the stated length 6 is not the sum of the edge weights, 5"),
+        ("1 4 (length 3)", "the path starts at 1, not at the source 0"),
+        ("0 2 (length 1)", "the path ends at 2, not at the target 4"),
+        ("0 x 4 (length 5)", "'x' is not a node (0..4)"),
+        ("0 9 4 (length 5)", "'9' is not a node (0..4)"),
+        ("0 2 4 (length five)", "the length 'five' is not a whole number"),
+        ("0 2 4", "no '(length N)' after the path"),
+        ("(length 5)", "no path given"),
+    ],
+)
+def test_shortest_path_rejects_with_the_reason(answer, reason):
+    assert shortest.verify(GRAPH, answer) == (False, reason)
+
+
+def test_shortest_path_rules_name_the_broken_one():
+    start = shortest.start(GRAPH)
+    assert start == ((0, -1, -1, -1, -1), (-1,) * 5, 0)
+    # 4 reached directly at 7 is not the smallest tentative distance (2 and 3 are at 1)
+    state, broken = shortest.apply(GRAPH, start, settle(4, 7, 0))
+    assert broken == "4 at 7 is not the smallest tentative distance: 2 is at 1 via 0"
+    assert state[0][4] == 7 and state[1][4] == 0  # carried out: the state shows the mistake
+    assert shortest.apply(GRAPH, start, settle(2, 2, 0))[1] == "2 via 0 is 0+1=1, not 2"
+    assert shortest.apply(GRAPH, start, settle(4, 3, 1)) == (start, "1 is not settled yet, so 4 cannot be settled via it")
+    two = run(shortest, GRAPH, [settle(2, 1, 0)])
+    assert shortest.apply(GRAPH, two, settle(1, 6, 2)) == (two, "there is no edge 2 - 1")
+    assert shortest.apply(GRAPH, two, settle(2, 1, 0)) == (two, "2 is already settled at 1")
+    assert shortest.apply(GRAPH, two, settle(3, 1, 0))[1] is None  # a tie: either node may go first
+    assert shortest.apply(GRAPH, start, {"node": 2})[1].startswith("a move names a node and a via node")
+
+
+def test_shortest_path_read_off_and_the_tempting_mistakes():
+    done = run(shortest, GRAPH, [settle(2, 1, 0), settle(3, 1, 0), settle(1, 2, 0), settle(4, 5, 1)])
+    assert shortest.read_off(GRAPH, done) == "0 1 4 (length 5)"
+    partial = run(shortest, GRAPH, [settle(2, 1, 0), settle(3, 1, 0), settle(1, 2, 0)])
+    assert shortest.read_off(GRAPH, partial) == "0 1 (length 2)"  # target unsettled: the farthest node
+    start = shortest.start(GRAPH)
+    kinds = set()
+    for seed in range(20):
+        move, thought = shortest.blunder(GRAPH, start, random.Random(seed))
+        broken = shortest.apply(GRAPH, start, move)[1]
+        if move["node"] == 4:  # the target is reachable at once, though not at its shortest distance
+            assert move == settle(4, 7, 0) and thought == "4 is reachable at 7 via 0: settle it and stop."
+            assert broken == "4 at 7 is not the smallest tentative distance: 2 is at 1 via 0"
+        else:  # an addition slip on the node that is really next
+            assert move["node"] == 2 and move["dist"] != 1 and broken == f"2 via 0 is 0+1=1, not {move['dist']}"
+        kinds.add(move["node"])
+    assert kinds == {2, 4}
+
+
+# ---------------------------------------------------------------------------- topo_sort
+
+
+def test_topo_sort_expert_runs_kahn_for_real():
+    search = topo.solve(DAG)
+    assert search.answer == "A B C D E"
+    assert topo.verify(DAG, search.answer)[0]
+    texts = [s.text for s in search.steps]
+    assert texts[0] == "In-degrees: A 0, B 0, C 2, D 1, E 1. Ready (in-degree 0): A, B."
+    assert texts[1] == "Ready: A, B. Take A."
+    assert texts[2] == "Remove A's arrows: C 2->1. Ready: B. Take B."
+    assert texts[3] == "Remove B's arrows: C 1->0 (ready), E 1->0 (ready). Ready: C, E. Take C."
+    assert texts[5] == "D points to no open task. Ready: E. Take E."
+
+
+@pytest.mark.parametrize(
+    "answer",
+    ["B E A C D", "A B C D E", "B A E C D", "a, b, c, d, e", "A -> B -> C -> D -> E", "ABCDE", "[A, B, C, D, E]", " b e a c d "],
+)
+def test_topo_sort_accepts_any_topological_order_in_any_form(answer):
+    ok, reason = topo.verify(DAG, answer)
+    assert ok, reason
+    assert reason == "all 5 tasks once each, and every one of the 4 arrows points forward"
+
+
+@pytest.mark.parametrize(
+    ("answer", "reason"),
+    [
+        ("A C B D E", "C comes before B but B -> C"),
+        ("E B A C D", "E comes before B but B -> E"),
+        ("A B D C E", "D comes before C but C -> D"),
+        ("A B C D", "1 task(s) missing: E"),
+        ("", "5 task(s) missing: A, B, C, D, E"),
+        ("A B C D E A", "A appears twice (positions 1 and 6)"),
+        ("A B C D F", "'F' is not a task (A to E)"),
+        ("A B C D 7", "'7' is not a task (A to E)"),
+        ("A B C D E.", "'E.' is not a task (A to E)"),
+    ],
+)
+def test_topo_sort_rejects_with_the_reason(answer, reason):
+    assert topo.verify(DAG, answer) == (False, reason)
+
+
+def test_topo_sort_rules_name_the_edge():
+    start = topo.start(DAG)
+    state, broken = topo.apply(DAG, start, {"node": "C"})
+    assert broken == "C still has an unprocessed predecessor: A -> C"
+    assert state == ((2,), 0b100)  # carried out: the state shows the mistake
+    a = run(topo, DAG, [{"node": "A"}])
+    assert topo.apply(DAG, a, {"node": "C"})[1] == "C still has an unprocessed predecessor: B -> C"
+    assert topo.apply(DAG, a, {"node": "a"}) == (a, "A is already placed, at position 1")
+    assert topo.apply(DAG, a, {"node": "b"})[1] is None  # letters in either case
+    assert topo.apply(DAG, a, {"node": "Q"}) == (a, "a move names one task, A to E, got {'node': 'Q'}")
+    assert topo.read_off(DAG, run(topo, DAG, [{"node": "B"}, {"node": "E"}])) == "B E"
+
+
+def test_topo_sort_blunders_and_noisy_continuation_end_wrong():
+    a = run(topo, DAG, [{"node": "A"}])
+    for seed in range(10):
+        move, thought = topo.blunder(DAG, a, random.Random(seed))
+        assert move["node"] in ("C", "D", "E") and topo.apply(DAG, a, move)[1] is not None
+        assert thought.startswith("Ready: B;")
+    broken = topo.apply(DAG, a, {"node": "C"})[0]
+    rest = topo.continue_wrong(DAG, broken, random.Random(0))
+    assert rest[0].text.startswith("Remove C's arrows: D 1->0 (ready). Ready: B, D. Take B.")
+    final = run(topo, DAG, [{"node": "A"}])
+    final = topo.apply(DAG, final, {"node": "C"})[0]
+    for s in rest:
+        final = topo.apply(DAG, final, s.move)[0]
+    assert topo.read_off(DAG, final) == "A C B D E"
+    assert topo.verify(DAG, "A C B D E") == (False, "C comes before B but B -> C")
