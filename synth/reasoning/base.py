@@ -253,7 +253,7 @@ class ReasoningFamily:
 
     def _reflective(self, problem: dict[str, Any], search: Search, rng: random.Random) -> tuple[list[TraceStep], dict]:
         for i, stack, move, thought, broken in self._blunders(problem, search, rng):
-            fix = TraceStep("backtrack", f"{broken[0].upper()}{broken[1:]}.", depth=len(stack) - 1, retract=True)
+            fix = TraceStep("backtrack", f"{broken}.", depth=len(stack) - 1, retract=True)
             steps = [*search.steps[:i], TraceStep("apply", thought, move), fix, *search.steps[i:]]
             return steps, {"mistake": self.move_text(move), "broken_rule": broken}
         raise RuntimeError(f"{self.name}: no blunder found in {_BLUNDER_TRIES} points of the trace")

@@ -1,0 +1,515 @@
+"""The ``sliding`` family (group games): the sliding tile puzzle, solved by IDA*.
+
+Boards are scrambled by random legal blank moves from the goal (tiles in order, blank last),
+so every board is solvable; the scramble length and the board size set the difficulty. Any
+sequence of legal slides that reaches the goal passes the verifier; the gold answer is the
+shortest one, which IDA* with the Manhattan distance finds.
+
+==========  =====  ========  ==================  ======================================
+difficulty  board  scramble  mean optimal moves  typical expert steps (read..answer)
+==========  =====  ========  ==================  ======================================
+1           3x3    18        ~16                 ~29
+2           3x4    20        ~18                 ~30
+3           4x4    24        ~21                 ~35
+4           4x4    30        ~26                 ~43
+5           4x5    34        ~29                 ~48
+==========  =====  ========  ==================  ======================================
+
+Short scrambles of the 3x3 board repeat (few boards lie within ten moves of the goal), so
+level 1 scrambles 18 moves to keep 300 seeds nearly all distinct. Boards IDA* cannot solve
+within 60,000 positions are drawn again (rare below level 4; it trims the hardest boards).
+
+The trace is the search itself: every round of IDA* whose bound fails is summarised (how many
+positions it searched, the smallest f beyond the bound, which becomes the next bound); the
+final round is recorded move by move, each step stating f = g + h of the options at that
+position and which are pruned by the bound, and a branch that was searched and failed is
+applied and then backtracked with the size of the subtree it cost. A shared :func:`ida_star`
+(with a per-round transposition table) does the search and keeps this record; ``sokoban``
+uses it too, with :func:`round_steps`, :func:`dead_end` and :func:`parse_moves`.
+
+Moves: ``slide {"tile": t}`` (the tile moves into the blank; legal iff it is next to it).
+State: ``(board, history)``, the board row by row (0 the blank) and the tiles slid so far (a
+linked list, newest first). Answer: the tiles to slide, in order ("6 3 2 5"); the verifier also
+takes the blank's moves as letters or words (``U``/``up``: the blank moves up, so the tile
+above it slides down; "ULDR", "u, l, d, r"), mixed with tile numbers, separated by spaces,
+commas or semicolons.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import lru_cache, partial
+from typing import Any
+
+from synth.reasoning import draw
+from synth.reasoning.base import ReasoningFamily, Search, TraceStep
+from synth.registry import register
+
+_SEPARATORS = re.compile(r"[\s,;]+")
+_DELTAS = {"U": (-1, 0), "D": (1, 0), "L": (0, -1), "R": (0, 1)}
+WORDS = {"U": "up", "D": "down", "L": "left", "R": "right"}
+_LETTERS = {word: letter for letter, word in WORDS.items()}
+_FOUND = -1
+
+Board = tuple[int, ...]
+History = tuple[Any, str] | None
+Position = tuple[Board, int, int]  # the board, the blank's cell, the tile slid last (0: none)
+
+
+# ---------------------------------------------------------------------------- IDA*, shared
+
+Option = tuple[int, Any, str]  # (h after the move, move, why it is rejected up front or "")
+
+
+@dataclass(slots=True)
+class Visit:
+    """A position on the solution line of the final round: its cost so far and heuristic, its
+    options in the order searched, the ones searched and failed before ``taken`` (each with the
+    positions it cost and the smallest f beyond the bound met below it), the ones skipped as
+    repeats, and the move taken (None at the goal)."""
+
+    position: Any
+    g: int
+    h: int
+    options: list[Option]
+    failed: list[tuple[Any, int, int]] = field(default_factory=list)
+    repeats: list[Any] = field(default_factory=list)
+    taken: Any = None
+
+
+@dataclass(slots=True)
+class IdaRecord:
+    rounds: list[tuple[int, int, int]]  # the failed rounds: (bound, positions searched, next bound)
+    bound: int  # the bound of the round that found the goal
+    line: list[Visit]  # that round's solution line, start to goal
+    nodes: int  # positions searched in all rounds
+
+
+def ida_star(
+    start: Any,
+    key: Callable[[Any], Any],
+    h0: int,
+    options: Callable[[Any, int], list[Option]],
+    follow: Callable[[Any, Any], Any],
+    max_nodes: int,
+) -> IdaRecord | None:
+    """Iterative-deepening A* with unit move costs and an admissible h that is 0 exactly at a
+    goal; None when it searches more than ``max_nodes`` positions or the goal is out of reach.
+
+    ``options(position, h)`` gives each move's h cheaply (the position it leads to is built by
+    ``follow`` only when the move is searched); moves are searched by increasing h, ties by
+    move. A position (by ``key``) that this round already reached in as few moves is not
+    searched again: whatever it leads to was or is being searched with at least this budget
+    (this also stops cycles). Only the final round's line is kept, with what was tried on the
+    way: all a trace can show without replaying thousands of positions.
+    """
+    count = 0
+    reached: dict[Any, int] = {}
+
+    def dfs(position: Any, g: int, h: int, bound: int, line: list[Visit]) -> int:
+        nonlocal count
+        count += 1
+        if count > max_nodes:
+            raise _GaveUp
+        if h == 0:
+            line.append(Visit(position, g, 0, []))
+            return _FOUND
+        opts = sorted(options(position, h))
+        failed, repeats, over = [], [], 1 << 30
+        for hc, move, why in opts:
+            if why:
+                continue
+            if g + 1 + hc > bound:
+                over = min(over, g + 1 + hc)
+                continue
+            child = follow(position, move)
+            k = key(child)
+            if reached.get(k, 1 << 30) <= g + 1:
+                repeats.append(move)
+                continue
+            reached[k] = g + 1
+            before = count
+            found = dfs(child, g + 1, hc, bound, line)
+            if found == _FOUND:
+                line.append(Visit(position, g, h, opts, failed, repeats, move))
+                return _FOUND
+            failed.append((move, count - before, found))
+            over = min(over, found)
+        return over
+
+    rounds = []
+    bound = h0
+    try:
+        while True:
+            before = count
+            line: list[Visit] = []
+            reached.clear()
+            reached[key(start)] = 0
+            found = dfs(start, 0, h0, bound, line)
+            if found == _FOUND:
+                line.reverse()
+                return IdaRecord(rounds, bound, line, count)
+            if found >= 1 << 30:
+                return None  # nothing passed the bound: every line is dead, no goal to reach
+            rounds.append((bound, count - before, found))
+            bound = found
+    except _GaveUp:
+        return None
+
+
+class _GaveUp(Exception):
+    """Raised inside the search to unwind it at once when the node budget is spent."""
+
+
+def round_steps(record: IdaRecord) -> list[TraceStep]:
+    """One think per failed round (its size and the next bound), then the final round's start."""
+    steps = [
+        TraceStep(
+            "think",
+            f"Bound {bound}: searched {nodes} position(s); every line passes the bound before the goal. "
+            f"The smallest f beyond it is {nxt}, the next bound.",
+        )
+        for bound, nodes, nxt in record.rounds
+    ]
+    steps.append(TraceStep("think", f"Bound {record.bound}: search again, cheapest option first."))
+    return steps
+
+
+def dead_end(record: IdaRecord, nodes: int, over: int, undo: str, depth: int) -> TraceStep:
+    """The backtrack after a branch of the final round that was searched and failed."""
+    beyond = f"the smallest f beyond it {over}" if over < 1 << 30 else "every line ends in a dead position"
+    return TraceStep(
+        "backtrack",
+        f"Every line below it fails within the bound {record.bound} ({nodes} position(s) searched, {beyond}): "
+        f"dead end, undo {undo}.",
+        depth=depth,
+    )
+
+
+def parse_moves(answer: str, numbers: bool = False) -> list[str | int] | str:
+    """The moves of an answer: U/D/L/R letters (words, any case, runs like "ULDR" too) and,
+    with ``numbers``, tile numbers as ints; or a reason naming the first token that is neither."""
+    moves: list[str | int] = []
+    for token in _SEPARATORS.split(answer.strip().lower()):
+        if not token:
+            continue
+        if token in _LETTERS:
+            moves.append(_LETTERS[token])
+        elif numbers and token.isdigit():
+            moves.append(int(token))
+        elif set(token) <= set("udlr"):
+            moves.extend(token.upper())
+        else:
+            kind = "a tile number or a blank move (U, D, L, R)" if numbers else "a move (U, D, L, R)"
+            return f"{token!r} is not {kind}"
+    return moves
+
+
+# ---------------------------------------------------------------------------- the board
+
+
+@dataclass(frozen=True, slots=True)
+class _Geometry:
+    """Precomputed per board shape: neighbours of each cell (with the blank's direction when
+    it moves there) and the Manhattan distance of each tile from each cell."""
+
+    rows: int
+    cols: int
+    moves: tuple[tuple[tuple[str, int], ...], ...]
+    distance: tuple[tuple[int, ...], ...]  # distance[tile][cell]
+    goal: Board
+
+
+@lru_cache(maxsize=8)
+def _geometry(rows: int, cols: int) -> _Geometry:
+    n = rows * cols
+    moves = []
+    for cell in range(n):
+        r, c = divmod(cell, cols)
+        moves.append(tuple(
+            (d, (r + dr) * cols + c + dc) for d, (dr, dc) in _DELTAS.items() if 0 <= r + dr < rows and 0 <= c + dc < cols
+        ))
+    distance = [[0] * n]
+    for tile in range(1, n):
+        home_r, home_c = divmod(tile - 1, cols)
+        distance.append([abs(home_r - cell // cols) + abs(home_c - cell % cols) for cell in range(n)])
+    goal = (*range(1, n), 0)
+    return _Geometry(rows, cols, tuple(moves), tuple(map(tuple, distance)), goal)
+
+
+def _manhattan(geo: _Geometry, board: Board) -> int:
+    return sum(geo.distance[t][cell] for cell, t in enumerate(board))
+
+
+def _cell(geo: _Geometry, index: int) -> str:
+    return f"({index // geo.cols},{index % geo.cols})"
+
+
+def _illegal(geo: _Geometry, board: Board, tile: int) -> str | None:
+    """Why sliding ``tile`` breaks the rules, or None; shared by the env and the verifier."""
+    at, blank = board.index(tile), board.index(0)
+    if all(cell != at for _, cell in geo.moves[blank]):
+        return f"tile {tile} at {_cell(geo, at)} is not next to the blank at {_cell(geo, blank)}"
+    return None
+
+
+def _slide(board: Board, at: int, blank: int) -> Board:
+    """The board with the tile at ``at`` and the blank at ``blank`` swapped (an illegal slide
+    teleports the tile)."""
+    cells = list(board)
+    cells[at], cells[blank] = 0, board[at]
+    return tuple(cells)
+
+
+def _rows_text(geo: _Geometry, board: Board) -> str:
+    width = len(str(len(board) - 1))
+    return "\n".join(
+        " ".join(str(t).rjust(width) if t else "_".rjust(width) for t in board[r * geo.cols : (r + 1) * geo.cols])
+        for r in range(geo.rows)
+    )
+
+
+class Sliding(ReasoningFamily):
+    name = "sliding"
+    group = "games"
+    action = "slide"
+    rules = "the tile is next to the blank (above, below, left or right of it)"
+    renderable = True
+    levels = {
+        1: {"rows": 3, "cols": 3, "scramble": 18},
+        2: {"rows": 3, "cols": 4, "scramble": 20},
+        3: {"rows": 4, "cols": 4, "scramble": 24},
+        4: {"rows": 4, "cols": 4, "scramble": 30},
+        5: {"rows": 4, "cols": 5, "scramble": 34},
+    }
+
+    # ------------------------------------------------------------------ problem
+
+    def generate(self, rng: random.Random, rows: int, cols: int, scramble: int) -> dict[str, Any]:
+        """Random blank moves from the goal, never straight back; boards that are the goal, or
+        that IDA* cannot solve within its budget, are drawn again."""
+        geo = _geometry(rows, cols)
+        while True:
+            cells, blank, back = list(geo.goal), len(geo.goal) - 1, -1
+            for _ in range(scramble):
+                nxt = rng.choice([cell for _, cell in geo.moves[blank] if cell != back])
+                cells[blank], cells[nxt], back, blank = cells[nxt], 0, blank, nxt
+            board = tuple(cells)
+            if board != geo.goal and _search(rows, cols, board) is not None:
+                return {"rows": rows, "cols": cols, "board": list(board)}
+
+    def describe(self, problem: dict[str, Any]) -> str:
+        geo = _geometry(problem["rows"], problem["cols"])
+        n = len(geo.goal) - 1
+        return (
+            f"A {geo.rows}x{geo.cols} sliding puzzle with tiles 1 to {n} and one blank (_). A tile "
+            "next to the blank (above, below, left or right) can slide into it.\n\n"
+            f"{_rows_text(geo, tuple(problem['board']))}\n\n"
+            f"Reach the goal, tiles in order row by row with the blank last:\n\n{_rows_text(geo, geo.goal)}\n\n"
+            "Answer with the tiles to slide, in order, separated by spaces, for example: 6 3 2 5"
+        )
+
+    def read(self, problem: dict[str, Any]) -> str:
+        geo = _geometry(problem["rows"], problem["cols"])
+        board = tuple(problem["board"])
+        misplaced = sum(1 for cell, t in enumerate(board) if t and t != geo.goal[cell])
+        return (
+            f"A {geo.rows}x{geo.cols} board, blank at {_cell(geo, board.index(0))}; {misplaced} tile(s) are "
+            f"out of place and their Manhattan distances add up to {_manhattan(geo, board)}. I need slides "
+            "of tiles next to the blank that end with the tiles in order and the blank last."
+        )
+
+    def start(self, problem: dict[str, Any]) -> tuple[Board, History]:
+        return tuple(problem["board"]), None
+
+    # ------------------------------------------------------------------ the search
+
+    def solve(self, problem: dict[str, Any]) -> Search:
+        geo = _geometry(problem["rows"], problem["cols"])
+        record = _search(geo.rows, geo.cols, tuple(problem["board"]))
+        if record is None:
+            raise ValueError(f"IDA* finds no solution for this board within {_MAX_NODES} positions")
+        bound = record.bound
+        steps = round_steps(record)
+        for visit in record.line[:-1]:
+            listed = ", ".join(
+                f"{tile} gives f = {visit.g + 1}+{hc} = {visit.g + 1 + hc}" + (f" > {bound}, pruned" if visit.g + 1 + hc > bound else "")
+                for hc, tile, _ in visit.options if tile not in visit.repeats
+            )
+            lead = f"Blank at {_cell(geo, visit.position[1])}, g = {visit.g}: {listed}."
+            for tile, nodes, over in visit.failed:
+                steps.append(TraceStep("apply", f"{lead} Slide {_slide_text(geo, visit.position, tile)}.", {"tile": tile}))
+                steps.append(dead_end(record, nodes, over, f"sliding {tile}", visit.g))
+                lead = "Next option."
+            steps.append(TraceStep("apply", f"{lead} Slide {_slide_text(geo, visit.position, visit.taken)}.", {"tile": visit.taken}))
+        answer = " ".join(str(visit.taken) for visit in record.line[:-1])
+        plan = (
+            "IDA* with h = the sum of the tiles' Manhattan distances to their goal cells (never more "
+            "than the slides still needed). Search depth-first, cheapest option first, and prune any "
+            "slide whose f = slides so far + h passes the bound; when a whole round fails, raise the "
+            "bound to the smallest f that passed it. Never slide back the tile just slid, nor search "
+            "a position again that this round already reached in as few slides."
+        )
+        stats = {
+            "moves": len(record.line) - 1,
+            "nodes": record.nodes,
+            "rounds": len(record.rounds) + 1,
+            "backtracks": sum(len(v.failed) for v in record.line),
+        }
+        return Search(plan, steps, answer, stats)
+
+    def reference(self, problem: dict[str, Any], search: Search) -> dict[str, Any]:
+        return {"optimal_moves": search.stats["moves"]}
+
+    # ------------------------------------------------------------------ rules
+
+    def apply(self, problem: dict[str, Any], state: tuple[Board, History], move: Any) -> tuple[tuple[Board, History], str | None]:
+        board, history = state
+        tile = move.get("tile") if isinstance(move, dict) else None
+        if type(tile) is not int or not 1 <= tile < len(board):
+            return state, f"a move names a tile 1..{len(board) - 1}, got {move!r}"
+        broken = _illegal(_geometry(problem["rows"], problem["cols"]), board, tile)
+        return (_slide(board, board.index(tile), board.index(0)), (history, str(tile))), broken
+
+    def observe(self, problem: dict[str, Any], state: tuple[Board, History]) -> str:
+        return _rows_text(_geometry(problem["rows"], problem["cols"]), state[0]).replace("\n", " / ")
+
+    def blunder(self, problem: dict[str, Any], state: tuple[Board, History], rng: random.Random) -> tuple[Any, str] | None:
+        geo = _geometry(problem["rows"], problem["cols"])
+        board = state[0]
+        blank = board.index(0)
+        near = {cell for _, cell in geo.moves[blank]}
+        br, bc = divmod(blank, geo.cols)
+        owner = geo.goal[blank]
+        if owner and board.index(owner) not in near:
+            return {"tile": owner}, f"Tile {owner} belongs where the blank is, at {_cell(geo, blank)}: slide it in."
+        diagonal = [
+            board[(br + dr) * geo.cols + bc + dc]
+            for dr in (-1, 1) for dc in (-1, 1)
+            if 0 <= br + dr < geo.rows and 0 <= bc + dc < geo.cols
+        ]
+        tile = rng.choice(diagonal)
+        return {"tile": tile}, f"Tile {tile} is right by the blank at {_cell(geo, blank)}: slide it in."
+
+    def continue_wrong(self, problem: dict[str, Any], state: tuple[Board, History], rng: random.Random) -> list[TraceStep]:
+        """Greedy slides (lowest Manhattan sum next) as if the broken board were the real one, at
+        most as many as the sum promises, stopping at the goal if they reach it (a teleport often
+        flips the board's parity, which puts the goal out of reach)."""
+        geo = _geometry(problem["rows"], problem["cols"])
+        board = state[0]
+        position, steps = (board, board.index(0), 0), []
+        h = _manhattan(geo, board)
+        for _ in range(h):
+            hc, tile, _ = min(_options(geo, position, h))
+            steps.append(TraceStep("apply", f"Slide {_slide_text(geo, position, tile)}: h {h} -> {hc}.", {"tile": tile}))
+            position, h = _follow(position, tile), hc
+            if h == 0:
+                break
+        return steps
+
+    def read_off(self, problem: dict[str, Any], state: tuple[Board, History]) -> str:
+        tokens, history = [], state[1]
+        while history is not None:
+            history, token = history
+            tokens.append(token)
+        return " ".join(reversed(tokens))
+
+    def random_move(self, problem: dict[str, Any], state: tuple[Board, History], rng: random.Random) -> Any | None:
+        board = state[0]
+        r, c = divmod(board.index(0), problem["cols"])
+        around = [
+            board[(r + dr) * problem["cols"] + c + dc]
+            for dr in (-1, 0, 1) for dc in (-1, 0, 1)
+            if (dr or dc) and 0 <= r + dr < problem["rows"] and 0 <= c + dc < problem["cols"]
+        ]
+        return {"tile": rng.choice(around)}
+
+    def move_text(self, move: Any) -> str:
+        return f"tile {move['tile']}"
+
+    # ------------------------------------------------------------------ verifier
+
+    def verify(self, problem: dict[str, Any], answer: str) -> tuple[bool, str]:
+        geo = _geometry(problem["rows"], problem["cols"])
+        board = tuple(problem["board"])
+        moves = parse_moves(answer, numbers=True)
+        if isinstance(moves, str):
+            return False, moves
+        if not moves:
+            return False, "no moves given"
+        for i, move in enumerate(moves, 1):
+            blank = board.index(0)
+            if isinstance(move, str):
+                target = next((cell for d, cell in geo.moves[blank] if d == move), None)
+                if target is None:
+                    return False, f"move {i} ({move}): the blank at {_cell(geo, blank)} cannot move {WORDS[move]}, it is on the edge"
+                tile = board[target]
+            else:
+                tile = move
+                if not 1 <= tile < len(board):
+                    return False, f"move {i} ({tile}): there is no tile {tile} (tiles 1..{len(board) - 1})"
+                broken = _illegal(geo, board, tile)
+                if broken is not None:
+                    return False, f"move {i} ({tile}): {broken}"
+            board = _slide(board, board.index(tile), blank)
+        if board != geo.goal:
+            wrong = sum(1 for cell, t in enumerate(board) if t and t != geo.goal[cell])
+            shown = _rows_text(geo, board).replace("\n", " / ")
+            return False, f"after {len(moves)} legal move(s) the board is {shown}, not the goal ({wrong} tile(s) out of place)"
+        return True, f"{len(moves)} legal slide(s) reach the goal"
+
+    def render(self, problem: dict[str, Any], state: tuple[Board, History] | None, size: int) -> Any:
+        geo = _geometry(problem["rows"], problem["cols"])
+        board = tuple(problem["board"]) if state is None else state[0]
+        cells = {}
+        for cell, t in enumerate(board):
+            home = t == geo.goal[cell]
+            cells[divmod(cell, geo.cols)] = (draw.DARK, "", draw.WHITE) if not t else (draw.LIGHT if home else None, str(t), draw.GREEN if home else draw.BLACK)
+        return draw.grid_image(geo.rows, geo.cols, size, cells)
+
+
+_MAX_NODES = 60_000
+
+
+@lru_cache(maxsize=64)
+def _search(rows: int, cols: int, board: Board) -> IdaRecord | None:
+    """IDA* from ``board`` (cached: ``generate`` checks the budget, ``solve`` reuses the run)."""
+    geo = _geometry(rows, cols)
+    return ida_star(
+        (board, board.index(0), 0), _board_of, _manhattan(geo, board), partial(_options, geo), _follow, _MAX_NODES
+    )
+
+
+def _options(geo: _Geometry, position: Position, h: int) -> list[tuple[int, int, str]]:
+    """Each tile next to the blank but the one just slid (that would undo it), with the
+    Manhattan sum after sliding it (updated, not recounted)."""
+    board, blank, last = position
+    distance = geo.distance
+    return [
+        (h - distance[tile][cell] + distance[tile][blank], tile, "")
+        for _, cell in geo.moves[blank]
+        if (tile := board[cell]) != last
+    ]
+
+
+def _follow(position: Position, tile: int) -> Position:
+    board, blank, _ = position
+    at = board.index(tile)
+    return _slide(board, at, blank), at, tile
+
+
+def _board_of(position: Position) -> Board:
+    return position[0]
+
+
+def _slide_text(geo: _Geometry, position: Position, tile: int) -> str:
+    board, blank = position[0], position[1]
+    at = board.index(tile)
+    d = next(d for d, cell in geo.moves[blank] if cell == at)
+    return f"{tile} (the blank moves {WORDS[d]})"
+
+
+family = register(Sliding())
