@@ -1,0 +1,469 @@
+"""The ``cryptarithm`` family (group algorithms): letter sums such as SEND + MORE = MONEY.
+
+Puzzles are built backwards: random numbers are added up, and each digit that occurs is
+replaced by a random letter, so every puzzle has a solution (no word list is needed, and
+the words are not words). A puzzle may have other solutions too; any mapping that makes the
+sum hold passes the verifier, so uniqueness is never promised. The solver works column by
+column from the units with the carry, the way one does it on paper: it tries the smallest free
+digits for the letters of the addends (saying why a digit is out when that shows at once),
+reads the result letter off the column sum or, when that letter is known, solves the column
+for its last open letter, and backs up when a digit would be taken twice, start a word with 0
+or close a column that does not add up. Puzzles the search needs more tries than a level
+allows are drawn again, which keeps traces readable.
+
+==========  =======  ======  =====  ======================================
+difficulty  addends  length  tries  typical expert steps (read..answer)
+==========  =======  ======  =====  ======================================
+1           2        2       14     ~13
+2           2        3       20     ~17
+3           2        3-4     30     ~22
+4           3        3-4     45     ~31
+5           3        4-5     70     ~60
+==========  =======  ======  =====  ======================================
+
+``length`` is the number of letters of each addend; ``tries`` caps the digits the expert
+may consider (forced letters are free) before it finds a solution.
+
+Moves: ``assign {"letter": "E", "digit": 5}``. State: a tuple with each letter's digit (-1 for
+none), letters in alphabetical order. Answer: every letter with its digit, e.g.
+"D=7 E=5 M=1 N=6 O=0 R=8 S=9 Y=2" (commas, ':' or '=', any case).
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from synth.reasoning.base import ReasoningFamily, Search, TraceStep
+from synth.registry import register
+
+_LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+_PLACES = ("units", "tens", "hundreds", "thousands", "ten-thousands", "hundred-thousands", "millions")
+_PAIR = re.compile(r"([A-Za-z]+)\s*(?:=|:|->|→)\s*([^\s,;.]*)")
+
+
+@dataclass(frozen=True, slots=True)
+class _Puzzle:
+    """A puzzle compiled for the search and the rules: letter indexes per column."""
+
+    addends: tuple[str, ...]
+    result: str
+    letters: str  # sorted
+    columns: tuple[tuple[tuple[int, ...], int], ...]  # per column from the units: addend letters, result letter
+    leading: frozenset[int]  # letters that start a word
+
+    def word_of(self, i: int) -> str:
+        return next(w for w in (*self.addends, self.result) if w[0] == self.letters[i])
+
+
+@lru_cache(maxsize=4096)
+def _compile(addends: tuple[str, ...], result: str) -> _Puzzle:
+    letters = "".join(sorted(set("".join(addends) + result)))
+    index = {c: i for i, c in enumerate(letters)}
+    columns = tuple(
+        (tuple(index[w[-1 - c]] for w in addends if c < len(w)), index[result[-1 - c]]) for c in range(len(result))
+    )
+    leading = frozenset(index[w[0]] for w in (*addends, result))
+    return _Puzzle(addends, result, letters, columns, leading)
+
+
+def _puzzle(problem: dict[str, Any]) -> _Puzzle:
+    return _compile(tuple(problem["addends"]), problem["result"])
+
+
+def _place(c: int) -> str:
+    return f"column {c + 1} ({_PLACES[c]})" if c < len(_PLACES) else f"column {c + 1}"
+
+
+def _sum_text(p: _Puzzle, digits: list[int] | tuple[int, ...], c: int, carry: int) -> str:
+    """"N+E+carry 1 = 6+5+1 = 12": column ``c`` added up (a column with no addend letter
+    holds just the carry)."""
+    top, _ = p.columns[c]
+    if not top:
+        return f"the carry {carry}"
+    names = [p.letters[i] for i in top] + ([f"carry {carry}"] if carry else [])
+    values = [digits[i] for i in top] + ([carry] if carry else [])
+    return f"{'+'.join(names)} = {'+'.join(map(str, values))} = {sum(values)}"
+
+
+def _scan(p: _Puzzle, digits: tuple[int, ...]) -> tuple[int, int, dict[int, str]]:
+    """Check the columns from the units while every letter in them has a digit (a column's
+    carry in is known only then): the first column with a letter still open, the carry into
+    it, and the columns found wrong, each with what is wrong (the column count stands for
+    a carry left over at the end). A wrong column passes its real carry on."""
+    carry, wrong = 0, {}
+    for c, (top, bottom) in enumerate(p.columns):
+        if digits[bottom] < 0:
+            return c, carry, wrong
+        total = carry
+        for i in top:
+            if digits[i] < 0:
+                return c, carry, wrong
+            total += digits[i]
+        if total % 10 != digits[bottom]:
+            wrong[c] = f"{_place(c)} gives {_sum_text(p, digits, c, carry)}, which does not end in {p.letters[bottom]}={digits[bottom]}"
+        carry = total // 10
+    if carry:
+        wrong[len(p.columns)] = f"the last column leaves a carry of {carry}, but {p.result} has no letter for it"
+    return len(p.columns), carry, wrong
+
+
+class _OverBudget(Exception):
+    pass
+
+
+def _search(p: _Puzzle, budget: int, record: bool) -> tuple[list[TraceStep], list[int], int] | None:
+    """Column-by-column depth-first search from the units; returns (trace, digits, tries) or
+    None past ``budget`` tries. ``record`` False skips the texts (the generator only needs to
+    know whether the search is short enough).
+
+    Every digit is checked before it is written down: it must be free, not a leading zero,
+    and leave no column whose letters all have digits wrong (a digit can close a column further
+    left, e.g. the result letter of one column that is an addend letter of the next).
+    """
+    digits = [-1] * len(p.letters)
+    owner: dict[int, int] = {}  # digit -> letter index
+    steps: list[TraceStep] = []
+    notes: list[str] = []  # checks made since the last step, said in the next step's thought
+    found: list[int] = []
+    tries = 0
+
+    def say(kind: str, text: str, move: Any = None, depth: int = 0) -> None:
+        if record:
+            steps.append(TraceStep(kind, " ".join([*notes, text]), move, depth=depth))
+        notes.clear()
+
+    def dead(text: str, base: int) -> bool:
+        say("backtrack", f"{text}: dead end.", depth=base)
+        return False
+
+    def clash(i: int, d: int) -> str | None:
+        digits[i] = d
+        broken = next(iter(_scan(p, tuple(digits))[2].values()), None)
+        digits[i] = -1
+        return broken
+
+    def put(i: int, d: int, text: str, depth: int, then) -> bool:
+        say("apply", text, {"letter": p.letters[i], "digit": d})
+        digits[i], owner[d] = d, i
+        ok = then(depth + 1)
+        del owner[d]
+        digits[i] = -1
+        return ok
+
+    def ahead(c: int, carry: int, i: int, d: int) -> str | None:
+        """Why ``d`` cannot go to letter ``i`` of column ``c``, found without writing it down:
+        a column it closes is wrong, or it is the column's last open addend letter and the
+        result letter it fixes would be a taken digit or a leading zero."""
+        broken = clash(i, d)
+        if broken:
+            return broken
+        top, r = p.columns[c]
+        if digits[r] >= 0 or r == i or any(digits[k] < 0 and k != i for k in top):
+            return None
+        want = (carry + sum(d if k == i else digits[k] for k in top)) % 10
+        if want == d or want in owner:
+            return f"{p.letters[r]} would be {want}, which is {p.letters[i if want == d else owner[want]]}'s"
+        if want == 0 and r in p.leading:
+            return f"{p.letters[r]} would be 0, but it starts {p.word_of(r)}"
+        return None
+
+    def choose(i: int, options: list[int], why: str, c: int, carry: int, depth: int, base: int, then) -> bool:
+        """Try ``options`` for letter ``i`` (in column ``c``) in order; ``then(depth, base)``
+        goes on after each. A digit ruled out at once is said, not written down."""
+        nonlocal tries
+        name, tried, skipped = p.letters[i], False, []
+        for d in options:
+            tries += 1
+            if tries > budget:
+                raise _OverBudget
+            broken = ahead(c, carry, i, d)
+            if broken:
+                if record:
+                    skipped.append(f"{name}={d} fails ({broken})")
+                continue
+            lead = why if not tried else f"Next for {name}"
+            text = "; ".join([lead, *skipped, f"try {name}={d}."])
+            skipped.clear()
+            if put(i, d, text, depth, lambda dp: then(dp, depth)):
+                return True
+            tried = True
+        if not tried:
+            return dead("; ".join([why, *skipped, f"no digit fits {name}"]), base)
+        if record:
+            steps[-1].depth = base
+            steps[-1].text = " ".join([steps[-1].text, *(f"{x}." for x in skipped), f"No digit is left for {name} either."])
+        return False
+
+    def column(c: int, carry: int, depth: int, base: int) -> bool:
+        if c == len(p.columns):
+            found.extend(digits)
+            if notes and record:
+                steps.append(TraceStep("think", " ".join(notes), stage="check"))
+            return True
+        top, r = p.columns[c]
+        free = [i for i in top if digits[i] < 0]
+        if free and digits[r] >= 0 and free.count(free[0]) == len(free):
+            return solve_for(c, carry, free[0], depth, base)
+        if free:
+            i = free[0]
+            options = [d for d in range(10) if d not in owner and (d or i not in p.leading)]
+            why = f"{_place(c).capitalize()}: {p.letters[i]} is open" if record else ""
+            return choose(i, options, why, c, carry, depth, base, lambda dp, bs: column(c, carry, dp, bs))
+        total = carry + sum(digits[i] for i in top)
+        want, out = total % 10, total // 10
+        name = p.letters[r]
+        if digits[r] >= 0:  # closed by an earlier digit, and checked then
+            if record:
+                said = f"{_sum_text(p, digits, c, carry)} ends in {name}={want}, carry {out}" if top else f"the carry {carry} is {name}"
+                notes.append(f"{_place(c).capitalize()}: {said}.")
+            return column(c + 1, out, depth, base)
+        where, text = (_place(c).capitalize(), _sum_text(p, digits, c, carry)) if record else ("", "")
+        if want in owner:
+            return dead(f"{where}: {text}, so {name} would be {want}, but {want} is {p.letters[owner[want]]}'s", base)
+        if want == 0 and r in p.leading:
+            return dead(f"{where}: {text}, so {name} would be 0, but {name} starts {p.word_of(r)}", base)
+        broken = clash(r, want)
+        if broken:
+            return dead(f"{where}: {text}, so {name} would be {want}, but then {broken}", base)
+        then = lambda dp: column(c + 1, out, dp, base)  # noqa: E731
+        return put(r, want, f"{where}: {text}, so {name}={want}, carry {out}.", depth, then)
+
+    def solve_for(c: int, carry: int, i: int, depth: int, base: int) -> bool:
+        """The column's last open letter when its result letter is known: only digits that
+        make the column end right are candidates, and often there is just one."""
+        top, r = p.columns[c]
+        known = sum(digits[k] for k in top if k != i) + carry
+        options = [
+            d for d in range(10)
+            if d not in owner and (d or i not in p.leading) and (known + top.count(i) * d) % 10 == digits[r]
+        ]  # fmt: skip
+        name, need = p.letters[i], ""
+        if record:
+            lhs = "+".join([p.letters[k] for k in top] + ([f"carry {carry}"] if carry else []))
+            need = f"{_place(c).capitalize()}: {lhs} must end in {p.letters[r]}={digits[r]}"
+        if len(options) > 1:
+            why = f"{need}, so {name} is one of {', '.join(map(str, options))}"
+            return choose(i, options, why, c, carry, depth, base, lambda dp, bs: column(c, carry, dp, bs))
+        if not options:
+            return dead(f"{need}, and no free digit for {name} does that", base)
+        broken = clash(i, options[0])
+        if broken:
+            return dead(f"{need}, so {name} would be {options[0]}, but then {broken}", base)
+        return put(i, options[0], f"{need}, so {name}={options[0]}.", depth, lambda dp: column(c, carry, dp, base))
+
+    longest = max(len(w) for w in p.addends)
+    try:
+        if len(p.result) > longest:
+            lead, m = p.letters.index(p.result[0]), len(p.addends)
+            why = f"{p.result} is longer than every addend, so {p.result[0]} is the carry out of the {_PLACES[longest - 1]} column"
+            if m == 2:
+                ok = put(lead, 1, f"{why}, which can only be 1: {p.result[0]}=1.", 0, lambda dp: column(0, 0, dp, -1))
+            else:
+                ok = choose(lead, list(range(1, m)), f"{why}, 1 to {m - 1}", len(p.columns) - 1, 0, 0, -1, lambda dp, bs: column(0, 0, dp, bs))
+        else:
+            ok = column(0, 0, 0, -1)
+    except _OverBudget:
+        return None
+    return (steps, found, tries) if ok else None
+
+
+class Cryptarithm(ReasoningFamily):
+    name = "cryptarithm"
+    group = "algorithms"
+    action = "assign"
+    rules = "the letter has no digit yet, the digit is free, no word starts with 0, and no column whose letters all have digits is wrong"
+    levels = {
+        1: {"addends": 2, "length": (2, 2), "tries": 14},
+        2: {"addends": 2, "length": (3, 3), "tries": 20},
+        3: {"addends": 2, "length": (3, 4), "tries": 30},
+        4: {"addends": 3, "length": (3, 4), "tries": 45},
+        5: {"addends": 3, "length": (4, 5), "tries": 70},
+    }
+
+    # ------------------------------------------------------------------ problem
+
+    def generate(self, rng: random.Random, addends: int, length: tuple[int, int], tries: int) -> dict[str, Any]:
+        while True:
+            numbers = [rng.randint(10 ** (n - 1), 10**n - 1) for n in (rng.randint(*length) for _ in range(addends))]
+            total = sum(numbers)
+            used = sorted(set("".join(map(str, (*numbers, total)))))
+            code = dict(zip(used, rng.sample(_LETTERS, len(used)), strict=True))
+            words = ["".join(code[ch] for ch in str(n)) for n in (*numbers, total)]
+            if _search(_compile(tuple(words[:-1]), words[-1]), tries, record=False) is not None:
+                return {"addends": words[:-1], "result": words[-1]}
+
+    def describe(self, problem: dict[str, Any]) -> str:
+        addends, result = problem["addends"], problem["result"]
+        width = len(result) + 2
+        rows = [f"{'+ ' if k else '  '}{w}".rjust(width) for k, w in enumerate(addends)]
+        layout = "\n".join([*rows, "-" * width, result.rjust(width)])
+        return (
+            f"Solve this letter sum, {' + '.join(addends)} = {result}:\n\n{layout}\n\n"
+            "Each letter stands for a digit 0-9: different letters for different digits, the same "
+            "letter always for the same digit, and no word starts with 0. If several assignments "
+            "work, any one of them is accepted.\n"
+            "Answer with every letter and its digit, for example: A=1 B=2 C=3"
+        )
+
+    def read(self, problem: dict[str, Any]) -> str:
+        p = _puzzle(problem)
+        return (
+            f"{' + '.join(p.addends)} = {p.result}: {len(p.letters)} letters ({', '.join(p.letters)}), "
+            f"{len(p.columns)} columns. Each letter gets its own digit; "
+            f"{', '.join(sorted(p.letters[i] for i in p.leading))} start words, so they are not 0."
+        )
+
+    def start(self, problem: dict[str, Any]) -> tuple[int, ...]:
+        return (-1,) * len(_puzzle(problem).letters)
+
+    # ------------------------------------------------------------------ the search
+
+    def solve(self, problem: dict[str, Any]) -> Search:
+        p = _puzzle(problem)
+        found = _search(p, 10**6, record=True)
+        if found is None:
+            raise ValueError(f"{' + '.join(p.addends)} = {p.result} has no solution")
+        steps, digits, tries = found
+        plan = (
+            "Work column by column from the units, carrying as on paper. In each column try the "
+            "smallest free digit for every addend letter still open; the column sum then fixes the "
+            "result letter. A digit that is taken, starts a word with 0 or closes a column that does "
+            "not add up is a dead end: go back and try the next digit."
+        )
+        return Search(plan, steps, self.read_off(problem, tuple(digits)), {"tries": tries})
+
+    # ------------------------------------------------------------------ rules
+
+    def apply(self, problem: dict[str, Any], state: tuple[int, ...], move: Any) -> tuple[tuple[int, ...], str | None]:
+        p = _puzzle(problem)
+        letter, digit = (move.get("letter"), move.get("digit")) if isinstance(move, dict) else (None, None)
+        if not isinstance(letter, str) or type(digit) is not int or not 0 <= digit <= 9:
+            return state, f"a move names a letter and a digit 0-9, got {move!r}"
+        i = p.letters.find(letter.upper()) if len(letter) == 1 else -1
+        if i < 0:
+            return state, f"{letter!r} is not a letter of the puzzle ({', '.join(p.letters)})"
+        if state[i] >= 0:
+            return state, f"{p.letters[i]} already has the digit {state[i]}"
+        after = state[:i] + (digit,) + state[i + 1 :]
+        if digit in state:
+            return after, f"{digit} is already {p.letters[state.index(digit)]}'s digit"
+        if digit == 0 and i in p.leading:
+            return after, f"{p.letters[i]} starts {p.word_of(i)}, so it cannot be 0"
+        wrong = _scan(p, after)[2]
+        if not wrong:
+            return after, None
+        before = _scan(p, state)[2]  # a column already wrong is not this move's fault
+        return after, next((why for c, why in wrong.items() if c not in before), None)
+
+    def observe(self, problem: dict[str, Any], state: tuple[int, ...]) -> str:
+        return f"{sum(d >= 0 for d in state)} of {len(state)} letters have digits."
+
+    def blunder(self, problem: dict[str, Any], state: tuple[int, ...], rng: random.Random) -> tuple[Any, str] | None:
+        """Forget the carry (or slip by one) when reading a result letter off its column, or
+        take a digit that another letter already has."""
+        p = _puzzle(problem)
+        c, carry, _ = _scan(p, state)
+        if c == len(p.columns) or min(state) >= 0:
+            return None
+        top, r = p.columns[c]
+        open_top = [i for i in top if state[i] < 0]
+        taken = [d for d in state if d >= 0]
+        if not open_top and state[r] < 0:
+            total = carry + sum(state[i] for i in top)
+            text = _sum_text(p, state, c, carry)
+            slips = [((total + d) % 10, f"{text.rsplit('=', 1)[0]}= {total + d}") for d in (-1, 1)]
+            if carry:
+                slips.append(((total - carry) % 10, _sum_text(p, state, c, 0)))
+            slips = [(d, t) for d, t in slips if d not in taken and (d or r not in p.leading)]
+            if slips:
+                d, said = rng.choice(slips)
+                name = p.letters[r]
+                return {"letter": name, "digit": d}, f"{_place(c).capitalize()}: {said}, so {name}={d}."
+        i = open_top[0] if open_top else r
+        if not taken:
+            return None
+        d = rng.choice(taken)
+        return {"letter": p.letters[i], "digit": d}, f"{_place(c).capitalize()}: {p.letters[i]} is open; try {p.letters[i]}={d}."
+
+    def continue_wrong(self, problem: dict[str, Any], state: tuple[int, ...], rng: random.Random) -> list[TraceStep]:
+        """Finish column by column as the expert does, but never look back: the smallest free
+        digit for an open addend letter (or one that makes the column end in its known result
+        letter), the column sum for the result letter; when no digit fits, the smallest free."""
+        p = _puzzle(problem)
+        digits = list(state)
+        steps = []
+        carry = 0
+        for c, (top, r) in enumerate(p.columns):
+            for i in [*dict.fromkeys(i for i in top if digits[i] < 0), r]:
+                if digits[i] >= 0:
+                    continue
+                free = [d for d in range(10) if d not in digits]
+                free = [d for d in free if d or i not in p.leading] or free
+                fits = free
+                if i == r:
+                    fits = [d for d in free if d == (carry + sum(digits[k] for k in top)) % 10]
+                elif digits[r] >= 0 and all(digits[k] >= 0 or k == i for k in top):
+                    known = carry + sum(digits[k] for k in top if k != i)
+                    fits = [d for d in free if (known + top.count(i) * d) % 10 == digits[r]]
+                d = (fits or free)[0]
+                digits[i] = d
+                steps.append(TraceStep("apply", f"{_place(c).capitalize()}: {p.letters[i]}={d}.", {"letter": p.letters[i], "digit": d}))
+            carry = (carry + sum(digits[k] for k in top)) // 10
+        return steps
+
+    def read_off(self, problem: dict[str, Any], state: tuple[int, ...]) -> str:
+        p = _puzzle(problem)
+        return " ".join(f"{ch}={d if d >= 0 else '?'}" for ch, d in zip(p.letters, state, strict=True))
+
+    def random_move(self, problem: dict[str, Any], state: tuple[int, ...], rng: random.Random) -> Any | None:
+        open_ = [i for i, d in enumerate(state) if d < 0]
+        if not open_:
+            return None
+        return {"letter": _puzzle(problem).letters[rng.choice(open_)], "digit": rng.randrange(10)}
+
+    def move_text(self, move: Any) -> str:
+        return f"{move['letter']}={move['digit']}"
+
+    # ------------------------------------------------------------------ verifier
+
+    def verify(self, problem: dict[str, Any], answer: str) -> tuple[bool, str]:
+        p = _puzzle(problem)
+        digits: dict[str, int] = {}
+        rest = _PAIR.sub(" ", answer)
+        if rest.strip(" \t\n,;."):
+            return False, f"cannot read {rest.strip()!r}: write each letter as L=digit"
+        for m in _PAIR.finditer(answer):
+            letter, value = m.group(1).upper(), m.group(2)
+            if len(letter) != 1:
+                return False, f"{letter!r} is not a single letter"
+            if letter not in p.letters:
+                return False, f"{letter} is not a letter of the puzzle"
+            if letter in digits:
+                return False, f"{letter} is given twice"
+            if not re.fullmatch(r"\d", value):
+                return False, f"{letter} has no digit" if value in ("", "?", "_") else f"{letter}: {value!r} is not a digit"
+            digits[letter] = int(value)
+        for ch in p.letters:
+            if ch not in digits:
+                return False, f"{ch} has no digit"
+        seen: dict[int, str] = {}
+        for ch in p.letters:
+            if digits[ch] in seen:
+                return False, f"{seen[digits[ch]]} and {ch} both have the digit {digits[ch]}"
+            seen[digits[ch]] = ch
+        for w in (*p.addends, p.result):
+            if digits[w[0]] == 0:
+                return False, f"{w} would start with 0 ({w[0]}=0)"
+        numbers = [int("".join(str(digits[ch]) for ch in w)) for w in (*p.addends, p.result)]
+        total = sum(numbers[:-1])
+        sum_text = " + ".join(map(str, numbers[:-1]))
+        if total != numbers[-1]:
+            return False, f"{sum_text} = {total}, not {numbers[-1]} ({p.result})"
+        return True, f"{sum_text} = {total}: every letter a different digit, no word starting with 0"
+
+
+family = register(Cryptarithm())

@@ -1,0 +1,460 @@
+"""The ``game24`` family (group algorithms): reach a target from given numbers with + - * /.
+
+The 24 game, generalised: three to six numbers and a target drawn from a range, so every seed
+is a different puzzle. Arithmetic is exact (fractions allowed on the way, as in 5*(5-1/5)).
+The target is the value of a random expression over the numbers, so every puzzle has a
+solution, and the solver must find one by a real depth-first search: its trace shows each
+combination tried, the dead ends (two numbers left that cannot make the target) and the
+backtracks. Puzzles the search needs more tries than a level allows are drawn again, which
+keeps traces readable; any expression that reaches the target passes the verifier.
+
+==========  =======  =======  ========  =====  ======================================
+difficulty  numbers  range    target    tries  typical expert steps (read..answer)
+==========  =======  =======  ========  =====  ======================================
+1           3        1..13    10..40    12     ~8
+2           4        1..13    10..40    10     ~10
+3           4        1..13    20..100   16     ~11
+4           5        1..13    20..150   40     ~23
+5           6        1..20    50..500   80     ~36
+==========  =======  =======  ========  =====  ======================================
+
+``tries`` caps the combinations the expert may try before it finds a solution.
+
+Moves: ``combine {"a": 8, "op": "*", "b": 3, "result": 24}`` replaces two numbers left by the
+result (numbers are integers or "p/q" strings). State: a sorted tuple of (value as written,
+expression, precedence, true value), one per number left. Answer: one expression over the
+given numbers, each used exactly once, e.g. "(8-2)*(3+1)" (× ÷ x, brackets and a trailing
+"= 24" are fine); it is parsed with :mod:`ast` and evaluated by a walker that knows only
+integers, + - * / and parentheses, never by ``eval``.
+"""
+
+from __future__ import annotations
+
+import ast
+import random
+import re
+from collections import Counter
+from fractions import Fraction
+from functools import lru_cache
+from typing import Any
+
+from synth.reasoning.base import ReasoningFamily, Search, TraceStep
+from synth.registry import register
+
+Num = int | Fraction  # exact; always an int when whole (ints are many times faster than Fractions)
+# value as written, expression, precedence (1: + -, 2: * /, 3: a number), the expression's true
+# value (it differs from the first after a slip; None after a true division by zero)
+Item = tuple[Num, str, int, Num | None]
+
+_PREC = {"+": 1, "-": 1, "*": 2, "/": 2}
+_AST_OPS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/"}
+_SPELLINGS = str.maketrans({"×": "*", "·": "*", "÷": "/", "−": "-", "–": "-", "[": "(", "]": ")", "{": "(", "}": ")"})
+_TIMES_X = re.compile(r"(?<=[\d)\s])[xX](?=[\s\d(])")
+_CLAIM = re.compile(r"=\s*([^=]*)$")
+_NOISY_TRIES = 12  # how long a noisy teacher searches on from its slip before it gives up
+_MAX_ANSWER = 200  # characters: far above any real answer, and a bound on parser nesting
+
+
+def _num(x: Num) -> int | str:
+    """How a number is written in moves: an integer, or "p/q"."""
+    return x if type(x) is int else f"{x.numerator}/{x.denominator}"
+
+
+def _fmt(x: Num) -> str:
+    return str(x) if type(x) is int else f"{x.numerator}/{x.denominator}"
+
+
+def _listing(values: tuple[Num, ...] | list[Num]) -> str:
+    names = [_fmt(v) for v in values]
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def _value(x: Any) -> Num | None:
+    """A move's number: an int or a "p/q" string; anything else is malformed."""
+    if type(x) is int:
+        return x
+    if isinstance(x, str) and re.fullmatch(r"-?\d{1,12}(/[1-9]\d{0,11})?", x.strip()):
+        return _whole(Fraction(x.strip()))
+    return None
+
+
+def _whole(x: Fraction) -> Num:
+    return x.numerator if x.denominator == 1 else x
+
+
+def _compute(x: Num, op: str, y: Num) -> Num | None:
+    """``x op y`` exactly, or None for a division by zero."""
+    if op == "+":
+        r = x + y
+    elif op == "-":
+        r = x - y
+    elif op == "*":
+        r = x * y
+    elif not y:
+        return None
+    elif type(x) is int and type(y) is int:
+        return x // y if x % y == 0 else Fraction(x, y)
+    else:
+        r = Fraction(x) / y
+    return r if type(r) is int else _whole(r)
+
+
+@lru_cache(maxsize=1 << 16)
+def _combos(values: tuple[Num, ...]) -> tuple[tuple[Num, str, Num, Num, tuple[Num, ...], float], ...]:
+    """Every distinct way to combine two of ``values`` (sorted, largest first), as
+    (a, op, b, result, numbers left, result as a float for ordering); a combination leaving
+    the same numbers as an earlier one is skipped. Cached: many puzzles share sub-multisets."""
+    out, seen = [], set()
+    for i in range(len(values)):
+        for j in range(i + 1, len(values)):
+            x, y = values[i], values[j]
+            rest = values[:i] + values[i + 1 : j] + values[j + 1 :]
+            for a, op, b, r in _results(x, y):
+                left = tuple(sorted((*rest, r), reverse=True))
+                if left not in seen:
+                    seen.add(left)
+                    out.append((a, op, b, r, left, float(r)))
+    return tuple(out)
+
+
+@lru_cache(maxsize=1 << 16)
+def _results(x: Num, y: Num) -> tuple[tuple[Num, str, Num, Num], ...]:
+    """Every result of two numbers (x >= y), each as (a, op, b, result): + and * once,
+    subtraction larger minus smaller (a negative number never helps reach a positive
+    target), division both ways."""
+    out = [(x, op, y, _compute(x, op, y)) for op in "+-*/"]
+    if x != y and x:
+        out.append((y, "/", x, _compute(y, "/", x)))
+    return tuple(t for t in out if t[3] is not None)
+
+
+def _search(values: tuple[Num, ...], target: int, budget: int, record: bool):
+    """Depth-first search for ``target`` from ``values``; the expert's and the noisy teacher's.
+
+    Returns (trace steps, tries, dead ends), or None when the search needs more than
+    ``budget`` tries or there is no solution. ``record`` False skips the texts (the generator
+    only needs to know whether the search is short enough).
+    """
+    steps: list[TraceStep] = []
+    count = {"tries": 0, "dead_ends": 0}
+    goal = float(target)
+
+    def node(values: tuple[Num, ...], depth: int) -> bool:
+        if len(values) == 1:
+            return values[0] == target
+        if len(values) == 2:
+            results = _results(*values)
+            for a, op, b, r in results:
+                if r == target:
+                    if record:
+                        text = f"{_listing(values)} left: {_fmt(a)} {op} {_fmt(b)} = {_fmt(r)}, the target."
+                        steps.append(TraceStep("apply", text, {"a": _num(a), "op": op, "b": _num(b), "result": _num(r)}))
+                    return True
+            count["dead_ends"] += 1
+            if record:
+                tried = ", ".join(f"{_fmt(a)} {op} {_fmt(b)} = {_fmt(r)}" for a, op, b, r in results)
+                text = f"{_listing(values)} left: {tried}; none is {_fmt(target)}, dead end."
+                steps.append(TraceStep("backtrack", text, depth=depth - 1))
+            return False
+        order = sorted(_combos(values), key=lambda c: abs(c[5] - goal))
+        for k, (a, op, b, r, left, _) in enumerate(order):
+            count["tries"] += 1
+            if count["tries"] > budget:
+                raise _OverBudget
+            if record:
+                lead = "try" if k == 0 else "next"
+                text = f"From {_listing(values)}: {lead} {_fmt(a)} {op} {_fmt(b)} = {_fmt(r)}, leaving {_listing(left)}."
+                steps.append(TraceStep("apply", text, {"a": _num(a), "op": op, "b": _num(b), "result": _num(r)}))
+            if node(left, depth + 1):
+                return True
+        if record and steps and steps[-1].kind == "backtrack":
+            steps[-1].depth = depth - 1
+            steps[-1].text += f" Every combination of {_listing(values)} is tried: none reaches {_fmt(target)}."
+        return False
+
+    try:
+        found = node(tuple(sorted(values, reverse=True)), 0)
+    except _OverBudget:
+        return None
+    return (steps, count["tries"], count["dead_ends"]) if found else None
+
+
+class _OverBudget(Exception):
+    pass
+
+
+def _combine(x: Item, op: str, y: Item, value: Num) -> Item:
+    """The item for ``x op y`` with the value given (a slip keeps its wrong value), the
+    expression parenthesised only where precedence needs it."""
+    p = _PREC[op]
+    left = x[1] if x[2] >= p else f"({x[1]})"
+    right = y[1] if y[2] > p or (y[2] == p and op in "+*") else f"({y[1]})"
+    true = None if x[3] is None or y[3] is None else _compute(x[3], op, y[3])
+    return value, f"{left}{op}{right}", p, true
+
+
+def _atom(v: Num) -> Item:
+    return v, _fmt(v), 3, v
+
+
+def _sorted(items: list[Item]) -> tuple[Item, ...]:
+    return tuple(sorted(items, key=lambda t: (-t[0], t[1])))
+
+
+class Game24(ReasoningFamily):
+    name = "game24"
+    group = "algorithms"
+    action = "combine"
+    rules = "both numbers are among those left, the operation is defined and the result is computed right"
+    levels = {
+        1: {"count": 3, "high": 13, "targets": (10, 40), "tries": 12},
+        2: {"count": 4, "high": 13, "targets": (10, 40), "tries": 10},
+        3: {"count": 4, "high": 13, "targets": (20, 100), "tries": 16},
+        4: {"count": 5, "high": 13, "targets": (20, 150), "tries": 40},
+        5: {"count": 6, "high": 20, "targets": (50, 500), "tries": 80},
+    }
+
+    # ------------------------------------------------------------------ problem
+
+    def generate(self, rng: random.Random, count: int, high: int, targets: tuple[int, int], tries: int) -> dict[str, Any]:
+        while True:
+            numbers = [rng.randint(1, high) for _ in range(count)]
+            target = _random_value(rng, numbers, targets[1])
+            if not targets[0] <= target <= targets[1]:
+                continue
+            if _search(tuple(numbers), target, tries, record=False) is not None:
+                return {"numbers": numbers, "target": target}
+
+    def describe(self, problem: dict[str, Any]) -> str:
+        numbers, target = problem["numbers"], problem["target"]
+        return (
+            f"Use the numbers {', '.join(map(str, numbers))} to make {target}. Each number must be used "
+            "exactly once; you may use +, -, * and / and parentheses. Arithmetic is exact, so "
+            "fractions are fine along the way (8/3 is 8/3, not 2.67), but the result must be exactly "
+            f"{target}.\nAnswer with one expression over the given numbers, for example: (8-2)*(3+1)"
+        )
+
+    def read(self, problem: dict[str, Any]) -> str:
+        return (
+            f"Numbers {_listing(problem['numbers'])}, target {problem['target']}. "
+            "Combining two numbers into their result leaves one number fewer; after "
+            f"{len(problem['numbers']) - 1} combinations one number is left, and it must be {problem['target']}."
+        )
+
+    def start(self, problem: dict[str, Any]) -> tuple[Item, ...]:
+        return _sorted([_atom(n) for n in problem["numbers"]])
+
+    # ------------------------------------------------------------------ the search
+
+    def solve(self, problem: dict[str, Any]) -> Search:
+        target = problem["target"]
+        found = _search(tuple(problem["numbers"]), target, 10**6, record=True)
+        if found is None:
+            raise ValueError(f"no way to make {target} from {problem['numbers']}")
+        steps, tries, dead_ends = found
+        plan = (
+            "Depth-first search: combine two of the numbers left with an operation and go on with "
+            f"one number fewer. At each point try first the results closest to {target}; + and * once "
+            "per pair, subtraction larger minus smaller, division both ways, and skip a combination "
+            "that leaves the same numbers as one tried before it. With two numbers left, check all "
+            f"their results against {target}: if none matches it is a dead end, so undo the last "
+            "combination and try the next one."
+        )
+        answer = self.read_off(problem, self.replay(problem, steps)[-1])
+        return Search(plan, steps, answer, {"tries": tries, "dead_ends": dead_ends})
+
+    # ------------------------------------------------------------------ rules
+
+    def apply(self, problem: dict[str, Any], state: tuple[Item, ...], move: Any) -> tuple[tuple[Item, ...], str | None]:
+        a, b, claimed = (_value(move.get(k)) for k in ("a", "b", "result")) if isinstance(move, dict) else (None,) * 3
+        op = move.get("op") if isinstance(move, dict) else None
+        if a is None or b is None or claimed is None or op not in _PREC:
+            return state, f"a move names two numbers, an operation (+ - * /) and its result, got {move!r}"
+        true = _compute(a, op, b)
+        if true is None:
+            return state, f"{_fmt(a)} / 0 is undefined"
+        items = list(state)
+        picked, missing = [], []
+        for v in (a, b):
+            i = next((i for i, it in enumerate(items) if it[0] == v), None)
+            if i is None:
+                picked.append(_atom(v))  # carried out with the number conjured, so the slip shows
+                missing.append(v)
+            else:
+                picked.append(items.pop(i))
+        after = _sorted([*items, _combine(picked[0], op, picked[1], claimed)])
+        if missing:
+            left = [it[0] for it in state]
+            if missing[0] in left:
+                return after, f"{_fmt(a)} {op} {_fmt(b)} needs two {_fmt(a)}s, but only one is left"
+            return after, f"{_fmt(missing[0])} is not among the numbers left ({_listing(left)})"
+        if claimed != true:
+            return after, f"{_fmt(a)} {op} {_fmt(b)} is {_fmt(true)}, not {_fmt(claimed)}"
+        return after, None
+
+    def observe(self, problem: dict[str, Any], state: tuple[Item, ...]) -> str:
+        return f"Numbers left: {_listing([it[0] for it in state])}."
+
+    def blunder(self, problem: dict[str, Any], state: tuple[Item, ...], rng: random.Random) -> tuple[Any, str] | None:
+        """A slip in the combination the search would try first here, or a number used again
+        after it was combined away. Not a slip in the last combination: the answer is the
+        expression, which stays right whatever the last result is written as."""
+        values = [it[0] for it in state]
+        gone = sorted(set(problem["numbers"]) - set(values))
+        if len(values) < 2 or (len(values) == 2 and not gone):
+            return None
+        if len(values) == 2 or (gone and rng.random() < 0.4):
+            v, y = rng.choice(gone), rng.choice(values)
+            op = rng.choice("+*")
+            r = _compute(v, op, y)
+            return {"a": _num(v), "op": op, "b": _num(y), "result": _num(r)}, f"Use {_fmt(v)} {op} {_fmt(y)} = {_fmt(r)}."
+        goal = float(problem["target"])
+        a, op, b, true, _, _ = min(_combos(tuple(values)), key=lambda c: abs(c[5] - goal))
+        slips = (-b, b, -a, a, -1, 1) if op == "*" else (-10, 10, -1, 1)
+        claimed = rng.choice([true + d for d in slips if d and true + d > 0])
+        rest = list(values)
+        rest.remove(a)
+        rest.remove(b)
+        left = tuple(sorted((*rest, claimed), reverse=True))
+        text = f"From {_listing(values)}: try {_fmt(a)} {op} {_fmt(b)} = {_fmt(claimed)}, leaving {_listing(left)}."
+        return {"a": _num(a), "op": op, "b": _num(b), "result": _num(claimed)}, text
+
+    def continue_wrong(self, problem: dict[str, Any], state: tuple[Item, ...], rng: random.Random) -> list[TraceStep]:
+        """Go for the target from the numbers as (wrongly) written, the way the search would
+        find it; with no way there, add up what is left. Either way the expression must miss
+        the target for real (a slip can cancel out, e.g. when its result is multiplied by 0)."""
+        target = problem["target"]
+        found = _search(tuple(it[0] for it in state), target, _NOISY_TRIES, record=True)
+        if found is not None:
+            path: list[TraceStep] = []
+            for s in found[0]:
+                if s.kind == "apply":
+                    path.append(s)
+                else:
+                    del path[s.depth :]
+            end = state
+            for s in path:
+                end = self.apply(problem, end, s.move)[0]
+            if end[0][3] != target:
+                return path
+        steps = []
+        while len(state) > 1:
+            x, y = state[0], state[1]
+            op = next(op for op in "+*-" if len(state) > 2 or _combine(x, op, y, 0)[3] != target)
+            r = _compute(x[0], op, y[0])
+            move = {"a": _num(x[0]), "op": op, "b": _num(y[0]), "result": _num(r)}
+            steps.append(TraceStep("apply", f"No way to {target} shows up; combine {_fmt(x[0])} {op} {_fmt(y[0])} = {_fmt(r)}.", move))
+            state = self.apply(problem, state, move)[0]
+        return steps
+
+    def read_off(self, problem: dict[str, Any], state: tuple[Item, ...]) -> str:
+        return ", ".join(it[1] for it in state)
+
+    def random_move(self, problem: dict[str, Any], state: tuple[Item, ...], rng: random.Random) -> Any | None:
+        if len(state) < 2:
+            return None
+        x, y = rng.sample(state, 2)
+        op = rng.choice("+-*/")
+        if op == "/" and not y[0]:
+            op = "*"
+        return {"a": _num(x[0]), "op": op, "b": _num(y[0]), "result": _num(_compute(x[0], op, y[0]))}
+
+    def move_text(self, move: Any) -> str:
+        return f"{move['a']} {move['op']} {move['b']} = {move['result']}"
+
+    # ------------------------------------------------------------------ verifier
+
+    def verify(self, problem: dict[str, Any], answer: str) -> tuple[bool, str]:
+        return _judge(tuple(problem["numbers"]), problem["target"], answer)
+
+
+@lru_cache(maxsize=4096)
+def _judge(numbers: tuple[int, ...], target: int, answer: str) -> tuple[bool, str]:
+    """The verifier; cached, since an episode checks its answer in the script and again at
+    the end, and parsing is the dear part."""
+    text = answer.strip().translate(_SPELLINGS)
+    if len(text) > _MAX_ANSWER:
+        return False, f"the answer is {len(text)} characters long; an expression here needs far fewer"
+    claim = _CLAIM.search(text)
+    if claim:
+        said = claim.group(1).strip()
+        if _value(said) != target:
+            return False, f"the answer claims the value {said!r}, but the target is {target}"
+        text = text[: claim.start()].strip()
+    text = _TIMES_X.sub("*", text)
+    if not text:
+        return False, "the answer holds no expression"
+    try:
+        tree = ast.parse(text, mode="eval").body
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return False, f"{text!r} is not an arithmetic expression"
+    if isinstance(tree, ast.Tuple):
+        return False, f"{text!r} is {len(tree.elts)} expressions, not one: every number must be combined into one"
+    used: list[int] = []
+    try:
+        value = _evaluate(tree, used)
+    except _Rejected as e:
+        return False, str(e)
+    given, seen = Counter(numbers), Counter(used)
+    for n in sorted(seen):
+        if n not in given:
+            return False, f"{n} is not one of the given numbers"
+        if seen[n] > given[n]:
+            return False, f"{n} is used {seen[n]} times but given {given[n]} time(s)"
+    for n in sorted(given):
+        if seen[n] < given[n]:
+            return False, f"{n} is given {given[n]} time(s) but used {seen[n]} time(s)"
+    if value != target:
+        return False, f"the expression equals {_fmt(value)}, not {target}"
+    return True, f"{text} uses each given number once and equals {target}"
+
+
+class _Rejected(Exception):
+    """An expression the verifier refuses to evaluate; the message says which part."""
+
+
+def _evaluate(node: ast.AST, used: list[int]) -> Num:
+    """The exact value of an expression made of integers, + - * / and parentheses only;
+    any other construct is rejected by name before anything is computed from it."""
+    if isinstance(node, ast.Constant):
+        if type(node.value) is not int:
+            raise _Rejected(f"only whole numbers may appear, got {node.value!r}")
+        used.append(node.value)
+        return node.value
+    if isinstance(node, ast.BinOp):
+        op = _AST_OPS.get(type(node.op))
+        if op is None:
+            raise _Rejected(f"only + - * / are allowed, got {type(node.op).__name__}")
+        left, right = _evaluate(node.left, used), _evaluate(node.right, used)
+        result = _compute(left, op, right)
+        if result is None:
+            raise _Rejected(f"the expression divides {_fmt(left)} by zero")
+        return result
+    if isinstance(node, ast.UnaryOp):
+        raise _Rejected("a sign in front of a number is not allowed: use the given numbers and + - * / only")
+    if isinstance(node, ast.Call):
+        raise _Rejected("function calls are not allowed")
+    if isinstance(node, ast.Attribute):
+        raise _Rejected("attribute access is not allowed")
+    if isinstance(node, ast.Name):
+        raise _Rejected(f"{node.id!r} is not a number")
+    raise _Rejected(f"{type(node).__name__} is not allowed: only numbers, + - * / and parentheses")
+
+
+def _random_value(rng: random.Random, numbers: list[int], high: int) -> int:
+    """The value of a random expression over all of ``numbers``: a reachable target. Divisions
+    are drawn only where they come out whole and products only up to ``high``, so most draws
+    land in the level's range."""
+    values = list(numbers)
+    while len(values) > 1:
+        i, j = rng.sample(range(len(values)), 2)
+        x, y = max(values[i], values[j]), min(values[i], values[j])
+        op = rng.choice("+-*/")
+        if op == "/" and (not y or x % y) or op == "*" and x * y > high:
+            op = rng.choice("+-")
+        r = x + y if op == "+" else x - y if op == "-" else x * y if op == "*" else x // y
+        values = [v for k, v in enumerate(values) if k not in (i, j)] + [r]
+    return values[0]
+
+
+family = register(Game24())
