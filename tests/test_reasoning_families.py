@@ -139,3 +139,12 @@ def test_shards_are_byte_identical(family):
     a, b = generate_shard(spec, RUN_A), generate_shard(spec, RUN_A)
     assert a.trajectories.equals(b.trajectories)
     assert to_table([]).schema == a.trajectories.schema
+
+
+def test_docs_table_matches_the_levels():
+    from pathlib import Path
+
+    from synth.reasoning.levels import levels_markdown
+
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "reasoning.md").read_text()
+    assert levels_markdown() in doc, "regenerate the table: python -m synth.reasoning.levels"
