@@ -77,3 +77,11 @@ def test_images_land_in_blobs(published):
     blobs = store.read("reasoning_e2e@latest", table="blobs")
     assert set(blobs["id"].to_pylist()) == refs  # only the images some step refers to
     assert all(b.startswith(b"\x89PNG") for b in blobs["bytes"].to_pylist())
+
+
+def test_families_command_lists_every_family_with_levels(capsys):
+    assert main(["families"]) == 0
+    shown = capsys.readouterr().out
+    for f in reasoning_families():
+        assert f.name in shown
+    assert "blocked=4" in shown  # nqueens level 1, from its `levels`
