@@ -79,7 +79,10 @@ def test_images_land_in_blobs(published):
     assert all(b.startswith(b"\x89PNG") for b in blobs["bytes"].to_pylist())
 
 
-def test_families_command_lists_every_family_with_levels(capsys):
+def test_families_command_lists_every_family_with_levels(capsys, monkeypatch):
+    from flows import cli
+
+    monkeypatch.setattr(cli.out, "width", 400)  # no wrapping, whatever the terminal
     assert main(["families"]) == 0
     shown = capsys.readouterr().out
     for f in reasoning_families():
