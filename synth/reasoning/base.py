@@ -31,6 +31,7 @@ from __future__ import annotations
 import hashlib
 import io
 import random
+from abc import ABC, abstractmethod
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
@@ -72,8 +73,9 @@ class Search:
     stats: dict[str, Any] = field(default_factory=dict)  # e.g. nodes, backtracks: policy params
 
 
-class ReasoningFamily:
-    """Base class of the reasoning families; subclasses fill in the family-specific hooks.
+class ReasoningFamily(ABC):
+    """Base class of the reasoning families; subclasses fill in the family-specific hooks
+    (the abstract methods: a family missing one fails when it is instantiated, at import).
 
     Class attributes a subclass sets: ``name``, ``group`` (one of :data:`GROUPS`), ``action``
     (the name of its move action, e.g. ``place``), ``rules`` (one line: when a move is legal),
@@ -107,49 +109,49 @@ class ReasoningFamily:
 
     # ------------------------------------------------------------------ hooks to implement
 
+    @abstractmethod
     def generate(self, rng: random.Random, **level: Any) -> dict[str, Any]:
         """A solvable problem (JSON-compatible) drawn with ``rng`` at one level's parameters.
         Its canonical JSON is the task's identity: equal problems are the same task."""
-        raise NotImplementedError
 
+    @abstractmethod
     def describe(self, problem: dict[str, Any]) -> str:
         """The instruction: the problem in full and the exact answer format."""
-        raise NotImplementedError
 
+    @abstractmethod
     def read(self, problem: dict[str, Any]) -> str:
         """The first step's thought: restate what is given and what is asked."""
-        raise NotImplementedError
 
+    @abstractmethod
     def solve(self, problem: dict[str, Any]) -> Search:
         """Solve deterministically, recording the search as it happens."""
-        raise NotImplementedError
 
+    @abstractmethod
     def verify(self, problem: dict[str, Any], answer: str) -> tuple[bool, str]:
         """Check ``answer`` by replay or constraint checking; the reason names what broke."""
-        raise NotImplementedError
 
+    @abstractmethod
     def start(self, problem: dict[str, Any]) -> Any:
         """The state before any move."""
-        raise NotImplementedError
 
+    @abstractmethod
     def apply(self, problem: dict[str, Any], state: Any, move: Any) -> tuple[Any, str | None]:
         """The state after ``move`` and the rule it breaks (None when legal). An illegal move
         that can still be carried out is (the state shows it); one that cannot leaves the
         state as it was. Must not mutate ``state``."""
-        raise NotImplementedError
 
+    @abstractmethod
     def blunder(self, problem: dict[str, Any], state: Any, rng: random.Random) -> tuple[Any, str] | None:
         """A tempting wrong move from ``state`` and the thought that makes it, or None when
         there is none here. ``apply`` must report a broken rule for it."""
-        raise NotImplementedError
 
+    @abstractmethod
     def read_off(self, problem: dict[str, Any], state: Any) -> str:
         """The answer ``state`` spells out, in the answer format (gaps and all)."""
-        raise NotImplementedError
 
+    @abstractmethod
     def random_move(self, problem: dict[str, Any], state: Any, rng: random.Random) -> Any | None:
         """A well-formed move drawn without looking at the rules, or None to stop."""
-        raise NotImplementedError
 
     # ------------------------------------------------------------------ optional hooks
 
