@@ -17,8 +17,8 @@ import pyarrow.compute as pc
 
 import flows.runtime  # noqa: F401 - Prefect settings before Prefect starts
 from flows.config import load_config
-from flows.pipeline import shard_specs, synthesize_flow
-from flows.workers import shard_pool
+from flows.pipeline import run_synthesis, shard_specs
+from flows.workers import worker_count
 from stores.schema import Provenance
 from synth.generate import ShardSpec, generate_shard
 from synth.reasoning.levels import reasoning_families
@@ -69,13 +69,11 @@ def mix(path: str) -> None:
     rows = sum(generate_shard(spec, PROV).trajectories.num_rows for spec in shard_specs(config))
     direct = time.perf_counter() - t0
     print(f"| direct generate_shard calls, one core (baseline) | {direct:.1f} | {rows / direct:,.0f} |")
-    with shard_pool(config.workers) as workers:
-        from prefect.task_runners import ThreadPoolTaskRunner
-
-        t0 = time.perf_counter()
-        synthesis = synthesize_flow.with_options(task_runner=ThreadPoolTaskRunner(max_workers=workers))(config, PROV)
-        flow_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    synthesis = run_synthesis(config, PROV)
+    flow_s = time.perf_counter() - t0
     n = synthesis.trajectories.num_rows
+    workers = worker_count(config.workers)
     print(f"| trajforge synthesize flow, {workers} processes (task dedup + top-up included) | {flow_s:.1f} | {n / flow_s:,.0f} |")
     print(f"\nrepeated tasks replaced: {sum(synthesis.repeated_tasks.values())}; shortfall: {synthesis.shortfall or 'none'}")
 

@@ -88,6 +88,7 @@ def run(config: Annotated[Path, typer.Argument(help="Pipeline config YAML, e.g. 
 @app.command()
 def families() -> None:
     """List the task families a config can name, with their tiers and difficulty levels."""
+    from synth.reasoning.levels import format_level
     from synth.registry import family_names, get_family
 
     table = Table(title="task families")
@@ -96,13 +97,9 @@ def families() -> None:
     for name in family_names():
         f = get_family(name)
         levels = getattr(f, "levels", None)
-        shown = "; ".join(f"{d}: {_kv(levels[d])}" for d in sorted(levels)) if levels else "1-5"
+        shown = "; ".join(f"{d}: {format_level(levels[d])}" for d in sorted(levels)) if levels else "1-5"
         table.add_row(name, f.kind, getattr(f, "group", ""), ", ".join(f.tiers), shown)
     out.print(table)
-
-
-def _kv(level: dict[str, Any]) -> str:
-    return " ".join(f"{k}={v}" for k, v in level.items())
 
 
 def _summary(store: Store, ref: str) -> Table:

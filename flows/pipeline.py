@@ -40,6 +40,7 @@ from stores.schema import Provenance, to_table
 from stores.store import NotFoundError, Store, VersionInfo
 from synth.corrupt import corrupt_table, corruption_sample
 from synth.generate import LLMRun, Shard, ShardSpec, generate_shard
+from synth.llm.client import LLMSettings
 
 
 @dataclass
@@ -126,8 +127,6 @@ def llm_run(config: PipelineConfig, store: Store) -> LLMRun | None:
     rerun after a crash finds every answered request there and sends none twice)."""
     if config.llm is None:
         return None
-    from synth.llm.client import LLMSettings
-
     c = config.llm
     settings = LLMSettings(
         base_url=c.base_url, model=c.model, api_key_env=c.api_key_env, max_concurrency=c.max_concurrency,
@@ -170,14 +169,15 @@ def synthesize_flow(config: PipelineConfig, provenance: Provenance, llm: LLMRun 
     for _round in range(TOP_UP_ROUNDS + 1):
         if not pending:
             break
+        touched = {spec.family for spec in pending}
         for spec, shard in zip(pending, _run_shards(pending, provenance), strict=True):
             tables[spec.family].append(shard.trajectories)
             blobs.append(shard.blobs)
             failures += shard.llm_failures
             results += shard.llm_results
         pending = []
-        for fam in families:
-            table, dropped = task_dedup(pa.concat_tables(tables[fam.family]) if tables[fam.family] else to_table([]))
+        for fam in (f for f in families if f.family in touched):
+            table, dropped = task_dedup(pa.concat_tables(tables[fam.family]))
             table = table.slice(0, fam.count)
             tables[fam.family] = [table]
             repeated[fam.family] += dropped
@@ -201,6 +201,13 @@ def synthesize_flow(config: PipelineConfig, provenance: Provenance, llm: LLMRun 
 
         summary = {**summarize(results), "failures": len(failures)}
     return Synthesis(table, referenced_blobs(table, merge_blobs(blobs)), repeated, shortfall, failures, summary)
+
+
+def run_synthesis(config: PipelineConfig, provenance: Provenance, llm: LLMRun | None = None) -> Synthesis:
+    """The synthesize flow with shards on ``config.workers`` processes (threads drive them)."""
+    with shard_pool(config.workers) as workers:
+        runner = ThreadPoolTaskRunner(max_workers=workers)
+        return synthesize_flow.with_options(task_runner=runner)(config, provenance, llm)
 
 
 def _run_shards(specs: list[ShardSpec], provenance: Provenance) -> list[Shard]:
@@ -296,9 +303,7 @@ def pipeline(config: PipelineConfig, store_root: str | None = None) -> RunResult
         run_id=run["run_id"],
         created_at=datetime.fromisoformat(run["created_at"]),
     )
-    with shard_pool(config.workers) as workers:
-        runner = ThreadPoolTaskRunner(max_workers=workers)
-        synthesis = synthesize_flow.with_options(task_runner=runner)(config, provenance, llm_run(config, store))
+    synthesis = run_synthesis(config, provenance, llm_run(config, store))
     table, blobs = synthesis.trajectories, synthesis.blobs
     table, duplicates = exact_dedup(table)
     run["repeated_tasks"] = synthesis.repeated_tasks

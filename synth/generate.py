@@ -77,17 +77,15 @@ def generate_shard(spec: ShardSpec, provenance: Provenance) -> Shard:
         episode = run_episode(family.kind, task, env, teacher, prov)
         rows.append(episode.trajectory)
         blobs.update(episode.blobs)
-    shard = Shard(to_table([]), blobs_table({}))
-    if llm_slots:
-        _ask_model(spec, family, prov, rows, llm_slots, shard)
-    shard.trajectories = to_table([r for r in rows if r is not None])
-    shard.blobs = blobs_table(blobs)
-    return shard
+    failures, results = _ask_model(spec, family, prov, rows, llm_slots) if llm_slots else ([], [])
+    return Shard(to_table([r for r in rows if r is not None]), blobs_table(blobs), failures, results)
 
 
-def _ask_model(spec: ShardSpec, family: Any, prov: Provenance, rows: list, slots: list, shard: Shard) -> None:
+def _ask_model(
+    spec: ShardSpec, family: Any, prov: Provenance, rows: list, slots: list
+) -> tuple[list[dict[str, Any]], list[ChatResult]]:
     """Fill the ``llm`` rows from one concurrent, cached batch; failed tasks stay empty slots
-    (dropped from the table) and are listed in ``shard.llm_failures``."""
+    (dropped from the table). Returns the failures and every request's result."""
     if spec.llm is None:
         raise ValueError(f"family {spec.family!r}: tier 'llm' needs a model backend (the config's `llm:` section)")
     from synth.llm.cache import RequestCache
@@ -99,5 +97,4 @@ def _ask_model(spec: ShardSpec, family: Any, prov: Provenance, rows: list, slots
     by_task = {t.task.id: t for t in batch.trajectories}
     for position, task in slots:
         rows[position] = by_task.get(task.id)
-    shard.llm_failures = batch.failures
-    shard.llm_results = batch.results
+    return batch.failures, batch.results

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from filters.dedup import exact_dedup
 from stores.schema import Action, Trajectory, canonical_json, from_table, to_table, validate_table
 from synth.episode import run_episode
 from synth.generate import ShardSpec, generate_shard
@@ -356,9 +357,7 @@ def digest(table) -> str:
 
 def test_generated_tables_validate():
     table = shard(MIXED, [1, 2, 3, 4, 5], stop=300)
-    ids = table["id"].to_pylist()
-    first = sorted({x: i for i, x in reversed(list(enumerate(ids)))}.values())
-    validate_table(table.take(first))  # the pipeline deduplicates exact ids before publishing
+    validate_table(exact_dedup(table)[0])  # the pipeline deduplicates exact ids before publishing
     assert set(table["kind"].to_pylist()) == {"reasoning"}
     assert set(table["policy"].combine_chunks().field("tier").to_pylist()) == set(MIXED)
 

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from filters.dedup import exact_dedup
 from stores.corpus import MIN_SIZE, RELATIONS, SCREEN_LINES, get_corpus, name_key
 from stores.schema import Action, Trajectory, canonical_json, validate_table
 from synth.episode import run_episode
@@ -356,9 +357,7 @@ def test_generation_is_byte_identical_in_another_process():
 
 def test_generated_tables_validate():
     table = shard(MIXED, [1, 2, 3, 4, 5], stop=300)
-    ids = table["id"].to_pylist()
-    first = sorted({x: i for i, x in reversed(list(enumerate(ids)))}.values())
-    validate_table(table.take(first))  # the pipeline deduplicates exact ids before publishing
+    validate_table(exact_dedup(table)[0])  # the pipeline deduplicates exact ids before publishing
     assert set(table["kind"].to_pylist()) == {"research"}
     assert set(table["policy"].combine_chunks().field("tier").to_pylist()) == set(MIXED)
 

@@ -7,8 +7,7 @@ import pytest
 
 from filters.dedup import task_dedup
 from flows.config import parse_config
-from flows.pipeline import synthesize_flow
-from flows.workers import shard_pool
+from flows.pipeline import run_synthesis
 from synth.reasoning.base import ReasoningFamily, Search, TraceStep
 from synth.registry import register
 from tests.factories import RUN_A, make_table
@@ -70,10 +69,7 @@ def config(count: int, difficulties: list[int], workers: int = 1, family: str = 
 
 
 def synthesize(cfg):
-    from prefect.task_runners import ThreadPoolTaskRunner
-
-    with shard_pool(cfg.workers) as n:
-        return synthesize_flow.with_options(task_runner=ThreadPoolTaskRunner(max_workers=n))(cfg, RUN_A)
+    return run_synthesis(cfg, RUN_A)
 
 
 def task_ids(table: pa.Table) -> list[str]:

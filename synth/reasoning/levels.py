@@ -17,7 +17,8 @@ def reasoning_families() -> list[ReasoningFamily]:
     return sorted(families, key=lambda f: (GROUPS.index(f.group), f.name))
 
 
-def _params(level: dict) -> str:
+def format_level(level: dict) -> str:
+    """``n=5, box=2/3``: a level's parameters as the docs table and the CLI show them."""
     return ", ".join(f"{k}={'/'.join(map(str, v)) if isinstance(v, (list, tuple)) else v}" for k, v in level.items())
 
 
@@ -27,7 +28,7 @@ def levels_markdown() -> str:
         "|---|---|---|---|---|---|---|---|---|",
     ]
     for f in reasoning_families():
-        cells = [_params(f.levels[d]) for d in range(1, 6)]
+        cells = [format_level(f.levels[d]) for d in range(1, 6)]
         lines.append(f"| {f.group} | `{f.name}` | `{f.action}` | {'yes' if f.renderable else 'no'} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 
