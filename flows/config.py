@@ -91,7 +91,8 @@ class LLMConfig(_Strict):
     base_url: str = Field(pattern=r"^https?://")
     model: str = Field(min_length=1)
     api_key_env: str | None = Field(default=None, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
-    mode: Literal["solve", "serg"] = "solve"
+    mode: Literal["solve", "serg"] = "solve"  # reasoning families: one reply per task
+    max_rounds: int = Field(default=30, ge=1, le=1000)  # gui/research agents: model turns per episode
     max_concurrency: int = Field(default=8, ge=1, le=1024)
     timeout_s: float = Field(default=60.0, gt=0)
     max_retries: int = Field(default=5, ge=0, le=20)  # retries after the first attempt

@@ -70,8 +70,11 @@ def score_shard(table: pa.Table) -> pa.Table:
 
 
 @task(cache_policy=NO_CACHE)
-def corrupt_shard(table: pa.Table, operators: list[str], seed: int, rate: float, params: dict[str, dict]) -> pa.Table:
-    return score_table(corrupt_table(table, operators, seed, rate, params))
+def corrupt_shard(
+    table: pa.Table, operators: list[str], seed: int, rate: float, params: dict[str, dict]
+) -> tuple[pa.Table, pa.Table]:
+    corrupted, blobs = corrupt_table(table, operators, seed, rate, params)
+    return score_table(corrupted), blobs
 
 
 @task(cache_policy=NO_CACHE)
@@ -136,7 +139,7 @@ def llm_run(config: PipelineConfig, store: Store) -> LLMRun | None:
     )
     cache = Path(c.cache) if c.cache else store.root / "_cache" / "llm.sqlite"
     cache.parent.mkdir(parents=True, exist_ok=True)
-    return LLMRun(settings, c.mode, str(cache))
+    return LLMRun(settings, c.mode, str(cache), c.max_rounds)
 
 
 @dataclass
@@ -197,7 +200,7 @@ def synthesize_flow(config: PipelineConfig, provenance: Provenance, llm: LLMRun 
         )
     summary = None
     if results:
-        from synth.llm.reasoning import summarize
+        from synth.llm.batch import summarize
 
         summary = {**summarize(results), "failures": len(failures)}
     return Synthesis(table, referenced_blobs(table, merge_blobs(blobs)), repeated, shortfall, failures, summary)
@@ -260,19 +263,21 @@ def _prior_version(config: PipelineConfig, store: Store) -> VersionInfo | None:
 
 
 @flow(name="corrupt")
-def corrupt_flow(config: PipelineConfig, table: pa.Table) -> pa.Table:
-    """Corrupt a seeded sample of clean rows into a labelled ``corrupt`` split."""
+def corrupt_flow(config: PipelineConfig, table: pa.Table) -> tuple[pa.Table, pa.Table]:
+    """Corrupt a seeded sample of clean rows into a labelled ``corrupt`` split; returns the
+    rows and the images their replays drew."""
     sample = corruption_sample(table, config.corrupt.fraction, config.seed)
     if sample.num_rows == 0 or not config.corrupt.operators:
-        return to_table([])
+        return to_table([]), merge_blobs([])
     params = {spec.family: spec.family_params() for _, spec in config.families()}
     futures = [
         corrupt_shard.submit(sample.slice(i, config.shard_size), list(config.corrupt.operators), config.seed,
                              config.corrupt.fraction, params)
         for i in range(0, sample.num_rows, config.shard_size)
     ]
-    corrupted, _ = exact_dedup(pa.concat_tables([f.result() for f in futures]))
-    return corrupted
+    results = [f.result() for f in futures]
+    corrupted, _ = exact_dedup(pa.concat_tables([rows for rows, _ in results]))
+    return corrupted, merge_blobs([blobs for _, blobs in results])
 
 
 @flow(name="publish")
@@ -315,8 +320,9 @@ def pipeline(config: PipelineConfig, store_root: str | None = None) -> RunResult
     lap("score")
     files, parents, prior = retrieve_flow(config, store, table)
     lap("retrieve")
-    corrupted = corrupt_flow(config, table)
+    corrupted, corrupt_blobs = corrupt_flow(config, table)
     table, more = exact_dedup(pa.concat_tables([table, corrupted]))
+    blobs = referenced_blobs(table, merge_blobs([blobs, corrupt_blobs]))
     lap("corrupt")
     if synthesis.llm_failures:
         files[LLM_FAILURES_FILE] = b"".join(orjson.dumps(f) + b"\n" for f in synthesis.llm_failures)

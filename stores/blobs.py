@@ -42,9 +42,18 @@ def merge_blobs(tables: list[pa.Table]) -> pa.Table:
 
 
 def referenced_blobs(trajectories: pa.Table, blobs: pa.Table) -> pa.Table:
-    """The blobs some step of ``trajectories`` refers to (drops those of discarded episodes)."""
+    """The blobs a step or initial observation of ``trajectories`` refers to (drops those of
+    discarded episodes)."""
     if blobs.num_rows == 0 or trajectories.num_rows == 0:
         return blobs.slice(0, 0)
+    return blobs.filter(pc.is_in(blobs["id"], image_refs(trajectories)))
+
+
+def image_refs(trajectories: pa.Table) -> pa.Array:
+    """Every distinct blob id the rows refer to: step observations and initial observations."""
     steps = pc.list_flatten(trajectories["steps"])
-    refs = pc.struct_field(pc.struct_field(steps, "observation"), "image_ref")
-    return blobs.filter(pc.is_in(blobs["id"], pc.unique(pc.drop_null(refs))))
+    refs = [pc.struct_field(pc.struct_field(steps, "observation"), "image_ref")]
+    if "initial_observation" in trajectories.column_names:
+        refs.append(pc.struct_field(trajectories["initial_observation"], "image_ref"))
+    chunks = [c for r in refs for c in (r.chunks if isinstance(r, pa.ChunkedArray) else [r])]
+    return pc.unique(pc.drop_null(pa.chunked_array(chunks, pa.string())))

@@ -91,6 +91,7 @@ TRAJECTORY_SCHEMA = pa.schema(
         ("kind", pa.string()),
         ("task", TASK_TYPE),
         ("steps", pa.list_(STEP_TYPE)),
+        ("initial_observation", OBSERVATION_TYPE),
         ("final_answer", pa.string()),
         ("outcome", OUTCOME_TYPE),
         ("policy", POLICY_TYPE),
@@ -221,6 +222,9 @@ class Trajectory:
     first_error_step: int | None = None
     corruption: Corruption | None = None
     split: str = "train"
+    # what the agent saw before its first action (a GUI's first screen); None where the task
+    # statement is all there is to see (reasoning)
+    initial_observation: Observation | None = None
     # the Arrow step rows, when the episode runner already built them for the content id
     # (serialising steps is most of a row's cost); only valid while ``steps`` is unchanged
     step_rows: list[dict[str, Any]] | None = field(default=None, repr=False, compare=False)
@@ -236,6 +240,7 @@ class Trajectory:
             "kind": self.kind,
             "task": _task_row(self.task),
             "steps": self.step_rows if self.step_rows is not None else [_step_row(s) for s in self.steps],
+            "initial_observation": _observation_row(self.initial_observation),
             "final_answer": self.final_answer,
             "outcome": {"success": self.outcome.success, "verifier": self.outcome.verifier, "detail": self.outcome.detail},
             "policy": {
@@ -294,6 +299,7 @@ class Trajectory:
                 )
                 for s in row["steps"]
             ],
+            initial_observation=_observation(row.get("initial_observation")),
             final_answer=row["final_answer"],
             outcome=Outcome(o["success"], o["verifier"], o["detail"]),
             policy=Policy(p["name"], p["tier"], p["model"], _loads(p["params"])),
@@ -333,19 +339,39 @@ def _step_row(s: Step) -> dict[str, Any]:
     }
 
 
+def _observation_row(o: Observation | None) -> dict[str, Any] | None:
+    return None if o is None else {"text": o.text, "image_ref": o.image_ref}
+
+
+def _observation(row: dict[str, Any] | None) -> Observation | None:
+    return None if row is None else Observation(row["text"], row["image_ref"])
+
+
 def _loads(text: str | None) -> Any:
     return None if text is None else json.loads(text)
 
 
-def content_id(task: Task, steps: list[Step], final_answer: str | None, step_rows: list[dict] | None = None) -> str:
-    """Stable id: sha256 of the canonical JSON of task + steps + answer (first 32 hex).
+def content_id(
+    task: Task,
+    steps: list[Step],
+    final_answer: str | None,
+    step_rows: list[dict] | None = None,
+    initial_observation: Observation | None = None,
+) -> str:
+    """Stable id: sha256 of the canonical JSON of task + steps + answer (+ the initial
+    observation, where there is one), first 32 hex.
 
     Policy, scores, split and provenance are left out on purpose: the same episode made by
     two runs, or re-scored later, is the same trajectory. ``step_rows`` (from
-    :func:`step_rows`) avoids serialising the steps a second time.
+    :func:`step_rows`) avoids serialising the steps a second time. The initial observation
+    joins the payload only when present, so ids of kinds without one did not change when
+    the field was added.
     """
     rows = step_rows if step_rows is not None else [_step_row(s) for s in steps]
-    payload = canonical_json([_task_row(task), rows, final_answer])
+    parts: list[Any] = [_task_row(task), rows, final_answer]
+    if initial_observation is not None:
+        parts.append(_observation_row(initial_observation))
+    payload = canonical_json(parts)
     return hashlib.sha256(payload.encode()).hexdigest()[:32]
 
 
@@ -362,12 +388,27 @@ def to_table(trajectories: list[Trajectory]) -> pa.Table:
 
 
 def from_table(table: pa.Table) -> list[Trajectory]:
+    table = upgrade_table(table)
     check_schema(table, TRAJECTORY_SCHEMA, "trajectories")
     return [Trajectory.from_row(r) for r in table.to_pylist()]
 
 
 def empty_table() -> pa.Table:
     return TRAJECTORY_SCHEMA.empty_table()
+
+
+#: columns added to schema v1 after it was first written, with their position: tables read
+#: from older versions get them as nulls, so readers see one schema
+_ADDED_COLUMNS = (("initial_observation", OBSERVATION_TYPE),)
+
+
+def upgrade_table(table: pa.Table) -> pa.Table:
+    """Add the columns an older writer of schema v1 did not know, as nulls, in place."""
+    for name, type_ in _ADDED_COLUMNS:
+        if name not in table.column_names:
+            at = TRAJECTORY_SCHEMA.get_field_index(name)
+            table = table.add_column(at, pa.field(name, type_), pa.nulls(table.num_rows, type_))
+    return table
 
 
 # ---------------------------------------------------------------------------- validation

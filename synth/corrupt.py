@@ -14,8 +14,9 @@ from collections.abc import Callable, Mapping
 
 import pyarrow as pa
 
+from stores.blobs import blobs_table
 from stores.schema import Corruption, Step, Trajectory, from_table, to_table
-from synth.episode import run_episode
+from synth.episode import Episode, run_episode
 from synth.registry import get_family
 from synth.seeding import rng_for
 
@@ -56,8 +57,9 @@ class _Replay:
 
 def corrupt(
     trajectory: Trajectory, operator: str, seed: int, rate: float, params: dict | None = None
-) -> Trajectory | None:
-    """A corrupted copy of ``trajectory`` (split ``corrupt``), or None if the operator cannot apply.
+) -> Episode | None:
+    """A corrupted copy of ``trajectory`` (split ``corrupt``) with the images its replay drew,
+    or None if the operator cannot apply.
 
     ``params`` are the family parameters the trajectory was generated with (env rebuild).
     A corruption the env finds harmless keeps its honest label: success and -1.
@@ -78,8 +80,8 @@ def corrupt(
         trajectory.provenance,
         max_steps=len(steps),
         split="corrupt",
-    ).trajectory
-    replayed.corruption = Corruption(operator, "single", rate, 1.0, touched, trajectory.id)
+    )
+    replayed.trajectory.corruption = Corruption(operator, "single", rate, 1.0, touched, trajectory.id)
     return replayed
 
 
@@ -92,13 +94,18 @@ def corruption_sample(table: pa.Table, fraction: float, seed: int) -> pa.Table:
 
 def corrupt_table(
     table: pa.Table, operators: list[str], seed: int, rate: float, params: Mapping[str, Mapping]
-) -> pa.Table:
+) -> tuple[pa.Table, pa.Table]:
     """Corrupt every row with one of ``operators`` (chosen per trajectory id, so the result does
-    not depend on how rows are sharded); rows no operator can change are left out."""
-    out = []
+    not depend on how rows are sharded); rows no operator can change are left out.
+
+    Returns the corrupted rows and the blobs (screenshots) their replays drew: a replayed
+    screen after a swapped step is a new image the clean rows never referenced.
+    """
+    out, blobs = [], {}
     for trajectory in from_table(table):
         operator = rng_for(seed, "operator", trajectory.id).choice(operators)
         corrupted = corrupt(trajectory, operator, seed, rate, dict(params.get(trajectory.task.family, {})))
         if corrupted is not None:
-            out.append(corrupted)
-    return to_table(out)
+            out.append(corrupted.trajectory)
+            blobs.update(corrupted.blobs)
+    return to_table(out), blobs_table(blobs)

@@ -52,6 +52,10 @@ class Env(Protocol):
     def outcome(self, final_answer: str | None) -> Outcome:
         """The verifier's verdict on the final state and answer."""
 
+    # Optional: ``observe() -> StepResult``, what the agent sees before its first action (a
+    # GUI's first screen, a browser's start page). The runner stores it as the trajectory's
+    # ``initial_observation``; it must not change the env's state.
+
 
 class Teacher(Protocol):
     """A policy: scripted (expert, reflective, noisy, random) or model-backed (llm)."""
@@ -86,6 +90,8 @@ def run_episode(
     """
     steps: list[Step] = []
     blobs: dict[str, tuple[str, bytes]] = {}
+    observe = getattr(env, "observe", None)
+    initial = _record(observe(), blobs) if observe is not None else None
     first_error: int | None = None
     final_answer: str | None = None
     for i in range(max_steps):
@@ -94,11 +100,7 @@ def run_episode(
         if first_error is None and not env.accepts(action):
             first_error = i
         result = env.step(action)
-        image_ref = None
-        if result.image is not None:
-            image_ref = hashlib.sha256(result.image).hexdigest()
-            blobs[image_ref] = (result.media_type, result.image)
-        steps.append(Step(i, thought, action, Observation(result.text, image_ref), accepted, result.reward))
+        steps.append(Step(i, thought, action, _record(result, blobs), accepted, result.reward))
         if action.name == "answer":
             final_answer = str(action.arguments.get("answer", ""))
         if result.done:
@@ -107,7 +109,7 @@ def run_episode(
     first_error_step = first_error if first_error is not None else (-1 if outcome.success else None)
     rows = step_rows(steps)
     trajectory = Trajectory(
-        id=content_id(task, steps, final_answer, rows),
+        id=content_id(task, steps, final_answer, rows, initial),
         kind=kind,
         task=task,
         steps=steps,
@@ -117,6 +119,16 @@ def run_episode(
         provenance=provenance,
         first_error_step=first_error_step,
         split=split,
+        initial_observation=initial,
         step_rows=rows,
     )
     return Episode(trajectory, blobs)
+
+
+def _record(result: StepResult, blobs: dict[str, tuple[str, bytes]]) -> Observation:
+    """The stored observation of ``result``; its image goes to ``blobs`` under its sha256."""
+    if result.image is None:
+        return Observation(result.text)
+    ref = hashlib.sha256(result.image).hexdigest()
+    blobs[ref] = (result.media_type, result.image)
+    return Observation(result.text, ref)

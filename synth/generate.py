@@ -24,11 +24,13 @@ from synth.seeding import derive_seed, rng_for
 
 @dataclass(frozen=True)
 class LLMRun:
-    """The model backend for ``llm``-tier episodes: server settings, mode and cache file."""
+    """The model backend for ``llm``-tier episodes: server settings, mode, cache file and the
+    turn limit of multi-turn (gui, research) agents."""
 
     settings: LLMSettings
-    mode: str  # solve | serg
+    mode: str  # solve | serg (reasoning families)
     cache: str  # SQLite request cache shared by every shard (and by reruns: resume)
+    max_rounds: int = 30  # model turns per gui/research episode before the agent must stop
 
 
 @dataclass(frozen=True)
@@ -77,24 +79,35 @@ def generate_shard(spec: ShardSpec, provenance: Provenance) -> Shard:
         episode = run_episode(family.kind, task, env, teacher, prov)
         rows.append(episode.trajectory)
         blobs.update(episode.blobs)
-    failures, results = _ask_model(spec, family, prov, rows, llm_slots) if llm_slots else ([], [])
+    failures, results = _ask_model(spec, family, prov, rows, blobs, llm_slots) if llm_slots else ([], [])
     return Shard(to_table([r for r in rows if r is not None]), blobs_table(blobs), failures, results)
 
 
 def _ask_model(
-    spec: ShardSpec, family: Any, prov: Provenance, rows: list, slots: list
+    spec: ShardSpec, family: Any, prov: Provenance, rows: list, blobs: dict, slots: list
 ) -> tuple[list[dict[str, Any]], list[ChatResult]]:
     """Fill the ``llm`` rows from one concurrent, cached batch; failed tasks stay empty slots
-    (dropped from the table). Returns the failures and every request's result."""
+    (dropped from the table). Reasoning families are answered in one reply per task
+    (:mod:`synth.llm.reasoning`), gui and research families by a multi-turn agent
+    (:mod:`synth.llm.agent`). Returns the failures and every request's result."""
     if spec.llm is None:
         raise ValueError(f"family {spec.family!r}: tier 'llm' needs a model backend (the config's `llm:` section)")
     from synth.llm.cache import RequestCache
     from synth.llm.client import ChatClient
-    from synth.llm.reasoning import llm_episodes  # imports the reasoning engine: only when needed
 
+    tasks = [task for _, task in slots]
     with RequestCache(spec.llm.cache) as cache, ChatClient(spec.llm.settings, cache) as client:
-        batch = llm_episodes(family, [task for _, task in slots], client, spec.llm.mode, prov)
+        if family.kind == "reasoning":
+            # imports the reasoning engine: only when needed
+            from synth.llm.reasoning import llm_episodes
+
+            batch = llm_episodes(family, tasks, client, spec.llm.mode, prov)
+        else:
+            from synth.llm.agent import agent_episodes
+
+            batch = agent_episodes(family, tasks, client, dict(spec.params), prov, max_rounds=spec.llm.max_rounds)
     by_task = {t.task.id: t for t in batch.trajectories}
     for position, task in slots:
         rows[position] = by_task.get(task.id)
+    blobs.update(batch.blobs)
     return batch.failures, batch.results

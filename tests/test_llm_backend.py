@@ -20,13 +20,13 @@ from synth.llm import (
     RequestCache,
     request_key,
 )
+from synth.llm.batch import summarize
 from synth.llm.reasoning import (
     llm_episodes,
     parse_reply,
     serg_messages,
     skeleton,
     solve_messages,
-    summarize,
 )
 from synth.registry import get_family
 from tests.factories import RUN_A
@@ -312,8 +312,10 @@ def test_serg_keeps_a_rewrite_that_verifies_and_rejects_one_that_does_not(cache)
 
     expert = skeleton(FAMILY, TASKS[0])
     assert expert[-1] == f"Answer: {TASKS[0].reference['answer']}"
-    assert all(thought in server.bodies[0]["messages"][-1]["content"] for thought in expert)
-    assert server.bodies[0]["messages"] == serg_messages(FAMILY, TASKS[0], expert)
+    # the two requests run concurrently: find the first task's by content, not arrival order
+    first = next(b for b in server.bodies if task_of(b["messages"]) is TASKS[0])
+    assert all(thought in first["messages"][-1]["content"] for thought in expert)
+    assert first["messages"] == serg_messages(FAMILY, TASKS[0], expert)
     (kept,) = batch.trajectories
     assert kept.task.id == TASKS[0].id and kept.outcome.success and kept.first_error_step == -1
     assert [s.thought for s in kept.steps] == [f"So: {t}" for t in expert[:-1]] + [expert[-1]]
