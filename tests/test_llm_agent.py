@@ -179,3 +179,44 @@ def test_a_rerun_is_served_from_the_cache_and_gives_identical_rows(cache):
         again = agent_episodes(FAMILY, TASKS, c, {}, RUN_A, max_rounds=20)
     assert server.requests == sent and all(r.cached for r in again.results)
     assert [t.to_row() for t in again.trajectories] == [t.to_row() for t in first.trajectories]
+
+
+def test_a_gui_llm_tier_runs_through_the_pipeline(tmp_path, prefect_server):
+    """A real gui family's protocol, the CLI, Prefect and the store: the model clicks the first
+    text field it sees on the screen it was shown, then finishes; the env judges both."""
+    import pyarrow.compute as pc
+    import yaml
+
+    from flows.cli import main
+    from stores.blobs import image_refs
+    from stores.schema import from_table
+    from stores.store import Store
+
+    def click_first_field(messages, attempt):
+        screen = messages[-1]["content"]
+        if "Action:" in "".join(m["content"] for m in messages if m["role"] == "assistant"):
+            return 'Thought: that will do.\nAction: {"name": "finish", "arguments": {}}'
+        x0, y0, x1, y1 = map(int, re.search(r'textbox "[^"]*" value="[^"]*" bbox=\((\d+),(\d+),(\d+),(\d+)\)', screen).groups())
+        return f'Thought: a field.\nAction: {{"name": "click", "arguments": {{"x": {(x0 + x1) // 2}, "y": {(y0 + y1) // 2}}}}}'
+
+    with LLMServer(click_first_field) as server:
+        config = {
+            "dataset": "guillm", "seed": 1, "shard_size": 4, "workers": 1,
+            "synth": {"gui": [{"family": "form", "count": 4, "difficulties": [1], "tiers": {"llm": 1.0}}]},
+            "retrieve": {"enabled": False}, "corrupt": {"fraction": 0.0},
+            "llm": {"base_url": server.base_url, "model": "gui-test", "max_rounds": 5, "timeout_s": 5},
+        }
+        path = tmp_path / "guillm.yaml"
+        path.write_text(yaml.safe_dump(config))
+        assert main(["--store", str(tmp_path / "store"), "run", str(path)]) == 0
+    store = Store(tmp_path / "store")
+    table = store.read("guillm@latest")
+    rows = from_table(table)
+    assert len(rows) == 4 and {t.policy.tier for t in rows} == {"llm"}
+    for t in rows:
+        assert [s.action.name for s in t.steps] == ["click", "finish"] and not t.outcome.success
+        assert "focused" in t.steps[0].observation.text  # the click landed on the field
+        assert t.policy.params["turns"] == 2 and t.policy.model == "gui-test"
+    blobs = store.read("guillm@latest", table="blobs")
+    assert set(image_refs(table).to_pylist()) == set(blobs["id"].to_pylist())  # screenshots stored
+    assert pc.all(pc.is_valid(pc.struct_field(table["initial_observation"], "image_ref"))).as_py()

@@ -1,0 +1,1 @@
+"""App templates, one module each; every module registers its app as a task family."""

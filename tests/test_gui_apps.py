@@ -1,0 +1,323 @@
+"""Conformance of every registered GUI app template (new apps are tested here for free):
+tiers, step counts, distinct tasks, replay determinism, tree/pixel agreement, accepted sets."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+from datetime import UTC, datetime
+
+import numpy as np
+import pytest
+
+from stores.schema import Action, Provenance, Task
+from synth.episode import run_episode
+from synth.gui.actions import ACTIONS, is_acceptable
+from synth.gui.app import app_names
+from synth.gui.metrics import acceptable_samples, single_label_rejection
+from synth.gui.policies import realize
+from synth.gui.render import BG, DIM, draw
+from synth.gui.toolkit import CONTAINERS
+from synth.registry import get_family
+
+PROV = Provenance("test", "0", "dev", "cfg", "run-1", datetime(2026, 1, 1, tzinfo=UTC))
+APPS = app_names()
+LEVELS = (1, 2, 3, 4, 5)
+OFF = {"images": "off"}
+
+
+def episode(app: str, tier: str, seed: int, difficulty: int, params: dict | None = None):
+    f = get_family(app)
+    params = OFF if params is None else params
+    task = f.make_task(seed, difficulty, {})
+    teacher = f.make_teacher(tier, task, random.Random(seed), {})
+    return run_episode("gui", task, f.make_env(task, params), teacher, PROV)
+
+
+def round_trip(task: Task) -> Task:
+    data = json.loads(json.dumps({"reference": task.reference, "env": task.env}))
+    return Task(task.id, task.family, task.instruction, task.difficulty, data["reference"], data["env"], task.seed)
+
+
+def test_the_three_first_apps_are_registered():
+    assert {"form", "mail", "settings"} <= set(APPS)
+
+
+# ---------------------------------------------------------------------------- tiers
+
+
+@pytest.mark.parametrize("app", APPS)
+def test_expert_always_succeeds_in_2_to_15_accepted_steps(app):
+    lengths = {d: set() for d in LEVELS}
+    for d in LEVELS:
+        for seed in range(100):
+            traj = episode(app, "expert", seed, d).trajectory
+            assert traj.outcome.success, (app, d, seed, traj.outcome.detail)
+            assert traj.first_error_step == -1
+            assert 2 <= len(traj.steps) <= 15, (app, d, seed, len(traj.steps))
+            assert traj.steps[-1].action.name in ("finish", "answer") and traj.steps[-1].reward == 1.0
+            assert all(s.reward == 0.0 for s in traj.steps[:-1])
+            lengths[d].add(len(traj.steps))
+    means = [sum(v) / len(v) for v in lengths.values()]
+    assert means[4] > means[0], f"{app}: d5 episodes should be longer than d1 ({means})"
+
+
+@pytest.mark.parametrize("app", APPS)
+def test_expert_thoughts_are_grounded_and_keep_keys_private(app):
+    traj = episode(app, "expert", 3, 5).trajectory
+    assert traj.steps[0].thought.startswith("The instruction needs: ")
+    for step in traj.steps:
+        assert "The screen shows " in step.thought
+        if step.action.name == "click":
+            a = step.action.arguments
+            assert f"I click it at ({a['x']}, {a['y']})." in step.thought
+    # the private keys (email:3, set:dark_mode, move:Archive ...) never reach the agent
+    env = get_family(app).make_env(traj.task, OFF)
+    keys = [k for k in env.view().nodes if ":" in k or "=" in k]
+    text = " ".join(s.thought + s.observation.text for s in traj.steps)
+    assert keys and not any(f'"{k}"' in text or f" {k} " in text for k in keys)
+
+
+@pytest.mark.parametrize("app", APPS)
+def test_expert_clicks_vary_inside_boxes_and_orders_vary(app):
+    f = get_family(app)
+    task = f.make_task(11, 5, {})
+    points, sequences = set(), set()
+    for s in range(30):
+        traj = run_episode("gui", task, f.make_env(task, OFF), f.make_teacher("expert", task, random.Random(s), {}), PROV).trajectory
+        assert traj.outcome.success
+        clicks = [tuple(st.action.arguments.values()) for st in traj.steps if st.action.name == "click"]
+        points.update(clicks)
+        sequences.add(tuple(st.action.name for st in traj.steps))
+    assert len(points) > 40 and len(sequences) > 3
+
+
+@pytest.mark.parametrize("app", APPS)
+def test_reflective_recovers_and_noisy_fails_with_a_located_error(app):
+    kinds = set()
+    for d in LEVELS:
+        for seed in range(30):
+            traj = episode(app, "reflective", seed, d).trajectory
+            fes = traj.first_error_step
+            assert traj.outcome.success, (app, d, seed, traj.outcome.detail)
+            assert isinstance(fes, int) and 0 <= fes < len(traj.steps) - 1
+            assert traj.steps[fes + 1].thought.startswith("Checking the result: ")
+            assert "That was a mistake" in traj.steps[fes + 1].thought
+            noisy = episode(app, "noisy", seed, d).trajectory
+            assert not noisy.outcome.success
+            assert isinstance(noisy.first_error_step, int) and 0 <= noisy.first_error_step < len(noisy.steps)
+            assert noisy.steps[-1].action.name in ("finish", "answer")
+            kinds.add(noisy.policy.params["mistake"])
+    assert kinds == {"believed_goal", "premature_finish"}
+
+
+@pytest.mark.parametrize("app", APPS)
+def test_random_acts_well_formed_and_ends(app):
+    for seed in range(40):
+        traj = episode(app, "random", seed, 1 + seed % 5).trajectory
+        assert all(s.action.name in ACTIONS for s in traj.steps)
+        assert traj.steps[-1].action.name in ("finish", "answer")
+        assert len(traj.steps) <= 13
+
+
+# ---------------------------------------------------------------------------- tasks
+
+
+@pytest.mark.parametrize("app", APPS)
+def test_tasks_are_distinct_and_deterministic(app):
+    f = get_family(app)
+    tasks = [f.make_task(seed, 1, {}) for seed in range(300)]
+    assert len({t.id for t in tasks}) >= 285
+    assert len({t.instruction for t in tasks}) >= 40
+    again = f.make_task(7, 3, {})
+    assert again == f.make_task(7, 3, {}) and again.id.startswith(f"{app}-")
+    for d in LEVELS:
+        assert f.make_task(5, d, {}).difficulty == d
+    with pytest.raises(ValueError, match="difficulty"):
+        f.make_task(1, 6, {})
+    with pytest.raises(ValueError, match="params"):
+        f.make_task(1, 1, {"size": 3})
+    with pytest.raises(ValueError, match="images"):
+        f.make_env(again, {"images": "sometimes"})
+    with pytest.raises(ValueError, match="no 'boss' teacher"):
+        f.make_teacher("boss", again, random.Random(0), {})
+
+
+@pytest.mark.parametrize("app", APPS)
+def test_layout_varies_with_the_seed_and_fits_the_screen(app):
+    f = get_family(app)
+    origins = set()
+    for seed in range(40):
+        env = f.make_env(f.make_task(seed, 3, {}), OFF)
+        view = env.view()
+        w, h = env.size
+        for el in view.elements:
+            x0, y0, x1, y1 = el.box
+            assert 0 <= x0 < x1 <= w and 0 <= y0 < y1 <= h, (seed, el.ref(), el.box)
+        leaves = [e for e in view.elements if not e.children and e.role not in CONTAINERS]
+        for i, a in enumerate(leaves):
+            for b in leaves[i + 1 :]:
+                if a.layer == b.layer:
+                    assert a.box[2] <= b.box[0] or b.box[2] <= a.box[0] or a.box[3] <= b.box[1] or b.box[3] <= a.box[1], (a.ref(), b.ref())
+        assert [e.id for e in view.elements] == list(range(1, len(view.elements) + 1))
+        origins.add(next(e.box for e in view.elements if e.role in ("textbox", "listitem", "switch", "tab")))
+    assert len(origins) > 20
+
+
+# ---------------------------------------------------------------------------- determinism
+
+
+@pytest.mark.parametrize("app", APPS)
+def test_replaying_stored_actions_reproduces_every_observation(app):
+    f = get_family(app)
+    for i in range(36):
+        tier = ("random", "noisy", "expert", "reflective")[i % 4]
+        params = {} if i % 3 == 0 else OFF  # screenshots on for a third
+        ep = episode(app, tier, 100 + i, 1 + i % 5, params)
+        traj = ep.trajectory
+        env = f.make_env(round_trip(traj.task), params)
+        first = env.observe()
+        assert first.text == traj.initial_observation.text
+        assert _ref(first.image) == traj.initial_observation.image_ref
+        for step in traj.steps:
+            assert env.accepted_actions() == step.accepted_actions
+            assert env.accepts(step.action) == is_acceptable(step.accepted_actions, step.action.name,
+                                                             step.action.arguments, env.size)  # fmt: skip
+            result = env.step(Action(step.action.name, json.loads(json.dumps(step.action.arguments))))
+            assert result.text == step.observation.text
+            assert _ref(result.image) == step.observation.image_ref
+            if result.image is not None:
+                assert ep.blobs[step.observation.image_ref][1] == result.image
+        assert env.done and env.outcome(traj.final_answer) == traj.outcome
+
+
+def _ref(image: bytes | None) -> str | None:
+    return None if image is None else hashlib.sha256(image).hexdigest()
+
+
+# ---------------------------------------------------------------------------- tree and pixels
+
+
+def _states(app: str, n: int) -> list:
+    """Envs in varied states: start screens and every state of a few reflective episodes
+    (they open wrong screens, dialogs, menus and option lists)."""
+    f = get_family(app)
+    out = []
+    for seed in range(n):
+        traj = episode(app, "reflective", seed, 1 + seed % 5).trajectory
+        env = f.make_env(traj.task, OFF)
+        out.append(env.fork())
+        for step in traj.steps[:-1]:
+            env.step(step.action)
+            out.append(env.fork())
+    return out
+
+
+@pytest.mark.parametrize("app", APPS)
+def test_every_element_is_drawn_inside_its_box_and_nothing_outside(app):
+    rng = random.Random(0)
+    layers_seen = set()
+    for env in _states(app, 8):
+        view = env.view()
+        record: list = []
+        pixels = np.asarray(draw(view, env.style, record))
+        dimmed = view.modal is not None
+        layers_seen.add(view.top.role)
+        by_id = {e.id: e for e in view.elements}
+        covered = [root.box for root in view.layers[1:]]  # dialogs and popups
+        for eid, (gx0, gy0, gx1, gy1), _ink, _text in record:
+            x0, y0, x1, y1 = by_id[eid].box
+            assert x0 <= gx0 and y0 <= gy0 and gx1 <= x1 and gy1 <= y1, (by_id[eid].ref(), (gx0, gy0, gx1, gy1))
+        for el in view.elements:
+            x0, y0, x1, y1 = el.box
+            if el.children or el.role in CONTAINERS or any(_overlap(el.box, c) for c in covered if el.layer == 0):
+                continue
+            region = pixels[y0:y1, x0:x1]
+            assert len(np.unique(region)) > 1, f"{el.ref()} is not drawn in its box"
+            marks = [r for r in record if r[0] == el.id]
+            for _, (gx0, gy0, gx1, gy1), ink, _ in marks:
+                want = ink + DIM if dimmed and el.layer < len(view.layers) - 1 else ink
+                assert (pixels[gy0:gy1, gx0:gx1] == want).any(), f"{el.ref()}: its label is not drawn"
+        boxes = [e.box for e in view.elements]
+        background = BG + DIM if dimmed else BG
+        w, h = env.size
+        checked = 0
+        while checked < 200:
+            x, y = rng.randrange(w), rng.randrange(h)
+            if any(b[0] <= x < b[2] and b[1] <= y < b[3] for b in boxes):
+                continue
+            assert pixels[y, x] == background, f"({x},{y}) is drawn but no element is there"
+            checked += 1
+    assert "window" in layers_seen and len(layers_seen) >= 2, layers_seen
+
+
+def _overlap(a: tuple, b: tuple) -> bool:
+    return not (a[2] <= b[0] or b[2] <= a[0] or a[3] <= b[1] or b[3] <= a[1])
+
+
+# ---------------------------------------------------------------------------- accepted sets
+
+
+@pytest.mark.parametrize("app", APPS)
+def test_accepted_sets_take_every_point_in_a_box_and_no_point_outside(app):
+    rng = random.Random(1)
+    f = get_family(app)
+    for seed in range(10):
+        traj = episode(app, "expert", seed, 1 + seed % 5).trajectory
+        env = f.make_env(traj.task, OFF)
+        for step in traj.steps:
+            accepted = env.accepted_actions()
+            assert env.accepts(step.action)
+            boxes = [e["box"] for e in accepted if e["name"] == "click"]
+            for entry in accepted:
+                for name, args in acceptable_samples(entry, rng):
+                    assert env.accepts(Action(name, args)), (entry, name, args)
+                if entry["name"] == "click":
+                    x0, y0, x1, y1 = entry["box"]
+                    for x, y in ((x0 - 1, y0), (x1, y0), (x0, y0 - 1), (x0, y1), (x1, y1)):
+                        if not any(b[0] <= x < b[2] and b[1] <= y < b[3] for b in boxes):
+                            assert not env.accepts(Action("click", {"x": x, "y": y}))
+            env.step(step.action)
+
+
+@pytest.mark.parametrize("app", APPS)
+def test_two_orders_of_independent_subgoals_both_succeed(app):
+    """At the first state of an expert episode where two sub-goals are open, doing either
+    first leads to success (the accepted set holds both, so either order is progress)."""
+    f = get_family(app)
+    for seed in range(40):
+        task = f.make_task(seed, 5, {})
+        env = f.make_env(task, OFF)
+        rng = random.Random(seed)
+        while not env.done and len({o.intent.sub for o in env.options()}) < 2:
+            env.step(realize(env.options()[0], rng))
+        if env.done:
+            continue
+        runs = []
+        for pick in (0, -1):
+            twin = env.fork()
+            actions = []
+            while not twin.done and len(actions) < 30:
+                options = twin.options()
+                subs = list(dict.fromkeys(o.intent.sub for o in options))
+                chosen = next(o for o in options if o.intent.sub == subs[pick])
+                action = realize(chosen, random.Random(len(actions)))
+                actions.append((action.name, json.dumps(action.arguments)))
+                twin.step(action)
+            assert twin.outcome(twin.answer).success, (app, seed, pick)
+            runs.append(actions)
+        assert runs[0] != runs[1]
+        return
+    pytest.fail(f"{app}: no d5 task ever offers two independent sub-goals")
+
+
+@pytest.mark.parametrize("app", APPS)
+def test_single_label_checks_reject_many_acceptable_actions(app):
+    trajs = [episode(app, "expert", seed, 1 + seed % 5).trajectory for seed in range(20)]
+    report = single_label_rejection(trajs, seed=0)
+    assert report["steps"] == sum(len(t.steps) for t in trajs)
+    assert report["samples"] > 3 * report["steps"]
+    assert 0.5 < report["exact_match_rejects"] <= 1.0
+    assert report["within_28px_rejects"] <= report["within_14px_rejects"] <= report["exact_match_rejects"]
+    assert report["by_action"]["click"]["exact_match_rejects"] > 0.8
