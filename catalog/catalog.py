@@ -39,9 +39,11 @@ _TABLES = {
     "lineage": "dataset VARCHAR, version VARCHAR, parent_dataset VARCHAR, parent_version VARCHAR, role VARCHAR",
     "tags": "dataset VARCHAR, tag VARCHAR, version VARCHAR",
 }
+# columns added after the first catalogs were written: created on open, so old files keep working
+_ADDED_COLUMNS = {"versions": "kind VARCHAR"}
 _READ_ONLY_STATEMENTS = {"SELECT", "EXPLAIN"}
-# "name@ref" or "name@ref:blobs" written as a quoted identifier in user SQL
-_REF_IDENT = re.compile(r'"([A-Za-z0-9][A-Za-z0-9._-]*@[A-Za-z0-9._-]+)(?::(blobs))?"')
+# "name@ref" or "name@ref:table" (blobs; a corpus's facts, entities) as a quoted identifier in user SQL
+_REF_IDENT = re.compile(r'"([A-Za-z0-9][A-Za-z0-9._-]*@[A-Za-z0-9._-]+)(?::([A-Za-z0-9][A-Za-z0-9_-]*))?"')
 
 
 class CatalogError(Exception):
@@ -72,6 +74,8 @@ class Catalog:
                 try:
                     for name, columns in _TABLES.items():
                         con.execute(f"CREATE TABLE IF NOT EXISTS {name} ({columns})")
+                    for name, column in _ADDED_COLUMNS.items():
+                        con.execute(f"ALTER TABLE {name} ADD COLUMN IF NOT EXISTS {column}")
                     yield con
                 finally:
                     con.close()
@@ -137,20 +141,23 @@ class Catalog:
         key = (info.name, info.version)
         files = [s for t in m["tables"].values() for s in t["shards"]] + m.get("files", [])
         con.execute(
-            "INSERT INTO versions VALUES (?, ?, ?, ?::TIMESTAMPTZ, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO versions (dataset, version, number, created_at, rows, bytes, blob_rows, code_version, "
+            "format_version, schema_version, params, stats, path, kind) "
+            "VALUES (?, ?, ?, ?::TIMESTAMPTZ, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 *key,
                 info.number,
                 m["created_at"],
-                m["tables"]["trajectories"]["rows"],
+                info.rows,
                 sum(f["bytes"] for f in files),
-                m["tables"]["blobs"]["rows"],
+                m["tables"].get("blobs", {}).get("rows", 0),
                 m["code_version"],
                 m["format_version"],
                 m["schema_version"],
                 json.dumps(m["params"]),
                 json.dumps(m["stats"]["content"]),
                 str(info.path.relative_to(self.store.root)),
+                info.kind,
             ],
         )
         shard_rows = [
@@ -208,7 +215,7 @@ class Catalog:
             self.sync()
             self._attach_read_only(con)
             for ref, table in sorted(set(_REF_IDENT.findall(sql))):
-                self._create_data_view(con, ref, table or "trajectories")
+                self._create_data_view(con, ref, table or None)
             result = None
             try:
                 for statement in statements:
@@ -233,10 +240,12 @@ class Catalog:
         for name in _TABLES:
             con.execute(f"CREATE TEMP VIEW {name} AS SELECT * FROM catalog.main.{name}")
 
-    def _create_data_view(self, con: duckdb.DuckDBPyConnection, ref: str, table: str) -> None:
+    def _create_data_view(self, con: duckdb.DuckDBPyConnection, ref: str, table: str | None) -> None:
+        """``"ref"`` is the version's main table (trajectories, or a corpus's docs), ``"ref:t"`` table t."""
         info = self.store.resolve(Ref.parse(ref))
         paths = ", ".join(f"'{_quote(str(p.resolve()))}'" for p in self.store.shard_paths(info, table))
-        name = ref if table == "trajectories" else f"{ref}:{table}"
+        name = ref if table is None else f"{ref}:{table}"
+        table = table or info.main_table
         if not paths:
             raise CatalogError(f"{info.ref} has no rows in table {table!r}")
         select = "*"

@@ -31,9 +31,12 @@ app = typer.Typer(help="trajforge: synthesize, score, version and query agent tr
 datasets_app = typer.Typer(help="List, inspect, compare, verify and tag dataset versions.", no_args_is_help=True)
 catalog_app = typer.Typer(help="SQL over the DuckDB catalog and the data itself.", no_args_is_help=True)
 export_app = typer.Typer(help="Export versions to other formats.", no_args_is_help=True)
+corpus_app = typer.Typer(help="Build, import and inspect research corpora (versioned with their search index).",
+                         no_args_is_help=True)
 app.add_typer(datasets_app, name="datasets")
 app.add_typer(catalog_app, name="catalog")
 app.add_typer(export_app, name="export")
+app.add_typer(corpus_app, name="corpus")
 
 out = Console()
 USER_ERRORS = (StoreError, CatalogError, ConfigError, InvalidNameError, SchemaError, TrajectoryValidationError)
@@ -252,6 +255,95 @@ def export_hf_cmd(
 
     path = export_hf(_store(), Ref.parse(ref), out_dir, overwrite=overwrite)
     out.print(f"exported {ref} to {path}; load it with datasets.load_dataset({str(path)!r}, CONFIG)")
+
+
+@export_app.command("gui-steps")
+def export_gui_steps_cmd(
+    ref: str,
+    out_file: Annotated[Path, typer.Argument(help="Parquet file to write, e.g. out/gui-steps.parquet.")],
+    variants: Annotated[str, typer.Option(help="Comma-separated: reasoning (thought then action), direct (action only).")] = "reasoning,direct",
+    acceptable_only: Annotated[bool, typer.Option(help="Keep only steps whose action the env accepted as progress.")] = False,
+    images: Annotated[bool, typer.Option(help="Embed each step's screenshot bytes (else only its blob id).")] = True,
+    overwrite: Annotated[bool, typer.Option(help="Replace OUT_FILE if it exists.")] = False,
+) -> None:
+    """One sample per GUI step: screenshot + instruction + history -> action, with target box and point."""
+    import pyarrow.parquet as pq
+
+    from synth.gui.views import step_samples
+
+    if out_file.exists() and not overwrite:
+        raise StoreError(f"{out_file} exists; pass --overwrite to replace it")
+    store = _store()
+    info = store.resolve(Ref.parse(ref))
+    blobs = store.read(info, table="blobs") if images else None
+    samples = step_samples(store.read(info), blobs, [v.strip() for v in variants.split(",") if v.strip()],
+                           acceptable_only)
+    out_file.parent.mkdir(parents=True, exist_ok=True)
+    partial = out_file.with_name(out_file.name + ".partial")
+    pq.write_table(samples, partial, compression="zstd", row_group_size=256)
+    partial.replace(out_file)  # never a half-written file under the final name
+    steps = len(set(zip(samples["trajectory_id"].to_pylist(), samples["step"].to_pylist(), strict=True)))
+    out.print(f"wrote {samples.num_rows} samples ({steps} steps) from {info.ref} to {out_file}")
+
+
+# ---------------------------------------------------------------------------- corpus
+
+
+@corpus_app.command("build")
+def corpus_build(
+    name: Annotated[str, typer.Argument(help="Corpus dataset name, e.g. world10k.")],
+    size: Annotated[int, typer.Option(help="Pages (= entities) of the generated world.")] = 10_000,
+    seed: Annotated[int, typer.Option(help="World seed: same size and seed, same bytes.")] = 0,
+    dense: Annotated[bool, typer.Option(help="Also build a dense (hashed-embedding FAISS) index.")] = False,
+) -> None:
+    """Generate a fictional encyclopedia and publish it (documents, facts, entities, indexes)."""
+    from stores.corpus import Generated, publish_corpus
+    from stores.world import WorldSpec
+
+    info = publish_corpus(_store(), name, Generated(WorldSpec(size=size, seed=seed)), dense=dense)
+    _corpus_summary(info)
+
+
+@corpus_app.command("import")
+def corpus_import(
+    name: Annotated[str, typer.Argument(help="Corpus dataset name.")],
+    path: Annotated[Path, typer.Argument(help="Parquet or JSONL file with docid, url, title, text.")],
+    dense: Annotated[bool, typer.Option(help="Also build a dense (hashed-embedding FAISS) index.")] = False,
+) -> None:
+    """Import a bring-your-own corpus (streamed) and publish it with its search index."""
+    from stores.corpus import Imported, publish_corpus
+
+    _corpus_summary(publish_corpus(_store(), name, Imported(str(path)), dense=dense))
+
+
+@corpus_app.command("show")
+def corpus_show(
+    ref: Annotated[str, typer.Argument(help="NAME@VERSION or NAME@TAG of a corpus.")],
+    search: Annotated[str | None, typer.Option(help="Also run this search and print the results.")] = None,
+    topn: Annotated[int, typer.Option(help="Results to print with --search.")] = 5,
+) -> None:
+    """A corpus version's source, size, fingerprint and build times; optionally a search."""
+    from stores.corpus import open_corpus
+
+    store = _store()
+    info = store.resolve(ref)
+    _corpus_summary(info)
+    if search is not None:
+        corpus = open_corpus(store, info.ref)
+        for rank, (row, score) in enumerate(corpus.search(search, topn), 1):
+            out.print(f"[{rank}] {score:.3f} {corpus.docid(row)}  {corpus.title(row)}  {corpus.url(row)}")
+
+
+def _corpus_summary(info: Any) -> None:
+    from stores.corpus import fingerprint_of
+
+    fingerprint_of(info)  # refuses a version that is not a corpus
+    meta = info.manifest["params"]["corpus"]
+    summary = {"ref": info.ref, "documents": info.rows, "tables": {t: e["rows"] for t, e in info.manifest["tables"].items()},
+               "source": meta["source"], "fingerprint": meta["fingerprint"], "dense": meta["dense"],
+               "build_seconds": meta["seconds"], "stats": info.manifest["stats"]["content"]}
+    out.print_json(json.dumps(summary))
+    print(info.ref)
 
 
 # ---------------------------------------------------------------------------- entry point

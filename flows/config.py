@@ -184,6 +184,12 @@ def _check_families(config: PipelineConfig, source: str) -> None:
             ) from None
         if family.kind != kind:
             raise ConfigError(f"{source}: synth.{kind}: family {spec.family!r} makes {family.kind} trajectories")
+        check_params = getattr(family, "check_params", None)  # families with structured params check them now
+        if check_params is not None:
+            try:
+                check_params(spec.family_params())
+            except ValueError as e:
+                raise ConfigError(f"{source}: synth.{kind}.{spec.family}: {e}") from None
         if spec.tiers.get("llm", 0) > 0 and config.llm is None:
             raise ConfigError(
                 f"{source}: synth.{kind}.{spec.family}: tier 'llm' needs a model backend: add an `llm:` "

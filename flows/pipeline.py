@@ -36,11 +36,12 @@ from stores.codeversion import code_version
 from stores.embeddings import HashingEmbedder
 from stores.names import Ref
 from stores.retrieval import NEIGHBORS_FILE, build_index, retrieve
-from stores.schema import Provenance, to_table
+from stores.schema import KINDS, Provenance, to_table
 from stores.store import NotFoundError, Store, VersionInfo
 from synth.corrupt import corrupt_table, corruption_sample
 from synth.generate import LLMRun, Shard, ShardSpec, generate_shard
 from synth.llm.client import LLMSettings
+from synth.registry import get_family
 
 
 @dataclass
@@ -93,6 +94,17 @@ def publish_version(store: Store, config: PipelineConfig, table: pa.Table, blobs
     )
     Catalog(store).register(info)
     return info
+
+
+@task(cache_policy=NO_CACHE)
+def prepare_family(store: Store, fam: FamilySpec) -> tuple[FamilySpec, list[dict[str, str]]]:
+    """A family's store artefacts made ready before synthesis (a research corpus published or
+    found, its exact version pinned in the params); returns the spec shards get and parents."""
+    prepare = getattr(get_family(fam.family), "prepare", None)
+    if prepare is None:
+        return fam, []
+    params, parents = prepare(store, fam.family_params())
+    return fam.model_copy(update={"params": params}), parents
 
 
 # ---------------------------------------------------------------------------- stage flows
@@ -150,6 +162,21 @@ class Synthesis:
     shortfall: dict[str, int]  # episodes still missing after the top-up rounds (task space exhausted)
     llm_failures: list[dict[str, Any]] = field(default_factory=list)
     llm_summary: dict[str, Any] | None = None
+
+
+@flow(name="prepare")
+def prepare_flow(config: PipelineConfig, store: Store) -> tuple[PipelineConfig, list[dict[str, str]]]:
+    """The config the synthesis and corruption stages run with (families' params resolved, e.g.
+    ``corpus: {ref: world10k@v2, fingerprint: ...}``) and the lineage parents it adds."""
+    synth: dict[str, list[FamilySpec]] = {}
+    parents: list[dict[str, str]] = []
+    for kind in KINDS:
+        synth[kind] = []
+        for fam in getattr(config.synth, kind):
+            resolved, more = prepare_family(store, fam)
+            synth[kind].append(resolved)
+            parents += [p for p in more if p not in parents]
+    return config.model_copy(update={"synth": config.synth.model_copy(update=synth)}), parents
 
 
 @flow(name="synthesize")
@@ -308,7 +335,11 @@ def pipeline(config: PipelineConfig, store_root: str | None = None) -> RunResult
         run_id=run["run_id"],
         created_at=datetime.fromisoformat(run["created_at"]),
     )
-    synthesis = run_synthesis(config, provenance, llm_run(config, store))
+    run_config, prepared = prepare_flow(config, store)  # the user's config is what the manifest records
+    if prepared:
+        run["prepared"] = prepared
+    lap("prepare")
+    synthesis = run_synthesis(run_config, provenance, llm_run(config, store))
     table, blobs = synthesis.trajectories, synthesis.blobs
     table, duplicates = exact_dedup(table)
     run["repeated_tasks"] = synthesis.repeated_tasks
@@ -320,13 +351,13 @@ def pipeline(config: PipelineConfig, store_root: str | None = None) -> RunResult
     lap("score")
     files, parents, prior = retrieve_flow(config, store, table)
     lap("retrieve")
-    corrupted, corrupt_blobs = corrupt_flow(config, table)
+    corrupted, corrupt_blobs = corrupt_flow(run_config, table)
     table, more = exact_dedup(pa.concat_tables([table, corrupted]))
     blobs = referenced_blobs(table, merge_blobs([blobs, corrupt_blobs]))
     lap("corrupt")
     if synthesis.llm_failures:
         files[LLM_FAILURES_FILE] = b"".join(orjson.dumps(f) + b"\n" for f in synthesis.llm_failures)
-    info = publish_flow(store, config, table, blobs, files, parents, run)
+    info = publish_flow(store, config, table, blobs, files, prepared + parents, run)
     lap("publish")
     return RunResult(info.ref, info.rows, duplicates + more, prior, synthesis.repeated_tasks, synthesis.shortfall,
                      seconds, info.manifest["stats"]["content"], synthesis.llm_summary)

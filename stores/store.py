@@ -27,7 +27,7 @@ import os
 import shutil
 import time
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -38,6 +38,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from stores.codeversion import code_version
+from stores.docs import DOCS_SCHEMA, docs_stats, validate_docs
 from stores.names import LATEST, Ref, check_name, check_tag, version_number
 from stores.schema import (
     BLOB_SCHEMA,
@@ -68,6 +69,25 @@ class FormatVersionError(StoreError):
 
 
 @dataclass(frozen=True)
+class Content:
+    """What a version's main table holds: ``trajectories`` (the default) or a ``corpus``
+    (documents, with its facts and indexes beside them). Each kind has its own schema check
+    and manifest statistics; the commit protocol is the same for all."""
+
+    main: str  # name of the main table (its shards go to data/)
+    schema: pa.Schema
+    validate: Callable[[pa.Table], None]
+    stats: Callable[[pa.Table], dict[str, Any]]
+
+
+CONTENTS = {
+    "trajectories": Content("trajectories", TRAJECTORY_SCHEMA, validate_table, table_stats),
+    "corpus": Content("docs", DOCS_SCHEMA, validate_docs, docs_stats),
+}
+_READ_SCHEMAS = {"trajectories": TRAJECTORY_SCHEMA, "blobs": BLOB_SCHEMA, "docs": DOCS_SCHEMA}
+
+
+@dataclass(frozen=True)
 class VersionInfo:
     name: str
     version: str
@@ -83,8 +103,17 @@ class VersionInfo:
         return f"{self.name}@{self.version}"
 
     @property
+    def kind(self) -> str:
+        """``trajectories`` or ``corpus`` (manifests written before kinds existed: trajectories)."""
+        return self.manifest.get("kind", "trajectories")
+
+    @property
+    def main_table(self) -> str:
+        return CONTENTS[self.kind].main
+
+    @property
     def rows(self) -> int:
-        return self.manifest["tables"]["trajectories"]["rows"]
+        return self.manifest["tables"][self.main_table]["rows"]
 
 
 @dataclass(frozen=True)
@@ -177,20 +206,26 @@ class Store:
 
     # ------------------------------------------------------------------ reading
 
-    def shard_paths(self, ref: str | Ref | VersionInfo, table: str = "trajectories") -> list[Path]:
+    def shard_paths(self, ref: str | Ref | VersionInfo, table: str | None = None) -> list[Path]:
+        """The Parquet files of ``table`` (default: the version's main table)."""
         info = ref if isinstance(ref, VersionInfo) else self.resolve(ref)
+        table = table or info.main_table
         entry = info.manifest["tables"].get(table)
         if entry is None:
             raise NotFoundError(f"{info.ref} has no table {table!r}; it has {sorted(info.manifest['tables'])}")
         return [info.path / s["path"] for s in entry["shards"]]
 
     def read(
-        self, ref: str | Ref | VersionInfo, columns: list[str] | None = None, table: str = "trajectories"
+        self, ref: str | Ref | VersionInfo, columns: list[str] | None = None, table: str | None = None
     ) -> pa.Table:
+        """A table of a version (default: its main table, ``trajectories`` or ``docs``)."""
         info = ref if isinstance(ref, VersionInfo) else self.resolve(ref)
-        schema = TRAJECTORY_SCHEMA if table == "trajectories" else BLOB_SCHEMA
+        table = table or info.main_table
+        schema = _READ_SCHEMAS.get(table)
         paths = self.shard_paths(info, table)
         if not paths:
+            if schema is None:
+                raise NotFoundError(f"{info.ref} table {table!r} has no rows and no fixed schema")
             empty = schema.empty_table()
             return empty.select(columns) if columns else empty
         try:
@@ -260,9 +295,14 @@ class Store:
         tags: list[str] | None = None,
         shard_bytes: int = DEFAULT_SHARD_BYTES,
         row_group_rows: int = DEFAULT_ROW_GROUP_ROWS,
+        schema_kind: str = "trajectories",
+        tables: Mapping[str, pa.Table] | None = None,
     ) -> VersionInfo:
         """Write a new immutable version of ``name``; return it once committed.
 
+        ``trajectories`` is the main table: trajectory rows, or with ``schema_kind="corpus"``
+        the documents of a corpus (:mod:`stores.docs`). ``tables`` are further named tables
+        stored as Parquet shards beside it (a corpus's facts and entities).
         ``parents`` are ``{"ref": "name@vN", "role": "..."}`` lineage edges; each must resolve.
         ``files`` are extra artefacts (indexes) stored under the version, hashed in the manifest.
         Everything is checked before the first byte is written, so bad input changes nothing.
@@ -270,9 +310,19 @@ class Store:
         check_name(name)
         for tag in tags or []:
             check_tag(tag)
-        validate_table(trajectories)
+        content = CONTENTS.get(schema_kind)
+        if content is None:
+            raise StoreError(f"unknown schema_kind {schema_kind!r}; a version holds one of {sorted(CONTENTS)}")
+        content.validate(trajectories)
+        if blobs is not None and schema_kind != "trajectories":
+            raise StoreError(f"blobs belong to trajectory versions, not to a {schema_kind} version")
         blobs = BLOB_SCHEMA.empty_table() if blobs is None else blobs
         validate_blobs(blobs)
+        extra_tables = dict(tables or {})
+        for table_name in extra_tables:
+            check_name(table_name, "table name")
+            if table_name in (content.main, "blobs", "data", "index", "retrieval"):
+                raise StoreError(f"table name {table_name!r} is reserved; name extra tables otherwise")
         edges = [self._parent_edge(p) for p in parents or []]
         params = dict(params or {})
         try:
@@ -280,8 +330,10 @@ class Store:
         except (TypeError, ValueError) as e:
             raise StoreError(f"publish params must be JSON-serialisable: {e}") from e
         for rel in files or {}:
-            if rel.startswith(("/", "data/", "blobs/")) or ".." in rel or rel == "manifest.json":
-                raise StoreError(f"extra file path {rel!r} must be relative and outside data/, blobs/ and manifest.json")
+            reserved = ("/", "data/", "blobs/", *(f"{t}/" for t in extra_tables))
+            if rel.startswith(reserved) or ".." in rel or rel == "manifest.json":
+                raise StoreError(f"extra file path {rel!r} must be relative and outside data/, blobs/, "
+                                 "the extra tables' folders and manifest.json")
         if shard_bytes <= 0 or row_group_rows <= 0:
             raise StoreError("shard_bytes and row_group_rows must be positive")
 
@@ -290,10 +342,11 @@ class Store:
         staging.mkdir(parents=True)
         self._clean_staging(name, keep=staging)
         try:
-            tables = {
-                "trajectories": _write_shards(staging, "data", trajectories, shard_bytes, row_group_rows),
-                "blobs": _write_shards(staging, "blobs", blobs, shard_bytes, BLOB_ROW_GROUP_ROWS),
-            }
+            tables = {content.main: _write_shards(staging, "data", trajectories, shard_bytes, row_group_rows)}
+            if schema_kind == "trajectories":
+                tables["blobs"] = _write_shards(staging, "blobs", blobs, shard_bytes, BLOB_ROW_GROUP_ROWS)
+            for table_name, table in sorted(extra_tables.items()):
+                tables[table_name] = _write_shards(staging, table_name, table, shard_bytes, row_group_rows)
             extra = []
             for rel, data in sorted((files or {}).items()):
                 extra.append(_write_file(staging / rel, data, rel))
@@ -301,14 +354,15 @@ class Store:
                 "format": FORMAT,
                 "format_version": FORMAT_VERSION,
                 "schema_version": SCHEMA_VERSION,
+                "kind": schema_kind,
                 "dataset": name,
                 "version": None,  # set under the lock
                 "created_at": datetime.now(UTC).isoformat(),
                 "code_version": code_version(),
-                "schema": {f.name: str(f.type) for f in TRAJECTORY_SCHEMA},
+                "schema": {f.name: str(f.type) for f in content.schema},
                 "tables": tables,
                 "files": extra,
-                "stats": table_stats(trajectories),
+                "stats": content.stats(trajectories),
                 "parents": edges,
                 "params": params_json,
                 "tags": sorted(tags or []),

@@ -117,6 +117,8 @@ def run_episode(
         outcome=outcome,
         policy=teacher.policy,
         provenance=provenance,
+        # an env may measure the episode (research: evidence recall); score_table keeps these
+        scores=env.scores() if hasattr(env, "scores") else {},
         first_error_step=first_error_step,
         split=split,
         initial_observation=initial,

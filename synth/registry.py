@@ -54,8 +54,15 @@ _FAMILY_MODULES = {
     "arithmetic": "synth.reasoning.arithmetic",
     "cryptarithm": "synth.reasoning.cryptarithm",
     # gui and research
-    "form": "synth.gui.form",
-    "two_hop": "synth.research.two_hop",
+    "form": "synth.gui.apps.form",
+    "mail": "synth.gui.apps.mail",
+    "settings": "synth.gui.apps.settings",
+    "shop": "synth.gui.apps.shop",
+    "search": "synth.gui.apps.search",
+    "calendar": "synth.gui.apps.calendar",
+    "todo": "synth.gui.apps.todo",
+    "files": "synth.gui.apps.files",
+    "multihop": "synth.research.family",
 }
 
 

@@ -19,8 +19,8 @@ CONFIG = {
     "synth": {
         "reasoning": [{"family": "maze", "count": 80, "difficulties": [1, 2, 3], "tiers": {"expert": 0.6, "noisy": 0.4}}],
         "gui": [{"family": "form", "count": 80, "difficulties": [1, 3, 5], "tiers": {"expert": 0.6, "noisy": 0.4}}],
-        "research": [{"family": "two_hop", "count": 80, "tiers": {"expert": 0.6, "noisy": 0.4},
-                      "params": {"corpus_size": 300, "corpus_seed": 1}}],
+        "research": [{"family": "multihop", "count": 80, "tiers": {"expert": 0.6, "noisy": 0.4},
+                      "params": {"corpus": {"name": "e2e-world", "generate": {"size": 400, "seed": 1}}}}],
     },
     "retrieve": {"k": 3, "dim": 64},
     "corrupt": {"operators": ["swap_adjacent", "drop_step"], "fraction": 0.25},
@@ -46,8 +46,9 @@ def test_two_runs_publish_two_identical_versions(run_twice):
     assert a["id"].to_pylist() == b["id"].to_pylist()  # determinism: same config + seed
     assert a.drop_columns(["provenance"]).equals(b.drop_columns(["provenance"]))
     assert store.tags("e2e") == {"latest": "v2", "nightly": "v2"}
-    assert v1.manifest["parents"] == []
-    assert v2.manifest["parents"] == [{"dataset": "e2e", "version": "v1", "role": "retrieval"}]
+    corpus = {"dataset": "e2e-world", "version": "v1", "role": "corpus"}  # built by run 1, reused by run 2
+    assert v1.manifest["parents"] == [corpus]
+    assert v2.manifest["parents"] == [corpus, {"dataset": "e2e", "version": "v1", "role": "retrieval"}]
     assert {f["path"] for f in v2.manifest["files"]} >= {"index/trajectories.faiss", "retrieval/neighbors.parquet"}
     for v in (v1, v2):
         assert store.verify(v.ref) == []
@@ -98,7 +99,8 @@ def test_cli_commands(run_twice, capsys):
     v2 = store.resolve("e2e@v2")
     assert f"added 0, removed 0, unchanged {v2.rows}" in capsys.readouterr().out
     assert main([*s, "datasets", "tag", "e2e@v1", "stable"]) == 0
-    assert main([*s, "catalog", "query", "--format", "json", "SELECT tag, version FROM tags ORDER BY tag"]) == 0
+    assert main([*s, "catalog", "query", "--format", "json",
+                 "SELECT tag, version FROM tags WHERE dataset = 'e2e' ORDER BY tag"]) == 0
     assert json.loads(capsys.readouterr().out.split("\n", 1)[1]) == [
         {"tag": "latest", "version": "v2"}, {"tag": "nightly", "version": "v2"}, {"tag": "stable", "version": "v1"}
     ]
