@@ -11,42 +11,11 @@ import pytest
 
 from stores.schema import Action
 from synth.gui.apps.calendar import LEVELS, QUESTIONS, TIMES
-from synth.registry import get_family
+from tests.gui_app import AppUnderTest, el, op_kinds, press
 
-OFF = {"images": "off"}
-
-
-def family():
-    return get_family("calendar")
-
-
-def task(seed: int, d: int):
-    return family().make_task(seed, d, {})
-
-
-def env_of(t):
-    return family().make_env(t, OFF)
-
-
-def kinds(t) -> tuple[str, ...]:
-    goal = t.reference["goal"]
-    return (*(op["op"] for op in goal["ops"]), *(["answer"] if "answer" in goal else []))
-
-
-def first(d: int, want: tuple[str, ...], start: int = 0):
-    return next(t for s in range(start, start + 300) if kinds(t := task(s, d)) == want)
-
-
-def check(t, model, answer=None):
-    return family().app.check(model, t.reference["goal"], answer)
-
-
-def el(env, name: str, role: str | None = None):
-    return next(e for e in env.view().elements if e.name == name and (role is None or e.role == role))
-
-
-def press(env, name: str, role: str | None = None) -> str:
-    return env.step(Action("click", {"element": el(env, name, role).id})).text.split("\n", 1)[0]
+APP = AppUnderTest("calendar")
+family, task, env_of, check = APP.family, APP.task, APP.env_of, APP.check
+kinds, first = op_kinds, APP.first_ops
 
 
 def done_by_hand(t) -> dict:

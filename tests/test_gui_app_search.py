@@ -15,33 +15,10 @@ import pytest
 from stores.schema import Action
 from synth.gui.apps.search import LEVELS, ORDINALS, SORT_WORDS, date_aliases, results
 from synth.gui.policies import expert_step
-from synth.registry import get_family
+from tests.gui_app import AppUnderTest, el, press
 
-OFF = {"images": "off"}
-
-
-def family():
-    return get_family("search")
-
-
-def task(seed: int, d: int):
-    return family().make_task(seed, d, {})
-
-
-def env_of(t):
-    return family().make_env(t, OFF)
-
-
-def el(env, name: str, role: str | None = None):
-    return next(e for e in env.view().elements if e.name == name and (role is None or e.role == role))
-
-
-def press(env, name: str, role: str | None = None) -> str:
-    return env.step(Action("click", {"element": el(env, name, role).id})).text.split("\n", 1)[0]
-
-
-def check(t, model, answer=None):
-    return family().app.check(model, t.reference["goal"], answer)
+APP = AppUnderTest("search")
+family, task, env_of, check = APP.family, APP.task, APP.env_of, APP.check
 
 
 def first(kind: str, d: int):
