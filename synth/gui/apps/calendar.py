@@ -39,7 +39,7 @@ from typing import Any
 from synth.gui.actions import same_text
 from synth.gui.app import Answer, App, Back, Click, Intent, Select, Show, Type, register_app
 from synth.gui.apps.form import FIRST, LAST
-from synth.gui.apps.records import compare, count_aliases, holds, verdict
+from synth.gui.apps.records import compare, count_aliases, holds, save_draft, verdict
 from synth.gui.toolkit import (
     Node,
     button,
@@ -308,14 +308,8 @@ class CalendarApp(App):
         elif key == "confirm:no":
             ctx.close()
         elif key == "save":
-            draft = _draft(model, ctx.frame)
-            if not draft["title"].strip():
+            if not save_draft(model, "events", ctx.frame.args.get("event"), _draft(model, ctx.frame)):
                 return "not saved: the title is empty"
-            if ctx.frame.args.get("event") is None:
-                model["events"].append({"id": model["next"], **draft})
-                model["next"] += 1
-            else:
-                _event(model, ctx.frame.args["event"]).update(draft)
             ctx.back()
             return "event saved"
         return None

@@ -50,6 +50,19 @@ def count_aliases(n: int, noun: str) -> list[str]:
     return [*([NUMBERS[n]] if n < len(NUMBERS) else []), f"{n} {noun}{'' if n == 1 else 's'}"]
 
 
+def save_draft(model: dict[str, Any], collection: str, record_id: int | None, draft: dict[str, Any]) -> bool:
+    """An editor's Save: add the draft as a new record (the model's ``next`` id) or update
+    record ``record_id``; refused (False) when the title is empty."""
+    if not draft["title"].strip():
+        return False
+    if record_id is None:
+        model[collection].append({"id": model["next"], **draft})
+        model["next"] += 1
+    else:
+        next(r for r in model[collection] if r["id"] == record_id).update(draft)
+    return True
+
+
 def verdict(state: tuple[bool, str], question: dict[str, Any] | None, answer: str | None) -> tuple[bool, str]:
     """Combine the state check and the answer check into one verdict."""
     ok, detail = state

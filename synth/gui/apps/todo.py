@@ -37,7 +37,7 @@ from typing import Any
 
 from synth.gui.actions import same_text
 from synth.gui.app import Answer, App, Back, Click, Intent, Select, Show, Type, register_app
-from synth.gui.apps.records import compare, count_aliases, holds, verdict
+from synth.gui.apps.records import compare, count_aliases, holds, save_draft, verdict
 from synth.gui.toolkit import (
     Node,
     button,
@@ -302,14 +302,8 @@ class TodoApp(App):
             ctx.back()
             return "task deleted"
         elif key == "save":
-            draft = _draft(model, ctx.frame)
-            if not draft["title"].strip():
+            if not save_draft(model, "tasks", args.get("task"), _draft(model, ctx.frame)):
                 return "not saved: the title is empty"
-            if args.get("task") is None:
-                model["tasks"].append({"id": model["next"], **draft})
-                model["next"] += 1
-            else:
-                _task(model, args["task"]).update(draft)
             ctx.back()
             return "task saved"
         return None
