@@ -80,8 +80,9 @@ class ReasoningFamily(ABC):
     Class attributes a subclass sets: ``name``, ``group`` (one of :data:`GROUPS`), ``action``
     (the name of its move action, e.g. ``place``), ``rules`` (one line: when a move is legal),
     ``levels`` (difficulty 1-5 -> keyword arguments of :meth:`generate`; documented in the
-    module's table and in docs/reasoning.md), ``renderable`` (grid and graph families draw
-    PNGs), ``version`` (bump when generated content changes).
+    module's table and in docs/reasoning.md), ``version`` (bump when generated content changes).
+    Grid and graph families also define ``render(problem, state, size)``: a Pillow image of the
+    problem (``state`` None) or of a state; having it is what makes a family ``renderable``.
     """
 
     kind = "reasoning"
@@ -91,7 +92,6 @@ class ReasoningFamily(ABC):
     action = "move"
     rules = ""
     levels: dict[int, dict[str, Any]] = {}
-    renderable = False
     tiers: tuple[str, ...] = (*SCRIPTED_TIERS, "llm")  # llm: batched by synth.generate via synth.llm
 
     def __init__(self) -> None:
@@ -175,9 +175,10 @@ class ReasoningFamily(ABC):
         """How many random moves the random teacher makes before it answers."""
         return max(4, sum(s.kind == "apply" for s in search.steps))
 
-    def render(self, problem: dict[str, Any], state: Any, size: int) -> Any:
-        """A Pillow image of the problem (``state`` None) or of a state; renderable families."""
-        raise NotImplementedError(f"{self.name} draws no images")
+    @property
+    def renderable(self) -> bool:
+        """Whether the family draws images (it defines ``render``)."""
+        return callable(getattr(self, "render", None))
 
     # ------------------------------------------------------------------ the Family protocol
 

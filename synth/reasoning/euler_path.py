@@ -123,7 +123,6 @@ class EulerPath(ReasoningFamily):
         "'from' is where the trail stands (the first move: an odd-degree vertex if there are two) "
         "and from-to is an edge not used yet"
     )
-    renderable = True
     levels = {
         1: {"n": 6, "min_edges": 7, "max_edges": 9},
         2: {"n": 8, "min_edges": 10, "max_edges": 13},

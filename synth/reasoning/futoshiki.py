@@ -123,7 +123,6 @@ class Futoshiki(DigitGrid):
         "the cell is empty, the digit is not yet in its row or column and it keeps every sign with "
         "filled neighbours"
     )
-    renderable = True
     levels = {
         1: {"size": 4, "givens": 2, "signs": 5},
         2: {"size": 5, "givens": 3, "signs": 8},

@@ -194,7 +194,6 @@ class Hanoi(ReasoningFamily):
     group = "games"
     action = "move"
     rules = "the disk is the top disk of 'from' and 'to' is empty or its top disk is larger"
-    renderable = True
     levels = {1: {"n": 4}, 2: {"n": 5}, 3: {"n": 6}, 4: {"n": 7}, 5: {"n": 8}}
 
     # ------------------------------------------------------------------ problem

@@ -245,7 +245,6 @@ class MaxFlow(ReasoningFamily):
         "with capacity left or an edge walked backwards against its flow), and 1 <= 'amount' <= "
         "the smallest residual capacity on it"
     )
-    renderable = True
     levels = {
         1: {"n": 5, "edges": 7, "width": 2, "capacity": 9},
         2: {"n": 7, "edges": 11, "width": 3, "capacity": 9},

@@ -333,7 +333,6 @@ class MazeFamily(ReasoningFamily):
     version = "2"
     action = "move"
     rules = "'dir' is U, D, L or R and no wall or boundary lies between the cell and that neighbour"
-    renderable = True
     levels = {d: {"size": n} for d, n in SIZES.items()}
 
     def __init__(self) -> None:

@@ -118,7 +118,6 @@ class Nonogram(ReasoningFamily):
         "the marks change no decided cell and leave the line, and every crossing line they touch, "
         "able to fit its clue"
     )
-    renderable = True
     levels = {
         1: {"height": 5, "width": 5, "density": 0.6},
         2: {"height": 6, "width": 6, "density": 0.6},

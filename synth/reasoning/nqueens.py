@@ -49,7 +49,6 @@ class NQueens(ReasoningFamily):
     group = "puzzles"
     action = "place"
     rules = "the row is empty and the square is neither blocked nor attacked by a queen"
-    renderable = True
     levels = {
         1: {"n": 5, "blocked": 4, "givens": 1},
         2: {"n": 6, "blocked": 5, "givens": 1},

@@ -123,7 +123,6 @@ class ShortestPath(ReasoningFamily):
         "the node is unsettled, 'via' is settled and joined to it by an edge, 'dist' is dist(via) "
         "plus that edge's weight, and no unsettled node has a smaller tentative distance"
     )
-    renderable = True
     levels = {
         1: {"nodes": 6, "extra": 3, "max_weight": 9},
         2: {"nodes": 8, "extra": 5, "max_weight": 9},

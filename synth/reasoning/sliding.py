@@ -277,7 +277,6 @@ class Sliding(ReasoningFamily):
     group = "games"
     action = "slide"
     rules = "the tile is next to the blank (above, below, left or right of it)"
-    renderable = True
     levels = {
         1: {"rows": 3, "cols": 3, "scramble": 18},
         2: {"rows": 3, "cols": 4, "scramble": 20},

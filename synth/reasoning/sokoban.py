@@ -164,7 +164,6 @@ class Sokoban(ReasoningFamily):
     group = "games"
     action = "move"
     rules = "every step goes to a floor square; a step into a box pushes it onto a free floor square (no wall, no box)"
-    renderable = True
     levels = {
         1: {"height": 7, "width": 7, "walls": 3, "boxes": 1, "pulls": 16, "backtracks": 0},
         2: {"height": 7, "width": 7, "walls": 3, "boxes": 2, "pulls": 20, "backtracks": 0},

@@ -372,7 +372,6 @@ class Sudoku(DigitGrid):
     name = "sudoku"
     group = "puzzles"
     rules = "the cell is empty and the digit is not yet in its row, column or box"
-    renderable = True
     levels = {
         1: {"size": 4, "box": (2, 2), "empty": 10, "trials": False},
         2: {"size": 6, "box": (2, 3), "empty": 16, "trials": False},

@@ -75,7 +75,6 @@ class TopoSort(ReasoningFamily):
     group = "graphs"
     action = "take"
     rules = "the task is not placed yet and every task with an arrow into it is already placed"
-    renderable = True
     levels = {
         1: {"tasks": 5, "edges": 5},
         2: {"tasks": 7, "edges": 9},
