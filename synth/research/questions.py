@@ -544,20 +544,9 @@ class QuestionMaker:
         ends = [self._random_entity(rng, kind, city) for _ in range(2)]
         if ends[0] == ends[1] or fb.attr[attribute][ends[0]] == fb.attr[attribute][ends[1]]:
             return None
-        k = h - 2
-        split = rng.randint(0, k)
-        sides = []
-        used = set(ends)
-        for end, length in zip(ends, (split, k - split), strict=True):
-            back = self._back(rng, end, length, used)
-            if back is None:
-                return None
-            anchor_e, chain = back
-            used |= set(walk(fb, anchor_e, chain))
-            anchor = self._anchor(anchor_e, indirect and not sides)
-            if anchor is None:
-                return None
-            sides.append({"anchor": anchor, "chain": chain, "styles": self._styles(rng, chain)})
+        sides = self._two_chains(rng, ends, h - 2, set(ends), indirect)
+        if sides is None:
+            return None
         return {"type": "comparison", "attribute": attribute, "sides": sides, "form": rng.randrange(2)}
 
     def _intersection(self, rng: random.Random, h: int, indirect: bool) -> dict[str, Any] | None:
@@ -571,21 +560,31 @@ class QuestionMaker:
         common = set(fb.members_of(relations[0], targets[0]).tolist()) & set(fb.members_of(relations[1], targets[1]).tolist())
         if common != {x}:
             return None
-        k = h - 2
+        chains = self._two_chains(rng, targets, h - 2, {x, *targets}, indirect)
+        if chains is None:
+            return None
+        conditions = [{"relation": r, **c} for r, c in zip(relations, chains, strict=True)]
+        return {"type": "intersection", "kind": kind, "conditions": conditions}
+
+    def _two_chains(
+        self, rng: random.Random, ends: list[int], k: int, used: set[int], indirect: bool
+    ) -> list[dict[str, Any]] | None:
+        """Two anchor chains that lead to ``ends``, sharing ``k`` extra hops between them, with
+        no entity used twice; only the first anchor may be named indirectly. None if the world
+        has no such chains around these ends."""
         split = rng.randint(0, k)
-        conditions = []
-        used = {x, *targets}
-        for r, target, length in zip(relations, targets, (split, k - split), strict=True):
-            back = self._back(rng, target, length, used)
+        out: list[dict[str, Any]] = []
+        for end, length in zip(ends, (split, k - split), strict=True):
+            back = self._back(rng, end, length, used)
             if back is None:
                 return None
             anchor_e, chain = back
-            used |= set(walk(fb, anchor_e, chain))
-            anchor = self._anchor(anchor_e, indirect and not conditions)
+            used |= set(walk(self.fb, anchor_e, chain))
+            anchor = self._anchor(anchor_e, indirect and not out)
             if anchor is None:
                 return None
-            conditions.append({"relation": r, "anchor": anchor, "chain": chain, "styles": self._styles(rng, chain)})
-        return {"type": "intersection", "kind": kind, "conditions": conditions}
+            out.append({"anchor": anchor, "chain": chain, "styles": self._styles(rng, chain)})
+        return out
 
     def _aggregation(self, rng: random.Random, h: int, indirect: bool) -> dict[str, Any] | None:
         fb = self.fb
