@@ -143,32 +143,42 @@ def _parquet_batches(path: Path, batch_rows: int) -> Iterator[pa.RecordBatch]:
         yield _conform(batch, f"{path}")
 
 
-def _jsonl_batches(path: Path, batch_rows: int) -> Iterator[pa.RecordBatch]:
-    rows: dict[str, list] = {c: [] for c in DOCS_SCHEMA.names}
+def jsonl_objects(path: str | Path, error: type[Exception], expected: str) -> Iterator[tuple[int, dict[str, Any]]]:
+    """Stream the JSON objects of a JSONL file, one line at a time, as ``(line number, object)``;
+    blank lines are skipped, and a line that is not a JSON object raises ``error`` naming the
+    file, the line and what was ``expected`` there."""
     with open(path, "rb") as fh:
         for number, line in enumerate(fh, 1):
             if not line.strip():
                 continue
+            where = f"{path} line {number}"
             try:
                 obj = orjson.loads(line)
             except orjson.JSONDecodeError as e:
-                raise CorpusError(f"{path} line {number}: not valid JSON ({e})") from None
+                raise error(f"{where}: not valid JSON ({e})") from None
             if not isinstance(obj, dict):
-                raise CorpusError(f"{path} line {number}: expected a JSON object with keys {DOCS_SCHEMA.names}")
-            for key in ("docid", "text"):
-                if obj.get(key) is None:
-                    raise CorpusError(f"{path} line {number}: missing {key!r}; every document needs a docid and a text")
-            docid = obj["docid"]
-            if not isinstance(docid, str | int) or isinstance(docid, bool):
-                raise CorpusError(f"{path} line {number}: docid must be a string or an integer, got {docid!r}")
-            values = (str(docid), obj.get("url"), obj.get("title"), obj["text"])
-            for key, value in zip(DOCS_SCHEMA.names, values, strict=True):
-                if value is not None and not isinstance(value, str):
-                    raise CorpusError(f"{path} line {number}: {key!r} must be a string, got {type(value).__name__}")
-                rows[key].append(value)
-            if len(rows["docid"]) == batch_rows:
-                yield pa.RecordBatch.from_pydict(rows, schema=DOCS_SCHEMA)
-                rows = {c: [] for c in DOCS_SCHEMA.names}
+                raise error(f"{where}: expected {expected}")
+            yield number, obj
+
+
+def _jsonl_batches(path: Path, batch_rows: int) -> Iterator[pa.RecordBatch]:
+    rows: dict[str, list] = {c: [] for c in DOCS_SCHEMA.names}
+    for number, obj in jsonl_objects(path, CorpusError, f"a JSON object with keys {DOCS_SCHEMA.names}"):
+        where = f"{path} line {number}"
+        for key in ("docid", "text"):
+            if obj.get(key) is None:
+                raise CorpusError(f"{where}: missing {key!r}; every document needs a docid and a text")
+        docid = obj["docid"]
+        if not isinstance(docid, str | int) or isinstance(docid, bool):
+            raise CorpusError(f"{where}: docid must be a string or an integer, got {docid!r}")
+        values = (str(docid), obj.get("url"), obj.get("title"), obj["text"])
+        for key, value in zip(DOCS_SCHEMA.names, values, strict=True):
+            if value is not None and not isinstance(value, str):
+                raise CorpusError(f"{where}: {key!r} must be a string, got {type(value).__name__}")
+            rows[key].append(value)
+        if len(rows["docid"]) == batch_rows:
+            yield pa.RecordBatch.from_pydict(rows, schema=DOCS_SCHEMA)
+            rows = {c: [] for c in DOCS_SCHEMA.names}
     if rows["docid"]:
         yield pa.RecordBatch.from_pydict(rows, schema=DOCS_SCHEMA)
 

@@ -15,9 +15,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-import orjson
-
-from stores.corpus import Corpus
+from stores.corpus import Corpus, jsonl_objects
 
 _KNOWN = {"question", "answer", "aliases", "evidence", "difficulty", "distractors", "hops", "type", "id"}
 
@@ -37,24 +35,14 @@ def _load(path: str, _mtime: int, corpus: Corpus) -> tuple[dict[str, Any], ...]:
     if not Path(path).is_file():
         raise QuestionFileError(f"question file {path} does not exist; give a JSONL file with one "
                                 '{"question": ..., "answer": ...} object per line')
-    out = []
-    with open(path, "rb") as fh:
-        for number, raw in enumerate(fh, 1):
-            if raw.strip():
-                out.append(_question(path, number, raw, corpus))
+    out = [_question(path, number, q, corpus) for number, q in jsonl_objects(path, QuestionFileError, "a JSON object")]
     if not out:
         raise QuestionFileError(f"question file {path} holds no questions")
     return tuple(out)
 
 
-def _question(path: str, number: int, raw: bytes, corpus: Corpus) -> dict[str, Any]:
+def _question(path: str, number: int, q: dict[str, Any], corpus: Corpus) -> dict[str, Any]:
     where = f"{path} line {number}"
-    try:
-        q = orjson.loads(raw)
-    except orjson.JSONDecodeError as e:
-        raise QuestionFileError(f"{where}: not valid JSON ({e})") from None
-    if not isinstance(q, dict):
-        raise QuestionFileError(f"{where}: expected a JSON object")
     unknown = sorted(set(q) - _KNOWN)
     if unknown:
         raise QuestionFileError(f"{where}: unknown field(s) {unknown}; fields are {sorted(_KNOWN)}")
