@@ -55,6 +55,8 @@ class Env(Protocol):
     # Optional: ``observe() -> StepResult``, what the agent sees before its first action (a
     # GUI's first screen, a browser's start page). The runner stores it as the trajectory's
     # ``initial_observation``; it must not change the env's state.
+    # Optional: ``scores() -> dict[str, float]``, episode measures only the env can take (the
+    # research env's evidence recall); they become the trajectory's ``scores``.
 
 
 class Teacher(Protocol):
@@ -117,7 +119,6 @@ def run_episode(
         outcome=outcome,
         policy=teacher.policy,
         provenance=provenance,
-        # an env may measure the episode (research: evidence recall); score_table keeps these
         scores=env.scores() if hasattr(env, "scores") else {},
         first_error_step=first_error_step,
         split=split,
