@@ -1,0 +1,315 @@
+"""How much a model could learn from templates instead of reasoning: realism figures per
+family and tier, measured on freshly generated episodes.
+
+A trainer fed these traces learns whatever is easiest to predict. If a tier can be read from
+a fixed phrase, a reward model learns the phrase; if a handful of sentences cover most
+thoughts, an SFT model learns the sentences. So, per family x tier, over episodes of every
+difficulty (numbers, quoted strings and names masked before counting):
+
+- ``distinct``: share of distinct thoughts (goal >= 0.6);
+- ``rep4``: share of word 4-gram occurrences whose 4-gram occurs more than once in the cell;
+- ``tells``: word 4-grams present in >= 50 % of one tier's episodes and <= 5 % of another
+  tier's in the same family, the erroneous step's own thought left out (goal: none);
+- ``probe AUROC``: a bag-of-n-grams logistic regression trained to tell expert steps from
+  the steps *before the first error* of noisy and reflective episodes, position-matched
+  (each prefix of length k is paired with the first k steps of an expert episode of the
+  same difficulty) and split by episode; held-out AUROC (goal <= 0.6: before its mistake a
+  weak teacher must read like a strong one);
+- kind-specific measures registered in :data:`EXTRA` (reasoning: expert backtracks per
+  episode by difficulty; generation speed for every kind).
+
+Usage: python bench/realism.py [--kind reasoning|gui|research|all] [--episodes N]
+       [--families a,b] [--difficulties 1,2,3,4,5] [--seed S] [--workers W] [--json OUT]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import statistics
+import time
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+from stores.schema import Provenance, from_table
+from synth.generate import ShardSpec, generate_shard
+from synth.registry import family_names, get_family
+
+PROV = Provenance("", "", "bench", "bench", "bench", datetime(2026, 1, 1, tzinfo=UTC))
+SCRIPTED_TIERS = ("expert", "reflective", "noisy", "random")
+TELL_HIGH, TELL_LOW = 0.5, 0.05
+GOALS = {"distinct": 0.6, "probe_auroc": 0.6}
+
+_QUOTED = re.compile(r"\"[^\"]*\"|'[^']*'|“[^”]*”")
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+_WORD = re.compile(r"[A-Za-z#]+|[^\sA-Za-z#]")
+_NAME = re.compile(r"(?<![.!?:]\s)(?<!^)\b[A-Z][a-z]+(?:\s+[A-Z][a-z]+)*")
+
+
+def mask(text: str) -> str:
+    """Masked text: quoted strings -> Q, numbers -> #, capitalised names inside a sentence -> N.
+
+    Numbers and names differ between instances by construction, so counting them would call
+    two identical templates "distinct"."""
+    text = _QUOTED.sub("Q", text)
+    text = _NUMBER.sub("#", text)
+    return _NAME.sub("N", text)
+
+
+def words(text: str) -> list[str]:
+    return [w.lower() for w in _WORD.findall(text)]
+
+
+def ngrams(tokens: list[str], n: int = 4) -> list[tuple[str, ...]]:
+    return [tuple(tokens[i:i + n]) for i in range(len(tokens) - n + 1)]
+
+
+@dataclass
+class Episode:
+    family: str
+    tier: str
+    difficulty: int
+    thoughts: list[str]  # masked, one per step
+    actions: list[str]  # action names, one per step
+    first_error: int | None
+    success: bool
+    row: dict[str, Any] = field(repr=False, default_factory=dict)  # the typed trajectory, for EXTRA measures
+
+
+# ---------------------------------------------------------------------------- generation
+
+
+def _generate(args: tuple[str, str, int, tuple[int, ...], int]) -> tuple[str, str, bytes, float]:
+    family, tier, episodes, difficulties, seed = args
+    spec = ShardSpec(family, seed, 0, episodes, {tier: 1.0}, difficulties, {})
+    started = time.perf_counter()
+    shard = generate_shard(spec, PROV)
+    seconds = time.perf_counter() - started
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, shard.trajectories.schema) as writer:
+        writer.write_table(shard.trajectories)
+    return family, tier, sink.getvalue().to_pybytes(), seconds
+
+
+def generate(families: list[str], episodes: int, difficulties: tuple[int, ...], seed: int,
+             workers: int) -> tuple[list[Episode], dict[tuple[str, str], float]]:
+    """Tier-pure shards, one per family x tier, on ``workers`` processes; returns the
+    episodes and trajectories/s per cell (measured inside its worker, one core each)."""
+    jobs = [(f, t, episodes, difficulties, seed) for f in families for t in get_family(f).tiers
+            if t in SCRIPTED_TIERS]
+    out: list[Episode] = []
+    speed: dict[tuple[str, str], float] = {}
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        for family, tier, data, seconds in pool.map(_generate, jobs):
+            table = pa.ipc.open_stream(data).read_all()
+            speed[family, tier] = table.num_rows / seconds
+            for t in from_table(table):
+                out.append(Episode(
+                    family, tier, t.task.difficulty, [mask(s.thought or "") for s in t.steps],
+                    [s.action.name for s in t.steps], t.first_error_step, t.outcome.success, {"t": t},
+                ))
+    return out, speed
+
+
+# ---------------------------------------------------------------------------- measures
+
+
+def distinct_ratio(episodes: Iterable[Episode]) -> float:
+    thoughts = [t for e in episodes for t in e.thoughts if t]
+    return len(set(thoughts)) / len(thoughts) if thoughts else float("nan")
+
+
+def repeated_4gram_share(episodes: Iterable[Episode]) -> float:
+    counts = Counter(g for e in episodes for t in e.thoughts for g in ngrams(words(t)))
+    total = sum(counts.values())
+    return sum(c for c in counts.values() if c > 1) / total if total else float("nan")
+
+
+def _episode_grams(e: Episode) -> set[tuple[str, ...]]:
+    """The episode's 4-grams, leaving out the erroneous step's own thought."""
+    return {g for i, t in enumerate(e.thoughts) if i != e.first_error for g in ngrams(words(t))}
+
+
+def tier_tells(by_tier: dict[str, list[Episode]]) -> list[tuple[str, str, str, float, float]]:
+    """(tier, other tier, 4-gram, share in tier, share in other) for every tell in a family."""
+    share: dict[str, Counter] = {}
+    for tier, eps in by_tier.items():
+        c: Counter = Counter()
+        for e in eps:
+            c.update(_episode_grams(e))
+        share[tier] = Counter({g: n / len(eps) for g, n in c.items()})
+    tells = []
+    for tier, s in share.items():
+        for other, o in share.items():
+            if other == tier:
+                continue
+            for g, v in s.items():
+                if v >= TELL_HIGH and o.get(g, 0.0) <= TELL_LOW:
+                    tells.append((tier, other, " ".join(g), v, o.get(g, 0.0)))
+    return sorted(tells, key=lambda x: (x[0], x[1], -x[3]))
+
+
+def prefix_probe_auroc(by_tier: dict[str, list[Episode]], seed: int = 0) -> float | None:
+    """Held-out AUROC of a logistic regression telling expert steps from pre-error steps of
+    noisy/reflective episodes (see the module doc); None when there is too little data."""
+    from sklearn.feature_extraction.text import HashingVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.metrics import roc_auc_score
+
+    rng = np.random.default_rng(seed)
+    experts: dict[int, list[Episode]] = defaultdict(list)
+    for e in by_tier.get("expert", []):
+        experts[e.difficulty].append(e)
+    texts: list[str] = []
+    labels: list[int] = []
+    groups: list[int] = []
+    for tier in ("noisy", "reflective"):
+        for e in by_tier.get(tier, []):
+            k = e.first_error
+            pool = experts.get(e.difficulty)
+            if not k or k <= 0 or not pool:
+                continue
+            partner = pool[int(rng.integers(len(pool)))]
+            if len(partner.thoughts) < k:
+                continue
+            pair = len(set(groups)) if groups else 0
+            for thought in e.thoughts[:k]:
+                texts.append(thought), labels.append(1), groups.append(pair)
+            for thought in partner.thoughts[:k]:
+                texts.append(thought), labels.append(0), groups.append(pair)
+    if len(set(labels)) < 2 or len(set(groups)) < 20:
+        return None
+    groups_arr = np.array(groups)
+    test_pairs = rng.permutation(np.unique(groups_arr))[: max(1, len(np.unique(groups_arr)) // 4)]
+    test = np.isin(groups_arr, test_pairs)
+    y = np.array(labels)
+    if len(set(y[test])) < 2 or len(set(y[~test])) < 2:
+        return None
+    vec = HashingVectorizer(ngram_range=(1, 2), n_features=2 ** 18, alternate_sign=False, token_pattern=r"[A-Za-z#]+")
+    x = vec.transform(texts)
+    model = LogisticRegression(max_iter=2000, C=1.0).fit(x[~test], y[~test])
+    return float(roc_auc_score(y[test], model.predict_proba(x[test])[:, 1]))
+
+
+# ---------------------------------------------------------------------------- kind-specific measures
+
+# kind -> functions of one family's episodes (by tier) returning {column: value} for that family
+EXTRA: dict[str, list[Callable[[dict[str, list[Episode]]], dict[str, str]]]] = defaultdict(list)
+
+
+def expert_backtracks(by_tier: dict[str, list[Episode]]) -> dict[str, str]:
+    """Mean `backtrack` actions per expert episode, by difficulty ("d1 0.0 / d2 ...")."""
+    per: dict[int, list[int]] = defaultdict(list)
+    for e in by_tier.get("expert", []):
+        per[e.difficulty].append(sum(a == "backtrack" for a in e.actions))
+    return {"expert backtracks by difficulty": " / ".join(
+        f"d{d} {statistics.mean(v):.1f}" for d, v in sorted(per.items()))}
+
+
+def expert_success(by_tier: dict[str, list[Episode]]) -> dict[str, str]:
+    rates = {t: statistics.mean(e.success for e in eps) for t, eps in by_tier.items() if eps}
+    return {"success by tier": " ".join(f"{t} {r:.2f}" for t, r in sorted(rates.items()))}
+
+
+EXTRA["reasoning"] += [expert_backtracks, expert_success]
+EXTRA["gui"] += [expert_success]
+EXTRA["research"] += [expert_success]
+
+
+# ---------------------------------------------------------------------------- report
+
+
+def report(kind: str, episodes: list[Episode], speed: dict[tuple[str, str], float], seed: int) -> dict[str, Any]:
+    by_family: dict[str, dict[str, list[Episode]]] = defaultdict(lambda: defaultdict(list))
+    for e in episodes:
+        by_family[e.family][e.tier].append(e)
+    figures: dict[str, Any] = {}
+    print(f"\n## {kind}: per family x tier ({len(episodes)} episodes)\n")
+    print("| family | tier | episodes | distinct | rep4 | trajectories/s |")
+    print("|---|---|---:|---:|---:|---:|")
+    for family in sorted(by_family):
+        for tier in SCRIPTED_TIERS:
+            eps = by_family[family].get(tier)
+            if not eps:
+                continue
+            d, r = distinct_ratio(eps), repeated_4gram_share(eps)
+            figures.setdefault(family, {})[tier] = {"distinct": d, "rep4": r, "speed": speed.get((family, tier))}
+            print(f"| {family} | {tier} | {len(eps)} | {d:.3f} | {r:.3f} | {speed.get((family, tier), 0):,.0f} |")
+    extra_cols: list[str] = []
+    rows = []
+    for family in sorted(by_family):
+        tells = tier_tells(by_family[family])
+        auroc = prefix_probe_auroc(by_family[family], seed)
+        extra: dict[str, str] = {}
+        for fn in EXTRA.get(kind, []):
+            extra.update(fn(by_family[family]))
+        extra_cols += [c for c in extra if c not in extra_cols]
+        figures[family]["tells"] = [list(t) for t in tells]
+        figures[family]["probe_auroc"] = auroc
+        figures[family].update(extra)
+        rows.append((family, tells, auroc, extra))
+    print(f"\n## {kind}: per family\n")
+    print("| family | tells | probe AUROC | " + " | ".join(extra_cols) + " |")
+    print("|---|---:|---:|" + "---|" * len(extra_cols))
+    for family, tells, auroc, extra in rows:
+        shown = "n/a" if auroc is None else f"{auroc:.3f}"
+        print(f"| {family} | {len(tells)} | {shown} | " + " | ".join(extra.get(c, "") for c in extra_cols) + " |")
+    print(f"\n### {kind}: tell examples (tier vs other tier: 4-gram, share in tier / in other)\n")
+    for family, tells, _, _ in rows:
+        for tier, other, gram, v, o in tells[:6]:
+            print(f"- {family}, {tier} vs {other}: \"{gram}\" {v:.2f} / {o:.2f}")
+    all_eps = [e for fam in by_family.values() for eps in fam.values() for e in eps]
+    aurocs = [r[2] for r in rows if r[2] is not None]
+    summary = {
+        "distinct (all)": distinct_ratio(all_eps),
+        "rep4 (all)": repeated_4gram_share(all_eps),
+        "families with tells": sum(bool(r[1]) for r in rows),
+        "tells": sum(len(r[1]) for r in rows),
+        "max probe AUROC": max(aurocs) if aurocs else None,
+        "mean probe AUROC": statistics.mean(aurocs) if aurocs else None,
+    }
+    print(f"\n{kind} summary: " + ", ".join(
+        f"{k} {v:.3f}" if isinstance(v, float) else f"{k} {v}" for k, v in summary.items()))
+    figures["_summary"] = summary
+    return figures
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--kind", default="reasoning", choices=["reasoning", "gui", "research", "all"])
+    ap.add_argument("--episodes", type=int, default=1000, help="episodes per family x tier")
+    ap.add_argument("--families", default="", help="comma-separated subset (default: every family of the kind)")
+    ap.add_argument("--difficulties", default="1,2,3,4,5")
+    ap.add_argument("--seed", type=int, default=11)
+    ap.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    ap.add_argument("--json", default=None, help="also write the figures to this JSON file")
+    args = ap.parse_args()
+    kinds = ["reasoning", "gui", "research"] if args.kind == "all" else [args.kind]
+    difficulties = tuple(int(d) for d in args.difficulties.split(","))
+    chosen = [f for f in args.families.split(",") if f]
+    results = {}
+    for kind in kinds:
+        families = [f for f in (chosen or family_names()) if get_family(f).kind == kind]
+        if not families:
+            continue
+        started = time.perf_counter()
+        episodes, speed = generate(families, args.episodes, difficulties, args.seed, args.workers)
+        print(f"\n{kind}: generated {len(episodes)} episodes in {time.perf_counter() - started:.1f} s "
+              f"({args.workers} processes), difficulties {difficulties}, seed {args.seed}")
+        results[kind] = report(kind, episodes, speed, args.seed)
+    if args.json:
+        with open(args.json, "w") as fh:
+            json.dump(results, fh, indent=1, default=str)
+
+
+if __name__ == "__main__":
+    main()
