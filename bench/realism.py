@@ -35,12 +35,15 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
 
+from flows.config import load_config
 from stores.schema import Provenance, from_table
+from stores.store import Store
 from synth.generate import ShardSpec, generate_shard
 from synth.registry import family_names, get_family
 
@@ -88,9 +91,9 @@ class Episode:
 # ---------------------------------------------------------------------------- generation
 
 
-def _generate(args: tuple[str, str, int, tuple[int, ...], int]) -> tuple[str, str, bytes, float]:
-    family, tier, episodes, difficulties, seed = args
-    spec = ShardSpec(family, seed, 0, episodes, {tier: 1.0}, difficulties, {})
+def _generate(args: tuple[str, str, int, tuple[int, ...], int, dict]) -> tuple[str, str, bytes, float]:
+    family, tier, episodes, difficulties, seed, params = args
+    spec = ShardSpec(family, seed, 0, episodes, {tier: 1.0}, difficulties, params)
     started = time.perf_counter()
     shard = generate_shard(spec, PROV)
     seconds = time.perf_counter() - started
@@ -101,10 +104,22 @@ def _generate(args: tuple[str, str, int, tuple[int, ...], int]) -> tuple[str, st
 
 
 def generate(families: list[str], episodes: int, difficulties: tuple[int, ...], seed: int,
-             workers: int) -> tuple[list[Episode], dict[tuple[str, str], float]]:
+             workers: int, store_root: str) -> tuple[list[Episode], dict[tuple[str, str], float]]:
     """Tier-pure shards, one per family x tier, on ``workers`` processes; returns the
-    episodes and trajectories/s per cell (measured inside its worker, one core each)."""
-    jobs = [(f, t, episodes, difficulties, seed) for f in families for t in get_family(f).tiers
+    episodes and trajectories/s per cell (measured inside its worker, one core each).
+
+    A family's params are those ``configs/<kind>.yaml`` gives it (its corpus, for research);
+    families with a ``prepare`` hook are prepared once in a bench store, as the pipeline's
+    prepare stage does."""
+    params: dict[str, dict] = {}
+    for f in families:
+        family = get_family(f)
+        config = Path(__file__).resolve().parent.parent / "configs" / f"{family.kind}.yaml"
+        specs = load_config(config).families() if config.is_file() else []
+        given = next((spec.family_params() for _, spec in specs if spec.family == f), {})
+        prepare = getattr(family, "prepare", None)
+        params[f] = prepare(Store(store_root), given)[0] if prepare is not None else given
+    jobs = [(f, t, episodes, difficulties, seed, params[f]) for f in families for t in get_family(f).tiers
             if t in SCRIPTED_TIERS]
     out: list[Episode] = []
     speed: dict[tuple[str, str], float] = {}
@@ -292,6 +307,7 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=11)
     ap.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     ap.add_argument("--json", default=None, help="also write the figures to this JSON file")
+    ap.add_argument("--store", default="bench-data", help="store for prepared artefacts (research corpora)")
     args = ap.parse_args()
     kinds = ["reasoning", "gui", "research"] if args.kind == "all" else [args.kind]
     difficulties = tuple(int(d) for d in args.difficulties.split(","))
@@ -302,7 +318,7 @@ def main() -> None:
         if not families:
             continue
         started = time.perf_counter()
-        episodes, speed = generate(families, args.episodes, difficulties, args.seed, args.workers)
+        episodes, speed = generate(families, args.episodes, difficulties, args.seed, args.workers, args.store)
         print(f"\n{kind}: generated {len(episodes)} episodes in {time.perf_counter() - started:.1f} s "
               f"({args.workers} processes), difficulties {difficulties}, seed {args.seed}")
         results[kind] = report(kind, episodes, speed, args.seed)
