@@ -20,6 +20,7 @@ difficulty (numbers, quoted strings and names masked before counting):
 
 Usage: python bench/realism.py [--kind reasoning|gui|research|all] [--episodes N]
        [--families a,b] [--difficulties 1,2,3,4,5] [--seed S] [--workers W] [--json OUT]
+       python bench/realism.py --store DIR --ref NAME@REF [--kind ...]   (a published version's train rows)
 """
 
 from __future__ import annotations
@@ -127,12 +128,25 @@ def generate(families: list[str], episodes: int, difficulties: tuple[int, ...], 
         for family, tier, data, seconds in pool.map(_generate, jobs):
             table = pa.ipc.open_stream(data).read_all()
             speed[family, tier] = table.num_rows / seconds
-            for t in from_table(table):
-                out.append(Episode(
-                    family, tier, t.task.difficulty, [mask(s.thought or "") for s in t.steps],
-                    [s.action.name for s in t.steps], t.first_error_step, t.outcome.success, {"t": t},
-                ))
+            out += episodes_of(table)
     return out, speed
+
+
+def episodes_of(table: pa.Table) -> list[Episode]:
+    return [
+        Episode(t.task.family, t.policy.tier, t.task.difficulty, [mask(s.thought or "") for s in t.steps],
+                [s.action.name for s in t.steps], t.first_error_step, t.outcome.success, {"t": t})
+        for t in from_table(table)
+    ]
+
+
+def published(store_root: str, ref: str, kind: str) -> list[Episode]:
+    """The ``train`` rows of one kind of a published version (what a trainer would get)."""
+    import pyarrow.compute as pc
+
+    table = Store(store_root).read(ref)
+    table = table.filter(pc.and_(pc.equal(table["kind"], kind), pc.equal(table["split"], "train")))
+    return [e for e in episodes_of(table) if e.tier in SCRIPTED_TIERS]
 
 
 # ---------------------------------------------------------------------------- measures
@@ -308,6 +322,8 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     ap.add_argument("--json", default=None, help="also write the figures to this JSON file")
     ap.add_argument("--store", default="bench-data", help="store for prepared artefacts (research corpora)")
+    ap.add_argument("--ref", default=None,
+                    help="measure this published version (NAME@REF in --store) instead of generating episodes")
     args = ap.parse_args()
     kinds = ["reasoning", "gui", "research"] if args.kind == "all" else [args.kind]
     difficulties = tuple(int(d) for d in args.difficulties.split(","))
@@ -318,9 +334,15 @@ def main() -> None:
         if not families:
             continue
         started = time.perf_counter()
-        episodes, speed = generate(families, args.episodes, difficulties, args.seed, args.workers, args.store)
-        print(f"\n{kind}: generated {len(episodes)} episodes in {time.perf_counter() - started:.1f} s "
-              f"({args.workers} processes), difficulties {difficulties}, seed {args.seed}")
+        if args.ref:
+            episodes, speed = [e for e in published(args.store, args.ref, kind) if e.family in families], {}
+            print(f"\n{kind}: {len(episodes)} train episodes of {args.ref}")
+        else:
+            episodes, speed = generate(families, args.episodes, difficulties, args.seed, args.workers, args.store)
+            print(f"\n{kind}: generated {len(episodes)} episodes in {time.perf_counter() - started:.1f} s "
+                  f"({args.workers} processes), difficulties {difficulties}, seed {args.seed}")
+        if not episodes:
+            continue
         results[kind] = report(kind, episodes, speed, args.seed)
     if args.json:
         with open(args.json, "w") as fh:
