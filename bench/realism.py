@@ -53,18 +53,34 @@ SCRIPTED_TIERS = ("expert", "reflective", "noisy", "random")
 TELL_HIGH, TELL_LOW = 0.5, 0.05
 GOALS = {"distinct": 0.6, "probe_auroc": 0.6}
 
-_QUOTED = re.compile(r"\"[^\"]*\"|'[^']*'|“[^”]*”")
+_QUOTED = re.compile(r"\"[^\"]*\"|(?<![A-Za-z0-9])'[^']*'(?![A-Za-z])|“[^”]*”")  # an apostrophe opens no quote
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _WORD = re.compile(r"[A-Za-z#]+|[^\sA-Za-z#]")
 _NAME = re.compile(r"(?<![.!?:]\s)(?<!^)\b[A-Z][a-z]+(?:\s+[A-Z][a-z]+)*")
+# one-letter names (pegs A-C, tasks A-P, nodes s, a-l, t, cryptarithm letters, a[i]) and
+# all-capital words (cryptarithm words); the articles "a"/"A" and "I" are words, not names
+_LETTER = re.compile(r"(?<![A-Za-z0-9_'’])(?:[A-Z]{2,}|[A-Za-z])(?![A-Za-z0-9_])")
+
+
+def _letter(m: re.Match) -> str:
+    token, text, i = m.group(), m.string, m.start()
+    if token == "I":
+        return token
+    if token == "a" and re.match(r"\s+[A-Za-z]", text[m.end():]):
+        return token
+    if token == "A" and (i == 0 or re.search(r"[.!?:]\s*$", text[:i])) and re.match(r"\s+[A-Za-z]", text[m.end():]):
+        return token
+    return "N"
 
 
 def mask(text: str) -> str:
-    """Masked text: quoted strings -> Q, numbers -> #, capitalised names inside a sentence -> N.
+    """Masked text: quoted strings -> Q, one-letter names and all-capital words -> N,
+    numbers -> #, capitalised names inside a sentence -> N.
 
     Numbers and names differ between instances by construction, so counting them would call
     two identical templates "distinct"."""
     text = _QUOTED.sub("Q", text)
+    text = _LETTER.sub(_letter, text)
     text = _NUMBER.sub("#", text)
     return _NAME.sub("N", text)
 

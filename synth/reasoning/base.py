@@ -1,8 +1,9 @@
 """The engine every reasoning family shares: tasks, the step-checking env and the four tiers.
 
 A family only says what is specific to it (how to generate a problem, how its solver
-searches, what a legal move is, how an answer is checked); this module turns that into
-trajectories with the same shape for all families:
+searches, what a legal move is, which mistakes a solver makes, how an answer is checked);
+this module and :mod:`synth.reasoning.teachers` turn that into trajectories with the same
+shape for all families:
 
 ``read`` -> ``plan`` -> the solver's recorded search (moves, checks, dead ends, backtracks)
 -> ``verify`` -> ``answer``.
@@ -10,18 +11,14 @@ trajectories with the same shape for all families:
 The *state machine* is the core idea. Each family defines a state (what has been decided so
 far), ``apply(state, move)`` (the state after a move, and the rule the move breaks, if any),
 and ``read_off(state)`` (the answer a state spells out). The env replays every step through
-``apply``, so whether a step is wrong is computed from the solver's state, never asserted by
-the teacher; ``first_error_step`` falls out of the shared episode runner.
+``apply``, so whether a step is wrong is computed from the state, never asserted by a
+teacher: :func:`judge` is the one rule, used by the env and by the teachers alike.
 
-Tiers are built from the expert's real search, not from templates:
-
-- ``expert``: the solver's trace, backtracks included (they are the search's own);
-- ``reflective``: at a seeded point a tempting wrong move (``blunder``); the env flags it, the
-  next step names the broken rule and goes back to the last good step, then the expert trace
-  resumes, so the episode ends correct;
-- ``noisy``: the same blunder, not caught, then the family's continuation from the broken state
-  and an answer read off it, which the verifier rejects;
-- ``random``: well-formed moves drawn without looking, answer read off wherever that ends.
+**What the agent sees is not what the grader knows.** A step's stored observation is the
+state as the solver now believes it to be (its own move carried out, legal or not), never a
+verdict; whether the step was right lives only in labels (``first_error_step``, the answer
+step's reward, ``outcome``). A trainer that feeds steps and observations to a model is not
+handing it the answer key.
 
 Step numbers in thoughts ("go back to step 7") are the stored step indexes.
 """
@@ -36,23 +33,27 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
-from stores.schema import Action, Outcome, Policy, Step, Task, canonical_json
+from stores.schema import Action, Outcome, Step, Task, canonical_json
 from synth.episode import StepResult
+from synth.reasoning.answers import tidy, without_full_stop
+from synth.reasoning.phrasing import Voice, verify_holds, verify_intro
+from synth.seeding import derive_seed
 
 GROUPS = ("puzzles", "games", "graphs", "algorithms")
 IMAGE_MODES = ("off", "task", "steps")
 SCRIPTED_TIERS = ("expert", "reflective", "noisy", "random")
-_BLUNDER_TRIES = 12
+MAX_SEARCH_STEPS = 360  # a solver trace longer than this is drawn again: tiers add steps, the runner stops at 512
+_REDRAWS = 50
 
 
 @dataclass(slots=True)
 class TraceStep:
-    """One step of a solver's recorded search.
+    """One step of a recorded search.
 
     ``kind`` is ``apply`` (a move, with ``move`` in the family's move format), ``backtrack``
-    (undo moves until ``depth`` applied moves remain in force) or ``think`` (a check, a
-    deduction or a note, with ``stage``). ``retract`` marks the backtrack that undoes a
-    reflective teacher's own mistake.
+    (undo moves until ``depth`` applied moves remain in force; ``text`` says why, and the
+    script adds which step that returns to) or ``think`` (a check, a deduction or a note,
+    with ``stage``).
     """
 
     kind: str
@@ -60,17 +61,32 @@ class TraceStep:
     move: Any = None
     stage: str = "explore"
     depth: int = 0
-    retract: bool = False
 
 
 @dataclass(slots=True)
 class Search:
-    """What a family's solver returns: its plan, its search as it happened, the answer found."""
+    """What a family's solver returns: its search as it happened and the answer found."""
 
-    plan: str
     steps: list[TraceStep]
     answer: str
     stats: dict[str, Any] = field(default_factory=dict)  # e.g. nodes, backtracks: policy params
+    final: Any = None  # the state the search ends in (set by ReasoningFamily.search)
+
+
+@dataclass(slots=True)
+class Mistake:
+    """A wrong move a solver really makes, written the way its right moves are written.
+
+    ``kind`` names the error (``misread``, ``slip``, ``forgotten``, ``greedy``,
+    ``off_by_one``, ``wrong_candidate``, ...); ``reveal`` is what a careful recheck of the
+    step finds, in the solver's own words (None when the move breaks a rule: the rule's
+    reason is then what the recheck finds).
+    """
+
+    move: Any
+    thought: str
+    kind: str
+    reveal: str | None = None
 
 
 class ReasoningFamily(ABC):
@@ -80,17 +96,20 @@ class ReasoningFamily(ABC):
     Class attributes a subclass sets: ``name``, ``group`` (one of :data:`GROUPS`), ``action``
     (the name of its move action, e.g. ``place``), ``rules`` (one line: when a move is legal),
     ``levels`` (difficulty 1-5 -> keyword arguments of :meth:`generate`; documented in the
-    module's table and in docs/reasoning.md), ``version`` (bump when generated content changes).
-    Grid and graph families also define ``render(problem, state, size)``: a Pillow image of the
-    problem (``state`` None) or of a state; having it is what makes a family ``renderable``.
+    module's table and in docs/reasoning.md), ``version`` (bump when generated content changes),
+    ``dots_in_answers`` (True when '.' is part of an answer's content, so a final full stop
+    is only tolerated when the answer fails without it). Grid and graph families also define
+    ``render(problem, state, size)``: a Pillow image of the problem (``state`` None) or of a
+    state; having it is what makes a family ``renderable``.
     """
 
     kind = "reasoning"
     name: str = ""
     group: str = ""
-    version = "1"
+    version = "3"
     action = "move"
     rules = ""
+    dots_in_answers = False
     levels: dict[int, dict[str, Any]] = {}
     tiers: tuple[str, ...] = (*SCRIPTED_TIERS, "llm")  # llm: batched by synth.generate via synth.llm
 
@@ -119,16 +138,23 @@ class ReasoningFamily(ABC):
         """The instruction: the problem in full and the exact answer format."""
 
     @abstractmethod
-    def read(self, problem: dict[str, Any]) -> str:
+    def read(self, problem: dict[str, Any], say: Voice) -> str:
         """The first step's thought: restate what is given and what is asked."""
 
     @abstractmethod
-    def solve(self, problem: dict[str, Any]) -> Search:
-        """Solve deterministically, recording the search as it happens."""
+    def plan(self, problem: dict[str, Any], say: Voice) -> str:
+        """The second step's thought: the method, named with this instance's features (every
+        tier plans; only what it then does differs)."""
 
     @abstractmethod
-    def verify(self, problem: dict[str, Any], answer: str) -> tuple[bool, str]:
-        """Check ``answer`` by replay or constraint checking; the reason names what broke."""
+    def solve(self, problem: dict[str, Any]) -> Search:
+        """Solve deterministically, recording the search as it happens (its wording drawn
+        from :meth:`voice`, so it is a function of the problem alone)."""
+
+    @abstractmethod
+    def judge(self, problem: dict[str, Any], answer: str) -> tuple[bool, str]:
+        """Check an answer (already tidied of its form, see :meth:`verify`) by replay or
+        constraint checking; the reason names what broke."""
 
     @abstractmethod
     def start(self, problem: dict[str, Any]) -> Any:
@@ -137,13 +163,15 @@ class ReasoningFamily(ABC):
     @abstractmethod
     def apply(self, problem: dict[str, Any], state: Any, move: Any) -> tuple[Any, str | None]:
         """The state after ``move`` and the rule it breaks (None when legal). An illegal move
-        that can still be carried out is (the state shows it); one that cannot leaves the
-        state as it was. Must not mutate ``state``."""
+        that can be carried out is (the state shows what the solver now believes); one that
+        cannot leaves the state as it was. Must not mutate ``state``."""
 
     @abstractmethod
-    def blunder(self, problem: dict[str, Any], state: Any, rng: random.Random) -> tuple[Any, str] | None:
-        """A tempting wrong move from ``state`` and the thought that makes it, or None when
-        there is none here. ``apply`` must report a broken rule for it."""
+    def mistake(self, problem: dict[str, Any], state: Any, search: Search, say: Voice, rng: random.Random) -> Mistake | None:
+        """A plausible wrong move from ``state`` (mostly legal moves where the family has
+        them: a misread, a slip, a forgotten constraint, a greedy choice), or None when there
+        is none here; ``search`` is the solver's (its ``final`` state is the gold one).
+        :func:`judge` must reject it."""
 
     @abstractmethod
     def read_off(self, problem: dict[str, Any], state: Any) -> str:
@@ -160,11 +188,46 @@ class ReasoningFamily(ABC):
         return canonical_json(move)
 
     def observe(self, problem: dict[str, Any], state: Any) -> str:
-        """The env's short report after a legal move."""
-        return "ok"
+        """The state as the solver believes it to be, shown after every move and backtrack.
+        Never a verdict: it must read the same whether the move was right or wrong."""
+        return self.read_off(problem, state)
 
-    def continue_wrong(self, problem: dict[str, Any], state: Any, rng: random.Random) -> list[TraceStep]:
-        """What a noisy teacher does after its unnoticed mistake (default: answers at once)."""
+    def keeps_solvable(self, problem: dict[str, Any], before: Any, move: Any, after: Any, search: Search) -> bool:
+        """Whether a *legal* move from a solvable ``before`` leaves ``after`` solvable: some
+        correct answer still extends the moves in force, without undoing any. The default,
+        True, is right for families where every legal state can still be completed (a maze
+        walk, Hanoi, a sliding puzzle); families with dead ends say how they decide it."""
+        return True
+
+    def branches(self, problem: dict[str, Any], state: Any, move: Any) -> bool:
+        """Whether ``move`` is a choice the family's search explores from ``state`` (a guess
+        among open candidates, a branch of a depth-first search). Such a move into a dead end
+        is search, not a mistake: the search's own backtrack will undo it."""
+        return False
+
+    def confirm(self, problem: dict[str, Any], before: Any, move: Any, say: Voice) -> str | None:
+        """What a careful recheck of ``move`` (made from ``before``) finds when it was right,
+        in the solver's words; None when there is nothing to recheck."""
+        return None
+
+    def narrate(self, problem: dict[str, Any], state: Any, move: Any, say: Voice) -> str:
+        """The thought for a move drawn without reasoning (the random tier), in the same
+        wordings as the solver's moves (its kinds of step drawn about as often)."""
+        return say("{Next|Now|Then}: {try|take|play} <m>.", m=self.move_text(move))
+
+    def stuck(self, problem: dict[str, Any], state: Any, say: Voice) -> str | None:
+        """A contradiction ``state`` shows, worded like the search's dead ends, or None: what
+        the random teacher says when it takes moves back."""
+        return None
+
+    def verify_text(self, problem: dict[str, Any], answer: str, say: Voice) -> str:
+        """The final check of an answer as the solver writes it (every tier writes it: an
+        expert's holds, a noisy teacher's believes it holds)."""
+        return f"{verify_intro(say, answer)}: {self.rules}; {verify_holds(say)}."
+
+    def continue_wrong(self, problem: dict[str, Any], state: Any, say: Voice, rng: random.Random) -> list[TraceStep]:
+        """What a teacher does after a mistake it has not noticed: the family's own method,
+        carried on from the wrong state and never undoing the mistake (default: nothing)."""
         return []
 
     def reference(self, problem: dict[str, Any], search: Search) -> dict[str, Any]:
@@ -185,44 +248,59 @@ class ReasoningFamily(ABC):
     def make_task(self, seed: int, difficulty: int, params: dict[str, Any]) -> Task:
         if difficulty not in self.levels:
             raise ValueError(f"{self.name} difficulty must be one of {sorted(self.levels)}, got {difficulty!r}")
-        problem = self.generate(random.Random(seed), **self.levels[difficulty])
-        task_id = f"{self.name}-" + hashlib.sha256(
-            canonical_json({"family": self.name, "problem": problem}).encode()
-        ).hexdigest()[:16]
-        search = self.search(task_id, problem)
+        rng = random.Random(seed)
+        for _ in range(_REDRAWS):
+            problem = self.generate(rng, **self.levels[difficulty])
+            task_id = f"{self.name}-" + hashlib.sha256(
+                canonical_json({"family": self.name, "problem": problem}).encode()
+            ).hexdigest()[:16]
+            search = self.search(task_id, problem)
+            if len(search.steps) <= MAX_SEARCH_STEPS:
+                break
+        else:
+            raise RuntimeError(f"{self.name} d{difficulty}: {_REDRAWS} problems in a row need over {MAX_SEARCH_STEPS} search steps")
         reference = {"answer": search.answer, **self.reference(problem, search)}
         return Task(task_id, self.name, self.describe(problem), difficulty, reference, problem, seed)
 
     def make_env(self, task: Task, params: dict[str, Any]) -> ReasoningEnv:
         images = image_mode(params, self)
-        return ReasoningEnv(self, task.env, images, int(params.get("image_size", 512)))
+        search = self.search(task.id, task.env)
+        return ReasoningEnv(self, task.env, search, images, int(params.get("image_size", 512)))
 
-    def make_teacher(self, tier: str, task: Task, rng: random.Random, params: dict[str, Any]) -> ScriptTeacher:
-        problem = task.env
-        search = self.search(task.id, problem)
-        if tier == "expert":
-            steps, answer, info = search.steps, search.answer, {}
-        elif tier == "reflective":
-            steps, info = self._reflective(problem, search, rng)
-            answer = search.answer
-        elif tier == "noisy":
-            steps, answer, info = self._noisy(problem, search, rng)
-        elif tier == "random":
-            steps, answer, info = self._random(problem, search, rng)
-        elif tier == "llm":
-            raise ValueError("llm episodes are made in batches (synth.llm.reasoning.llm_episodes), not step by step")
-        else:
-            raise ValueError(f"{self.name} has no {tier!r} teacher; tiers: {list(self.tiers)}")
-        policy = Policy(f"{self.name}-{tier}", tier, None, info if tier == "random" else {**search.stats, **info})
-        return ScriptTeacher(policy, self.script(problem, search.plan if tier != "random" else None, steps, answer, tier))
+    def make_teacher(self, tier: str, task: Task, rng: random.Random, params: dict[str, Any]):
+        from synth.reasoning.teachers import teacher
+
+        return teacher(self, tier, task, rng)
 
     # ------------------------------------------------------------------ shared machinery
 
+    def verify(self, problem: dict[str, Any], answer: str) -> tuple[bool, str]:
+        """Check an answer, tolerant of form and strict on content, the same way in every
+        family: surrounding quotes, a leading "Answer:" and one final full stop are not part
+        of the answer (see :mod:`synth.reasoning.answers`); the family judges the rest."""
+        text = tidy(answer)
+        ok, reason = self.judge(problem, text)
+        if ok:
+            return ok, reason
+        bare = without_full_stop(text)
+        if bare is None:
+            return ok, reason
+        ok2, reason2 = self.judge(problem, bare)
+        if ok2 or not self.dots_in_answers:
+            return ok2, reason2
+        return ok, reason
+
+    def voice(self, problem: dict[str, Any]) -> Voice:
+        """The wording rng of a solver's trace: seeded by the problem, so the search (cached,
+        shared by the task and its teachers) reads the same however often it is computed."""
+        return Voice(random.Random(derive_seed("voice", self.name, canonical_json(problem))))
+
     def search(self, task_id: str, problem: dict[str, Any]) -> Search:
-        """The solver's search, computed once per task (task and teachers both need it)."""
+        """The solver's search, computed once per task (task, env and teachers all need it)."""
         found = self._searches.get(task_id)
         if found is None:
             found = self.solve(problem)
+            found.final = self.replay(problem, found.steps)[-1]
             self._searches[task_id] = found
             if len(self._searches) > 256:
                 self._searches.popitem(last=False)
@@ -238,89 +316,25 @@ class ReasoningFamily(ABC):
                 del stack[s.depth + 1 :]
         return stack
 
-    def _blunders(self, problem: dict[str, Any], search: Search, rng: random.Random):
-        """Seeded points of the expert trace where a blunder exists, each as (position, stack
-        of states before it, move, thought, broken rule)."""
-        points = [i for i, s in enumerate(search.steps) if s.kind == "apply"] or [0]
-        rng.shuffle(points)
-        for i in points[:_BLUNDER_TRIES]:
-            stack = self.replay(problem, search.steps[:i])
-            found = self.blunder(problem, stack[-1], rng)
-            if found is None:
-                continue
-            move, thought = found
-            broken = self.apply(problem, stack[-1], move)[1]
-            if broken is None:
-                raise AssertionError(f"{self.name}.blunder returned a legal move {move!r}")
-            yield i, stack, move, thought, broken
 
-    def _reflective(self, problem: dict[str, Any], search: Search, rng: random.Random) -> tuple[list[TraceStep], dict]:
-        for i, stack, move, thought, broken in self._blunders(problem, search, rng):
-            fix = TraceStep("backtrack", f"{broken}.", depth=len(stack) - 1, retract=True)
-            steps = [*search.steps[:i], TraceStep("apply", thought, move), fix, *search.steps[i:]]
-            return steps, {"mistake": self.move_text(move), "broken_rule": broken}
-        raise RuntimeError(f"{self.name}: no blunder found in {_BLUNDER_TRIES} points of the trace")
+def judge(family: ReasoningFamily, problem: dict[str, Any], search: Search, before: Any, sound: bool, move: Any
+          ) -> tuple[Any, str | None, bool, bool]:
+    """The one rule for whether a move is right: (state after, broken rule, accepted, whether
+    the state after is still solvable).
 
-    def _noisy(self, problem: dict[str, Any], search: Search, rng: random.Random) -> tuple[list[TraceStep], str, dict]:
-        for i, stack, move, thought, broken in self._blunders(problem, search, rng):
-            state = self.apply(problem, stack[-1], move)[0]
-            rest = self.continue_wrong(problem, state, rng)
-            answer = self.read_off(problem, self.replay(problem, [*search.steps[:i], TraceStep("apply", "", move), *rest])[-1])
-            if not self.verify(problem, answer)[0]:
-                steps = [*search.steps[:i], TraceStep("apply", thought, move), *rest]
-                return steps, answer, {"mistake": self.move_text(move), "broken_rule": broken}
-        raise RuntimeError(f"{self.name}: no noisy continuation found that ends wrong")
-
-    def _random(self, problem: dict[str, Any], search: Search, rng: random.Random) -> tuple[list[TraceStep], str, dict]:
-        state = self.start(problem)
-        steps = []
-        budget = self.random_budget(problem, search)
-        for _ in range(budget):
-            move = self.random_move(problem, state, rng)
-            if move is None:
-                break
-            steps.append(TraceStep("apply", f"Try {self.move_text(move)}.", move))
-            state = self.apply(problem, state, move)[0]
-        return steps, self.read_off(problem, state), {"budget": budget}
-
-    def script(
-        self, problem: dict[str, Any], plan: str | None, steps: list[TraceStep], answer: str, tier: str
-    ) -> list[tuple[str, Action]]:
-        """Turn trace steps into (thought, action) pairs, numbering backtrack targets."""
-        script: list[tuple[str, Action]] = [
-            (self.read(problem), Action("think", {"stage": "read"})),
-            (plan or "No plan: try moves without checking them.", Action("think", {"stage": "plan"})),
-        ]
-        depth_at = {0: 1}  # depth -> the step after which that many moves were in force
-        depth = 0
-        for s in steps:
-            if s.kind == "apply":
-                depth += 1
-                depth_at[depth] = len(script)
-                script.append((s.text, Action(self.action, s.move)))
-            elif s.kind == "backtrack":
-                target = depth_at[s.depth]
-                if s.retract:
-                    text = (
-                        f"Wait, check step {len(script) - 1}: {s.text} That move breaks the rules, so it "
-                        f"was a mistake. Undo it and go back to step {target}."
-                    )
-                else:
-                    text = f"{s.text} Go back to step {target}."
-                depth = s.depth
-                script.append((text, Action("backtrack", {"depth": s.depth, "to_step": target})))
-            else:
-                script.append((s.text, Action("think", {"stage": s.stage})))
-        if tier in ("expert", "reflective"):
-            ok, reason = self.verify(problem, answer)
-            verdict = f"Verify {answer}: {reason}." if ok else f"Verify {answer}: it fails ({reason})."
-        elif tier == "noisy":
-            verdict = f"{answer} looks complete; no need to check it again."
-        else:
-            verdict = f"Stop after {depth} moves and answer with what is on the board."
-        script.append((verdict, Action("think", {"stage": "verify"})))
-        script.append((f"Answer: {answer}", Action("answer", {"answer": answer})))
-        return script
+    A move is wrong when it breaks a rule, or when, legal, it takes a solvable position to
+    one no correct answer extends (:meth:`ReasoningFamily.keeps_solvable`) without being a
+    branch the family's search explores there (:meth:`ReasoningFamily.branches`). Inside a
+    branch that is already dead, moves are judged by the rules alone: the error, if any, is
+    not theirs. ``first_error_step`` is the first step this rejects."""
+    after, broken = family.apply(problem, before, move)
+    if broken is not None:
+        return after, broken, False, False
+    if not sound:
+        return after, None, True, False
+    if family.keeps_solvable(problem, before, move, after, search):
+        return after, None, True, True
+    return after, None, family.branches(problem, before, move), False
 
 
 def image_mode(params: dict[str, Any], family: ReasoningFamily) -> str:
@@ -341,40 +355,33 @@ def png(image: Any) -> bytes:
     return sink.getvalue()
 
 
-class ScriptTeacher:
-    """Plays a script computed up front from the solver's search (the env still checks it)."""
-
-    def __init__(self, policy: Policy, script: list[tuple[str, Action]]):
-        self.policy = policy
-        self.script = script
-
-    def act(self, env: ReasoningEnv, history: list[Step]) -> tuple[str, Action]:
-        return self.script[len(history)]
-
-
 class ReasoningEnv:
-    """Replays moves through the family's rules: a stack of states, one per move in force.
+    """Replays moves through the family's rules: a stack of states, one per move in force,
+    with whether each is still solvable.
 
-    A move is accepted iff ``apply`` reports no broken rule; a backtrack iff its depth is below
-    the current one; an answer iff the verifier accepts it. Illegal moves are still carried
-    out where possible, so a noisy teacher's later steps are checked against the state it
-    actually built.
+    A move is accepted iff :func:`judge` accepts it; a backtrack iff its depth is below the
+    current one; an answer iff the verifier accepts it. Every move is carried out where it can
+    be, and the observation is the state as the solver believes it to be, right or wrong.
     """
 
-    def __init__(self, family: ReasoningFamily, problem: dict[str, Any], images: str = "off", image_size: int = 512):
+    def __init__(self, family: ReasoningFamily, problem: dict[str, Any], search: Search, images: str = "off",
+                 image_size: int = 512):
         self.family = family
         self.problem = problem
+        self.search = search
         self.images = images
         self.image_size = image_size
         self.states = [family.start(problem)]
-        self._applied: tuple[Action, tuple[Any, str | None]] | None = None
+        self.sound = [True]
+        self._judged: tuple[Action, tuple[Any, str | None, bool, bool]] | None = None
         self._verdicts: dict[str, tuple[bool, str]] = {}
         self._steps = 0
 
-    def _apply(self, action: Action) -> tuple[Any, str | None]:
-        if self._applied is None or self._applied[0] is not action:
-            self._applied = (action, self.family.apply(self.problem, self.states[-1], action.arguments))
-        return self._applied[1]
+    def _judge(self, action: Action) -> tuple[Any, str | None, bool, bool]:
+        if self._judged is None or self._judged[0] is not action:
+            verdict = judge(self.family, self.problem, self.search, self.states[-1], self.sound[-1], action.arguments)
+            self._judged = (action, verdict)
+        return self._judged[1]
 
     def _verify(self, answer: str) -> tuple[bool, str]:
         if answer not in self._verdicts:
@@ -388,13 +395,16 @@ class ReasoningEnv:
         if action.name == "think":
             return True
         if action.name == self.family.action:
-            return self._apply(action)[1] is None
+            return self._judge(action)[2]
         if action.name == "backtrack":
-            depth = action.arguments.get("depth") if isinstance(action.arguments, dict) else None
-            return type(depth) is int and 0 <= depth < len(self.states) - 1
+            return self._backtrack_depth(action) is not None
         if action.name == "answer":
             return self._verify(_answer_of(action))[0]
         return False
+
+    def _backtrack_depth(self, action: Action) -> int | None:
+        depth = action.arguments.get("depth") if isinstance(action.arguments, dict) else None
+        return depth if type(depth) is int and 0 <= depth < len(self.states) - 1 else None
 
     def step(self, action: Action) -> StepResult:
         first, self._steps = self._steps == 0, self._steps + 1
@@ -404,18 +414,18 @@ class ReasoningEnv:
             if first and self.images != "off":
                 image = png(self.family.render(self.problem, None, self.image_size))
         elif action.name == self.family.action:
-            state, broken = self._apply(action)
+            state, _broken, _accepted, sound = self._judge(action)
             self.states.append(state)
-            text = f"Rule broken: {broken}." if broken else self.family.observe(self.problem, state)
+            self.sound.append(sound)
+            text = self.family.observe(self.problem, state)
             if self.images == "steps":
                 image = png(self.family.render(self.problem, state, self.image_size))
         elif action.name == "backtrack":
-            if self.accepts(action):
-                depth = action.arguments["depth"]
+            depth = self._backtrack_depth(action)
+            if depth is not None:
                 del self.states[depth + 1 :]
-                text = f"Back to {depth} move(s) in force."
-            else:
-                text = f"Cannot backtrack to {action.arguments!r}: {len(self.states) - 1} move(s) are in force."
+                del self.sound[depth + 1 :]
+            text = self.family.observe(self.problem, self.states[-1])
         elif action.name == "answer":
             ok, _reason = self._verify(_answer_of(action))
             return StepResult("Answer submitted.", reward=1.0 if ok else 0.0, done=True)
@@ -428,6 +438,17 @@ class ReasoningEnv:
             return Outcome(False, self.family.verifier, "no answer given")
         ok, reason = self._verify(final_answer)
         return Outcome(ok, self.family.verifier, reason)
+
+
+class ScriptTeacher:
+    """Plays a script computed up front from the solver's search (the env still checks it)."""
+
+    def __init__(self, policy: Any, script: list[tuple[str, Action]]):
+        self.policy = policy
+        self.script = script
+
+    def act(self, env: ReasoningEnv, history: list[Step]) -> tuple[str, Action]:
+        return self.script[len(history)]
 
 
 def _answer_of(action: Action) -> str:

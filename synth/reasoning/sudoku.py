@@ -44,7 +44,8 @@ from functools import lru_cache
 from typing import Any
 
 from synth.reasoning import draw
-from synth.reasoning.base import ReasoningFamily, Search, TraceStep
+from synth.reasoning.base import Mistake, ReasoningFamily, Search, TraceStep
+from synth.reasoning.phrasing import Voice, cap, dead_end, verify_holds, verify_intro
 from synth.registry import register
 
 _SEPARATORS = re.compile(r"[\s,;:|/+\-\[\]()'\"]+")
@@ -124,6 +125,7 @@ class DigitGrid(ReasoningFamily):
     are the rows of digits. Subclasses add their own rules, solver and extra constraints."""
 
     action = "place"
+    dots_in_answers = True  # '.' marks an empty cell
 
     def start(self, problem: dict[str, Any]) -> tuple[int, ...]:
         return tuple(map(int, "".join(problem["grid"]).replace(".", "0")))
@@ -152,9 +154,6 @@ class DigitGrid(ReasoningFamily):
                 return None, f"{cell_name(i, n)} must keep the given {g}, got {grid[i]}"
         repeat = first_repeat(grid, n, units, names)
         return (None, repeat) if repeat else (grid, "")
-
-    def observe(self, problem: dict[str, Any], state: tuple[int, ...]) -> str:
-        return f"{len(state) - state.count(0)} of {len(state)} cells filled."
 
     def read_off(self, problem: dict[str, Any], state: tuple[int, ...] | list[int]) -> str:
         n = problem["size"]
@@ -375,9 +374,9 @@ class Sudoku(DigitGrid):
     levels = {
         1: {"size": 4, "box": (2, 2), "empty": 10, "trials": False},
         2: {"size": 6, "box": (2, 3), "empty": 16, "trials": False},
-        3: {"size": 6, "box": (2, 3), "empty": 21, "trials": False},
-        4: {"size": 9, "box": (3, 3), "empty": 45, "trials": False},
-        5: {"size": 9, "box": (3, 3), "empty": 54, "trials": True, "budget": 300},
+        3: {"size": 6, "box": (2, 3), "empty": 26, "trials": True},
+        4: {"size": 9, "box": (3, 3), "empty": 50, "trials": True, "budget": 300},
+        5: {"size": 9, "box": (3, 3), "empty": 56, "trials": True, "budget": 300},
     }
 
     # ------------------------------------------------------------------ problem
@@ -413,13 +412,56 @@ class Sudoku(DigitGrid):
             f"separated by spaces, in this format: {_pattern_text(n, br, bc)}"
         )
 
-    def read(self, problem: dict[str, Any]) -> str:
+    def read(self, problem: dict[str, Any], say: Voice) -> str:
         n, (br, bc) = problem["size"], problem["box"]
-        empty = sum(row.count(".") for row in problem["grid"])
-        return (
-            f"A {n}x{n} sudoku with {br}x{bc} boxes: {n * n - empty} givens and {empty} empty cells. "
-            f"Every row, column and box must end up holding 1-{n} once each."
-        )
+        sh = _shape_of(problem)
+        grid = list(self.start(problem))
+        empty = grid.count(0)
+        head = say(("A <n>x<n> sudoku with <br>x<bc> boxes", "This is a <n>x<n> grid in <br>x<bc> boxes",
+                    "<n>x<n> sudoku, boxes of <br> rows by <bc> columns"), n=n, br=br, bc=bc)
+        count = say(("<g> givens and <e> empty cells", "<e> cells to fill, <g> given", "<g> digits given, <e> to find"),
+                    g=n * n - empty, e=empty)
+        facts = []
+        uses = [grid.count(d) for d in range(n + 1)]
+        most = max(range(1, n + 1), key=lambda d: (uses[d], -d))
+        least = min(range(1, n + 1), key=lambda d: (uses[d], d))
+        if say.chance(0.6):
+            facts.append(say(("<m> is given most often (<k> times), <l> least (<j>)", "the givens use <m> <k> times but <l> only <j>",
+                              "<l> is the rarest given digit (<j>), <m> the commonest (<k>)"), m=most, k=uses[most], l=least, j=uses[least]))
+        if say.chance(0.6):
+            gaps = [(sum(1 for i in sh.units[u] if not grid[i]), u) for u in range(2 * n, 3 * n)]
+            k, u = max(gaps, key=lambda x: (x[0], -x[1]))
+            facts.append(say(("<u> is the emptiest box (<k> open)", "<u> has <k> open cells, the most of any box"), u=sh.names[u], k=k))
+        goal = say(("every row, column and box must end up holding 1-<n> once each",
+                    "each row, column and box needs 1-<n> exactly once", "no digit may repeat in a row, a column or a box"), n=n)
+        return " ".join([f"{head}: {count}.", *(cap(f) + "." for f in say.order(facts)), cap(goal) + "."])
+
+    def plan(self, problem: dict[str, Any], say: Voice) -> str:
+        sh = _shape_of(problem)
+        grid = list(self.start(problem))
+        filled = [(sum(1 for i in unit if grid[i]), u) for u, unit in enumerate(sh.units)]
+        most, u = max(filled, key=lambda x: (x[0], -x[1]))
+        full = [sh.names[v] for k, v in filled if k == sh.n - 1]
+        method = say((
+            "Fill forced cells one at a time: a cell whose row, column and box already hold every other digit (a naked single), "
+            "or a digit with only one possible cell left in a row, column or box (a hidden single).",
+            "Look for singles: cells with one candidate left, and digits that fit only one cell of a row, column or box; "
+            "name what rules each alternative out.",
+            "Use naked singles (every other digit is in the cell's row, column or box) and hidden singles (a unit has one "
+            "place left for a digit), one cell per step.",
+            "Each step: find a cell with a single candidate, or a unit where a digit has a single place, and say what rules out the rest.",
+        ))
+        guess = say(("If none is left, guess in the cell with the fewest candidates and go back to the guess when it runs into a contradiction.",
+                     "Only when nothing is forced, try a candidate of the tightest cell, and undo it at the first contradiction.",
+                     "When singles run out, guess in a cell with the fewest candidates; a contradiction sends me back to that guess.",
+                     "Guess only if stuck: the cell with fewest candidates, undone at the first contradiction."))
+        start = say(("<u> is the fullest unit (<k> of <n> filled): start there.", "<u> already has <k> of <n> digits, a good place to start.",
+                     "Most givens sit in <u> (<k> of <n>).", "Begin with <u>: <k> of its <n> cells are given."), u=sh.names[u], k=most, n=sh.n)
+        if full and say.chance(0.6):
+            start += " " + say(("<f> {is|are} one digit short: {an easy first step|quick wins}.", "<f> {needs|need} only one more digit."),
+                               f=say.listing(full[:3]))
+        parts = [start, method, guess] if say.chance(0.5) else [method, start, guess]
+        return " ".join(cap(x) for x in parts)
 
     # ------------------------------------------------------------------ the search
 
@@ -429,6 +471,7 @@ class Sudoku(DigitGrid):
     def _search(self, problem: dict[str, Any], budget: int | None) -> Search:
         sh = _shape_of(problem)
         n = sh.n
+        say = self.voice(problem)
         grid = list(self.start(problem))
         cand, present = _masks(sh, grid)
         steps: list[TraceStep] = []
@@ -450,23 +493,23 @@ class Sudoku(DigitGrid):
                     if entry == 0:
                         raise ValueError("this sudoku has no solution")
                     counts["backtracks"] += 1
-                    steps.append(TraceStep("backtrack", f"{_dead_text(sh, found)} Dead end.", depth=entry - 1))
+                    steps.append(TraceStep("backtrack", f"{_dead_text(sh, grid, found, say)} {cap(dead_end(say))}.", depth=entry - 1))
                     return False
                 counts["singles"] += 1
-                place(found[-2], found[-1], _single_text(sh, grid, present, found))
+                place(found[-2], found[-1], _single_text(sh, grid, present, found, say))
                 depth += 1
             if all(grid):
                 return True
-            i = min((c.bit_count(), i) for i, c in enumerate(cand) if c)[1]
+            i = _guess_cell(cand)
             options = [d for d in range(1, n + 1) if cand[i] >> d & 1]
             saved = grid[:], cand[:], present[:]
             for k, d in enumerate(options):
                 if k == 0:
-                    listed = ", ".join(map(str, options))
-                    text = f"No single is left. {sh.cells[i]} has the fewest candidates ({listed}): guess {d}."
+                    text = _guess_text(sh, i, options, d, say)
                 else:
-                    last = " (its last candidate)" if k == len(options) - 1 else ""
-                    text = f"Back at {sh.cells[i]}: {options[k - 1]} led to a contradiction, so try {d}{last}."
+                    last = say((" (its last candidate)", ", the last one left", "")) if k == len(options) - 1 else ""
+                    text = say(("Back at <c>: <p> led to a contradiction, so try <d><l>.", "<c> again: <p> failed; try <d><l>.",
+                                "With <p> ruled out for <c>, take <d><l>."), c=sh.cells[i], p=options[k - 1], d=d, l=last)
                 counts["guesses"] += 1
                 place(i, d, text)
                 if frame(depth + 1):
@@ -475,18 +518,12 @@ class Sudoku(DigitGrid):
             if entry == 0:
                 raise ValueError("this sudoku has no solution")
             steps[-1].depth = entry - 1
-            steps[-1].text += f" {sh.cells[i]} has no candidate left to try either."
+            steps[-1].text += " " + say(("<c> has no candidate left to try either.", "<c> is out of candidates too.",
+                                         "Every candidate of <c> fails as well."), c=sh.cells[i])
             return False
 
         frame(0)
-        answer = self.read_off(problem, grid)
-        plan = (
-            "Fill forced cells one at a time: a cell whose row, column and box already hold every other "
-            "digit (a naked single), or a digit that has only one possible cell left in a row, column or "
-            "box (a hidden single). If none is left, guess in the cell with the fewest candidates and go "
-            "back to the guess when it runs into a contradiction."
-        )
-        return Search(plan, steps, answer, counts)
+        return Search(steps, self.read_off(problem, grid), counts)
 
     # ------------------------------------------------------------------ rules
 
@@ -501,50 +538,139 @@ class Sudoku(DigitGrid):
         u, j = next((u, j) for u in sh.of[i] for j in sh.units[u] if state[j] == d)
         return placed, f"{d} is already in {sh.names[u]} at {sh.cells[j]}"
 
-    def blunder(self, problem: dict[str, Any], state: tuple[int, ...], rng: random.Random) -> tuple[Any, str] | None:
-        """A digit still missing from the cell's row (or column) that its box or column
-        already holds: the classic slip of checking one unit and not the other two."""
-        sh = _shape_of(problem)
-        empty = [i for i, d in enumerate(state) if not d]
-        rng.shuffle(empty)
-        for i in empty:
-            held = [{state[j] for j in sh.units[u]} for u in sh.of[i]]
-            tempting = [
-                (d, sh.names[sh.of[i][k]])
-                for k in (0, 1)
-                for d in range(1, sh.n + 1)
-                if d not in held[k] and any(d in h for h in held)
-            ]
-            if tempting:
-                d, unit = rng.choice(tempting)
-                thought = f"{sh.cells[i]}: {d} is still missing from {unit}, so {sh.cells[i]} = {d}."
-                return place_move(i, d, sh.n), thought
-        return None
+    def keeps_solvable(self, problem: dict[str, Any], before: tuple[int, ...], move: Any, after: tuple[int, ...], search: Search) -> bool:
+        """The solution is unique, so a solvable board is one that agrees with it, and a legal
+        move keeps that iff it writes the solution's digit."""
+        i = (move["row"] - 1) * problem["size"] + move["col"] - 1
+        return search.final[i] == move["digit"]
 
-    def continue_wrong(self, problem: dict[str, Any], state: tuple[int, ...], rng: random.Random) -> list[TraceStep]:
-        """Fill every empty cell in reading order with its smallest free digit (or, with none
-        free, the smallest one its row lacks), never revisiting the broken cell."""
+    def branches(self, problem: dict[str, Any], state: tuple[int, ...], move: Any) -> bool:
+        """A guess: nothing is forced, and the move tries a candidate of the cell the search
+        guesses in (the first with the fewest candidates)."""
         sh = _shape_of(problem)
-        board = list(state)
+        grid = list(state)
+        cand, present = _masks(sh, grid)
+        if _single(sh, grid, cand, present) is not None:
+            return False
+        i = (move["row"] - 1) * sh.n + move["col"] - 1
+        return i == _guess_cell(cand) and bool(cand[i] >> move["digit"] & 1)
+
+    def mistake(self, problem: dict[str, Any], state: tuple[int, ...], search: Search, say: Voice, rng: random.Random) -> Mistake | None:
+        """A single that is not one: a cell read as having one candidate left when a second
+        digit is still open (a misread), a unit read as having one place for a digit when it
+        has two (an overlooked cell), or a digit its row lacks but its box or column holds (a
+        forgotten constraint, which breaks a rule). The first two are legal moves."""
+        sh = _shape_of(problem)
+        grid = list(state)
+        cand, present = _masks(sh, grid)
+        sol = search.final
+        kinds = []
+        pairs = [i for i, m in enumerate(cand) if m.bit_count() >= 2]
+        if pairs:
+            kinds.append("misread")
+        hidden = _overlooked(sh, grid, cand, sol)
+        if hidden:
+            kinds.append("wrong_candidate")
+        forgotten = _forgotten(sh, grid, present)
+        if forgotten:
+            kinds.append("forgotten")
+        if not kinds:
+            return None
+        kind = rng.choices(kinds, [{"misread": 4, "wrong_candidate": 4, "forgotten": 2}[k] for k in kinds])[0]
+        if kind == "misread":
+            i = min(pairs, key=lambda i: (cand[i].bit_count(), rng.random()))
+            wrong = [d for d in range(1, sh.n + 1) if cand[i] >> d & 1 and d != sol[i]]
+            d = rng.choice(wrong)
+            seen = sh.full & ~(1 << d)
+            text = _naked_text(sh, grid, i, d, seen, say)
+            other = [x for x in range(1, sh.n + 1) if cand[i] >> x & 1 and x != d]
+            reveal = say(("<o> {is|appears} in none of its row, column and box, so <c> was not forced to <d>",
+                          "<c> still has <o> open besides <d>: its units hold no <o>",
+                          "nothing around <c> holds <o>; <d> was not its only candidate"), o=say.listing(other, "or"), c=sh.cells[i], d=d)
+            return Mistake(place_move(i, d, sh.n), text, kind, reveal)
+        if kind == "wrong_candidate":
+            u, i, j, d = rng.choice(hidden)
+            text = _hidden_text(sh, grid, present, u, i, d, say, skip=j)
+            reveal = say(("<j> could take <a> too: nothing in its row, column or box holds one",
+                          "<u> still has two places for <a>, <i> and <j>", "<j> was open for <a> as well, so <i> was not the only place"),
+                         j=sh.cells[j], i=sh.cells[i], a=_a(d), u=sh.names[u])
+            return Mistake(place_move(i, d, sh.n), text, kind, reveal)
+        i, d = rng.choice(forgotten)
+        u, j = next((u, j) for u in sh.of[i] for j in sh.units[u] if grid[j] == d)
+        reveal = say(("<u> already has <a> at <j>", "there is <a> at <j>, in the same <w>", "<j> holds <d>, and it shares <u> with <c>"),
+                     u=sh.names[u], a=_a(d), j=sh.cells[j], w=sh.names[u].split()[0], d=d, c=sh.cells[i])
+        return Mistake(place_move(i, d, sh.n), _naked_text(sh, grid, i, d, sh.full & ~(1 << d), say), kind, reveal)
+
+    def continue_wrong(self, problem: dict[str, Any], state: tuple[int, ...], say: Voice, rng: random.Random) -> list[TraceStep]:
+        """Carry on with singles from the wrong board as if it were right, guessing forward when
+        they run out and never going back; a cell left with no candidate gets the smallest digit
+        its row still lacks, worded like any single (the contradiction is overlooked)."""
+        sh = _shape_of(problem)
+        grid = list(state)
+        cand, present = _masks(sh, grid)
         steps = []
-        for i in range(len(board)):
-            if board[i]:
-                continue
-            seen = {board[j] for j in sh.peers[i]}
-            free = [d for d in range(1, sh.n + 1) if d not in seen]
-            if free:
-                d, why = free[0], "is not in its row, column or box yet"
+        while not all(grid):
+            found = _single(sh, grid, cand, present)
+            if found is None:
+                i = _guess_cell(cand)
+                options = [d for d in range(1, sh.n + 1) if cand[i] >> d & 1]
+                i, d, text = i, options[0], _guess_text(sh, i, options, options[0], say)
+            elif found[0] in ("dead", "gap"):
+                i = found[1] if found[0] == "dead" else next(j for j in sh.units[found[1]] if not grid[j])
+                row = {grid[j] for j in sh.units[sh.of[i][0]]}
+                d = next((x for x in range(1, sh.n + 1) if x not in row), 1)
+                text = _naked_text(sh, grid, i, d, sh.full & ~(1 << d), say)
             else:
-                row = {board[j] for j in sh.units[sh.of[i][0]]}
-                d, why = next((d for d in range(1, sh.n + 1) if d not in row), 1), "is still missing from its row"
-            board[i] = d
-            text = f"{sh.cells[i]}: {d} {why}, so {sh.cells[i]} = {d}."
+                i, d, text = found[-2], found[-1], _single_text(sh, grid, present, found, say)
             steps.append(TraceStep("apply", text, place_move(i, d, sh.n)))
+            _place(sh, grid, cand, present, i, d)
         return steps
+
+    def confirm(self, problem: dict[str, Any], before: tuple[int, ...], move: Any, say: Voice) -> str | None:
+        sh = _shape_of(problem)
+        grid = list(before)
+        cand, present = _masks(sh, grid)
+        i, d = (move["row"] - 1) * sh.n + move["col"] - 1, move["digit"]
+        for u in sh.of[i]:
+            spots = [j for j in sh.units[u] if cand[j] >> d & 1]
+            if spots == [i] and cand[i] != 1 << d:
+                others = [sh.cells[j] for j in sh.units[u] if j != i and not grid[j]]
+                return say(("<u> has no other cell for <a>: <cs> all see one", "in <u>, only <c> can hold <a> (<cs> cannot)",
+                            "<cs> {are|is} ruled out for <a> in <u>, which leaves <c>"), u=sh.names[u], c=sh.cells[i], a=_a(d),
+                           cs=say.listing(others))
+        # a naked single; for a guess (or a random move) the same words, read as wrongly as it was made
+        return _units_hold(sh, grid, i, sh.full & ~(1 << d), say) + say((", so only <d> fits", "; <d> is all that is left"), d=d)
+
+    def narrate(self, problem: dict[str, Any], state: tuple[int, ...], move: Any, say: Voice) -> str:
+        sh = _shape_of(problem)
+        i, d = (move["row"] - 1) * sh.n + move["col"] - 1, move["digit"]
+        grid = list(state)
+        present = _masks(sh, grid)[1]
+        u = say.pick(sh.of[i])
+        others = [j for j in sh.units[u] if j != i and not grid[j] and any(present[v] >> d & 1 for v in sh.of[j] if v != u)]
+        if others and say.chance(0.5):
+            return _hidden_text(sh, grid, present, u, i, d, say)
+        return _naked_text(sh, grid, i, d, sh.full & ~(1 << d), say)
+
+    def stuck(self, problem: dict[str, Any], state: tuple[int, ...], say: Voice) -> str | None:
+        sh = _shape_of(problem)
+        grid = list(state)
+        cand, _ = _masks(sh, grid)
+        i = next((i for i, m in enumerate(cand) if not m and not grid[i]), None)
+        return None if i is None else f"{_dead_text(sh, grid, ('dead', i), say)} {cap(dead_end(say))}."
+
+    def verify_text(self, problem: dict[str, Any], answer: str, say: Voice) -> str:
+        n = problem["size"]
+        givens = sum(ch != "." for row in problem["grid"] for ch in row)
+        rows = say(("each of the <n> rows holds 1-<n> once", "no row repeats a digit", "every row reads 1-<n> in some order"), n=n)
+        cols = say(("so does every column", "the columns have no repeats", "each column holds 1-<n> too"), n=n)
+        boxes = say(("and every box", "the boxes as well", "each box has all <n> digits"), n=n)
+        kept = say(("the <g> givens are where they were", "the <g> givens are kept", "all <g> givens unchanged"), g=givens)
+        return f"{verify_intro(say, answer)}: {rows}, {cols}, {boxes}; {kept}; {verify_holds(say)}."
 
     # ------------------------------------------------------------------ verifier
 
-    def verify(self, problem: dict[str, Any], answer: str) -> tuple[bool, str]:
+    def judge(self, problem: dict[str, Any], answer: str) -> tuple[bool, str]:
         sh = _shape_of(problem)
         grid, why = self.checked(problem, answer, sh.units, sh.names)
         if grid is None:
@@ -560,29 +686,139 @@ class Sudoku(DigitGrid):
         return self.givens_image(problem, state, size, walls=walls)
 
 
-def _single_text(sh: Shape, grid: list[int], present: list[int], found: tuple) -> str:
-    """The check behind a single, stated with the digits and cells that force it."""
-    i, d = found[-2], found[-1]
+def _guess_cell(cand: list[int]) -> int:
+    """The cell the search guesses in: the first with the fewest candidates."""
+    return min((c.bit_count(), i) for i, c in enumerate(cand) if c)[1]
+
+
+def _overlooked(sh: Shape, grid: list[int], cand: list[int], sol: tuple[int, ...]) -> list[tuple[int, int, int, int]]:
+    """(unit, wrong cell, right cell, digit): units with exactly two places for a digit, where
+    the wrong one is read as the only place (the other overlooked)."""
+    out = []
+    for u, unit in enumerate(sh.units):
+        for d in range(1, sh.n + 1):
+            spots = [j for j in unit if cand[j] >> d & 1]
+            if len(spots) == 2:
+                a, b = spots
+                if sol[b] == d and sol[a] != d:
+                    out.append((u, a, b, d))
+                elif sol[a] == d and sol[b] != d:
+                    out.append((u, b, a, d))
+    return out[:24]
+
+
+def _forgotten(sh: Shape, grid: list[int], present: list[int]) -> list[tuple[int, int]]:
+    """(cell, digit): a digit the cell's row still lacks but its column or box holds."""
+    out = []
+    for i, d0 in enumerate(grid):
+        if d0:
+            continue
+        row, col, box = sh.of[i]
+        for d in range(1, sh.n + 1):
+            bit = 1 << d
+            if not present[row] & bit and (present[col] | present[box]) & bit:
+                out.append((i, d))
+    return out[:24]
+
+
+def _units_hold(sh: Shape, grid: list[int], i: int, shown: int, say: Voice) -> str:
+    """'row 3 has 1, 4 and 6, column 2 has 4 and 2, box 1 adds 5': the cell's units, in a
+    seeded order, each with the digits of ``shown`` (a bit mask) it holds; a unit is skipped
+    when it adds nothing new, and digits already named are sometimes named again (people
+    scan whole units). A digit no unit holds is credited to one anyway: what a misread looks
+    like."""
+    units = say.order(list(sh.of[i]))
+    named = 0
+    parts = []
+    for k, u in enumerate(units):
+        held = 0
+        for j in sh.units[u]:
+            held |= 1 << grid[j]
+        if k == len(units) - 1:
+            held |= shown & ~named & ~held  # the misread digits, if any, go to the last unit
+        new = held & shown & ~named
+        if not new:
+            continue
+        listed = held & shown if say.chance(0.4) else new
+        verb = say(("has", "holds", "gives")) if not parts else say(("adds", "has", "rules out", "takes away", "holds"))
+        parts.append(f"{sh.names[u]} {verb} {say.listing(_digits(listed))}")
+        named |= held & shown
+    return say.listing(parts) if len(parts) > 1 else (parts[0] if parts else "")
+
+
+def _digits(mask: int) -> list[int]:
+    return [d for d in range(1, mask.bit_length()) if mask >> d & 1]
+
+
+def _naked_text(sh: Shape, grid: list[int], i: int, d: int, shown: int, say: Voice) -> str:
+    """A naked single at cell ``i``: the digits its units hold (``shown``) and what is left,
+    sometimes led in by where the eye is and how full the cell's units are."""
     cell = sh.cells[i]
-    if found[0] == "naked":
-        return f"{cell}: {digit_list(sh.full & ~(1 << d))} are in its row, column or box, so it is {d}."
-    u = found[1]
+    held = _units_hold(sh, grid, i, shown, say)
+    text = say(("<c>: <h>; only <d> is left.", "<c>: <h>, so <c> = <d>.", "For <c>, <h>. That leaves <d>.",
+                "<c> can only be <d>: <h>.", "<c>: <h>, leaving just <d>.", "<c> sees everything but <d>: <h>.",
+                "Candidates for <c>: <h>, which leaves <d> alone."), c=cell, h=held, d=d)
+    return _lead(sh, grid, i, say) + text
+
+
+def _lead(sh: Shape, grid: list[int], i: int, say: Voice) -> str:
+    """An optional lead-in: the unit being scanned and how many cells it still has open."""
+    if not say.chance(0.45):
+        return ""
+    u = say.pick(sh.of[i])
+    left = sum(1 for j in sh.units[u] if not grid[j])
+    return say(("Scanning <u> (<k> open): ", "In <u>, <k> cells are still open. ", "Next, <u>, with <k> empty cells: ",
+                "<U> has <k> gaps left. ", "Looking at <u> again: "), u=sh.names[u], U=cap(sh.names[u]), k=left)
+
+
+def _hidden_text(sh: Shape, grid: list[int], present: list[int], u: int, i: int, d: int, say: Voice, skip: int = -1) -> str:
+    """A hidden single: each other empty cell of unit ``u`` credited to the unit that rules
+    ``d`` out there (``skip``: a cell left out, as when it is overlooked)."""
+    cell = sh.cells[i]
     ruled: dict[int, list[str]] = {}  # unit holding d -> the empty cells of u it rules out
     for j in sh.units[u]:
-        if j != i and not grid[j]:
-            ruled.setdefault(next(v for v in sh.of[j] if v != u and present[v] >> d & 1), []).append(sh.cells[j])
-    why = "; ".join(f"{sh.names[v]} rules out {', '.join(cells)}" for v, cells in ruled.items())
-    return f"{sh.names[u].capitalize()} needs {_a(d)}: {why}. Only {cell} can take it: {cell} = {d}."
+        if j != i and j != skip and not grid[j]:
+            v = next((v for v in sh.of[j] if v != u and present[v] >> d & 1), None)
+            if v is not None:
+                ruled.setdefault(v, []).append(sh.cells[j])
+    why = "; ".join(say(("<v> rules out <cs>", "<v> has one, so not <cs>", "<cs> {see|sees} the <d> in <v>"),
+                        v=sh.names[v], cs=say.listing(cells), d=d) for v, cells in ruled.items())
+    need = say(("<U> needs <a>", "<U> still lacks <a>", "<U> is missing <a>", "Place <a> in <u>"), U=cap(sh.names[u]), u=sh.names[u], a=_a(d))
+    if not why:
+        return say(("<n> It has one empty cell left, <c>: <c> = <d>.", "<n> <c> is its only empty cell, so <c> = <d>."), n=need + ".", c=cell, d=d)
+    left = sum(1 for j in sh.units[u] if not grid[j])
+    count = say(("", "", " (<k> empty cells)", ", <k> cells open"), k=left)
+    return say(("<n><k>: <w>. Only <c> can take it: <c> = <d>.", "<n><k>: <w>. That leaves <c>, so <c> = <d>.",
+                "<n><k>: <w>; the one place left is <c>, so <c> = <d>.", "<n><k>. <W>, so <d> goes to <c>.",
+                "<n><k>: <w>. Hence <c> = <d>."), n=need, k=count, w=why, W=cap(why), c=cell, d=d)
+
+
+def _single_text(sh: Shape, grid: list[int], present: list[int], found: tuple, say: Voice) -> str:
+    """The check behind a single, stated with the digits and cells that force it."""
+    i, d = found[-2], found[-1]
+    if found[0] == "naked":
+        return _naked_text(sh, grid, i, d, sh.full & ~(1 << d), say)
+    return _hidden_text(sh, grid, present, found[1], i, d, say)
+
+
+def _guess_text(sh: Shape, i: int, options: list[int], d: int, say: Voice) -> str:
+    return say(("No single is left. <c> has the fewest candidates (<o>): guess <d>.",
+                "Nothing is forced now. The tightest cell is <c>, with <o>; try <d>.",
+                "Singles are exhausted. <c> can still be <o>: guess <d> and see."), c=sh.cells[i], o=say.listing(options, "or"), d=d)
 
 
 def _a(d: int) -> str:
     return f"an {d}" if d == 8 else f"a {d}"
 
 
-def _dead_text(sh: Shape, found: tuple) -> str:
+def _dead_text(sh: Shape, grid: list[int], found: tuple, say: Voice) -> str:
     if found[0] == "dead":
-        return f"{sh.cells[found[1]]} has no candidate left: 1-{sh.n} are all in its row, column or box."
-    return f"{sh.names[found[1]].capitalize()} still needs {_a(found[2])}, but every empty cell in it sees one."
+        i = found[1]
+        held = _units_hold(sh, grid, i, sh.full, say)
+        return say(("<c> has no candidate left: <h>.", "<c> is empty and nothing fits it: <h>.", "Nothing can go in <c>: <h>."),
+                   c=sh.cells[i], h=held)
+    return say(("<U> still needs <a>, but every empty cell in it sees one.", "No cell of <u> can take <a> any more.",
+                "<U> has no place left for <a>."), U=cap(sh.names[found[1]]), u=sh.names[found[1]], a=_a(found[2]))
 
 
 def _pattern_text(n: int, br: int, bc: int) -> str:
