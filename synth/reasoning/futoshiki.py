@@ -39,7 +39,8 @@ from typing import Any
 from PIL import ImageDraw
 
 from synth.reasoning import draw
-from synth.reasoning.base import Search, TraceStep
+from synth.reasoning.base import Mistake, Search, TraceStep
+from synth.reasoning.phrasing import Voice, cap, dead_end, verify_holds, verify_intro
 from synth.reasoning.sudoku import (
     DigitGrid,
     Overlong,
@@ -139,10 +140,27 @@ class Futoshiki(DigitGrid):
         return within_budget(lambda: self._draw(rng, size, givens, signs), self._search, budget)
 
     def _draw(self, rng: random.Random, n: int, givens: int, signs: int) -> dict[str, Any]:
+        """A random Latin square, ``givens`` of its digits and the order of ``signs`` adjacent
+        pairs; then, while a second solution exists, one more given where two solutions differ
+        (the square's digit), so every puzzle has exactly one solution."""
         square = _latin(rng, n)
         pairs = [(i, i + 1) for i in range(n * n) if i % n < n - 1] + [(i, i + n) for i in range(n * n - n)]
         less = sorted([a, b] if square[a] < square[b] else [b, a] for a, b in rng.sample(pairs, signs))
         kept = set(rng.sample(range(n * n), givens))
+        signed = {tuple(sorted(p)) for p in less}
+        grid = [square[i] if i in kept else 0 for i in range(n * n)]
+        while len(found := _solutions(n, less, grid, 2)) > 1:
+            other = found[0] if found[0] != square else found[1]
+            # a sign the square has and the other solution breaks: the weakest clue that removes it
+            split = [p for p in pairs if p not in signed and (square[p[0]] < square[p[1]]) != (other[p[0]] < other[p[1]])]
+            if split:
+                a, b = rng.choice(split)
+                signed.add((a, b))
+                less = sorted([*less, [a, b] if square[a] < square[b] else [b, a]])
+            else:
+                i = rng.choice([i for i in range(n * n) if square[i] != other[i]])
+                kept.add(i)
+                grid[i] = square[i]
         rows = ["".join(str(square[r * n + c]) if r * n + c in kept else "." for c in range(n)) for r in range(n)]
         return {"size": n, "grid": rows, "less": less}
 
@@ -161,14 +179,53 @@ class Futoshiki(DigitGrid):
             f"separated by spaces, in this format: {example}"
         )
 
-    def read(self, problem: dict[str, Any]) -> str:
+    def read(self, problem: dict[str, Any], say: Voice) -> str:
         n = problem["size"]
-        empty = sum(row.count(".") for row in problem["grid"])
-        return (
-            f"A {n}x{n} futoshiki with {n * n - empty} givens, {empty} empty cells and "
-            f"{len(problem['less'])} inequality signs. Each row and column needs 1-{n} once, and every "
-            "sign must hold between its two cells."
-        )
+        grid = self.start(problem)
+        empty = grid.count(0)
+        less = problem["less"]
+        head = say(("A <n>x<n> futoshiki", "This is a <n>x<n> futoshiki grid", "<n>x<n> futoshiki"), n=n)
+        count = say(("<g> givens, <e> empty cells and <s> inequality signs", "<e> cells to fill, <g> given, <s> signs",
+                     "<s> signs and <g> given digits; <e> cells are open"), g=n * n - empty, e=empty, s=len(less))
+        facts = []
+        degree = [0] * (n * n)
+        for x, y in less:
+            degree[x] += 1
+            degree[y] += 1
+        busy = max(range(n * n), key=lambda i: (degree[i], -i))
+        if degree[busy] > 1 and say.chance(0.6):
+            facts.append(say(("<c> sits in <k> signs", "<k> signs meet at <c>", "<c> is tied to <k> neighbours by signs"),
+                             c=cell_name(busy, n), k=degree[busy]))
+        lows = [b for a, b in less if grid[a] == 0] if say.chance(0.4) else []
+        if lows:
+            facts.append(say(("<c> is larger than a neighbour, so it cannot be 1", "<c> cannot be 1: a sign puts a smaller cell next to it"),
+                             c=cell_name(lows[0], n)))
+        goal = say(("Each row and column needs 1-<n> once, and every sign must hold between its two cells",
+                    "rows and columns take 1-<n> once each, and each sign must be kept", "no repeats in a row or column, and all signs true"), n=n)
+        return " ".join([f"{head}: {count}.", *(cap(f) + "." for f in facts), cap(goal) + "."])
+
+    def plan(self, problem: dict[str, Any], say: Voice) -> str:
+        n = problem["size"]
+        grid = self.start(problem)
+        method = say((
+            "Keep a candidate list per empty cell: digits not yet in its row or column and allowed by the signs (the smaller "
+            "cell of a sign stays below the larger one's largest candidate, the larger above the smaller one's smallest).",
+            "For every open cell track its candidates: strike digits its row or column holds, and cut by the signs, a smaller "
+            "cell below its partner's largest candidate and a larger one above its partner's smallest.",
+            "Candidates per cell: not in its row or column, and consistent with each sign given the partner's candidates.",
+        ))
+        place = say(("Place what is forced (a cell with one candidate, or a digit with one possible cell in a row or column), "
+                     "naming what removed each other digit.",
+                     "Each step places a forced digit: a single candidate, or a digit with one place left in a line; say why the rest are out.",
+                     "Fill forced cells first, one per step, and say which line or sign removed each alternative."))
+        guess = say(("When nothing is forced, try the candidates of the cell with the fewest, and undo to the last try when a cell or a line runs out.",
+                     "If stuck, guess in the tightest cell; a cell or line with no options left sends me back to the guess.",
+                     "Guess only when stuck, in the cell with fewest candidates, and back up at the first contradiction."))
+        rows = [sum(1 for c in range(n) if grid[r * n + c]) for r in range(n)]
+        r = max(range(n), key=lambda k: (rows[k], -k))
+        note = say(("Row <r> has the most givens (<k>).", "Start near row <r>: <k> of its cells are given.", ""), r=r + 1, k=rows[r]) \
+            if rows[r] else ""
+        return " ".join(x for x in ([method, place, guess, note] if say.chance(0.5) else [note, method, place, guess]) if x)
 
     # ------------------------------------------------------------------ the search
 
@@ -179,12 +236,9 @@ class Futoshiki(DigitGrid):
         n = problem["size"]
         units, names, mates = _lines(n)
         less = problem["less"]
+        say = self.voice(problem)
         grid = list(self.start(problem))
-        dom = [((1 << n) - 1) << 1 if not d else 1 << d for d in grid]
-        for i, d in enumerate(grid):
-            if d:
-                _narrow(dom, grid, n, mates, less, i, d)
-        _narrow(dom, grid, n, mates, less, -1, 0)
+        dom = _domains(n, less, grid)
         steps: list[TraceStep] = []
         counts = {"forced": 0, "guesses": 0, "dead_ends": 0}
 
@@ -199,7 +253,7 @@ class Futoshiki(DigitGrid):
             if entry == 0:
                 raise ValueError("this futoshiki has no solution")
             counts["dead_ends"] += 1
-            steps.append(TraceStep("backtrack", f"{why} Dead end.", depth=entry - 1))
+            steps.append(TraceStep("backtrack", f"{why} {cap(dead_end(say))}.", depth=entry - 1))
             return False
 
         def frame(entry: int) -> bool:
@@ -208,12 +262,13 @@ class Futoshiki(DigitGrid):
             depth = entry
             while (found := _forced(n, units, names, grid, dom)) is not None:
                 if found[0] == "gap":
-                    return dead(entry, found[1])
+                    return dead(entry, _gap_text(n, names[found[1]], found[2], say))
                 counts["forced"] += 1
                 depth += 1
-                wiped = place(found[1], found[2], found[3])
+                text = _forced_text(problem, grid, dom, found, say)
+                wiped = place(found[1], found[2], text)
                 if wiped is not None:
-                    return dead(entry, f"Forward check: {wiped}")
+                    return dead(entry, _check_text(wiped, say))
             open_cells = [(dom[i].bit_count(), i) for i in range(n * n) if not grid[i]]
             if not open_cells:
                 return True
@@ -223,36 +278,27 @@ class Futoshiki(DigitGrid):
             name = cell_name(i, n)
             for k, d in enumerate(options):
                 if k:
-                    last = " (its last candidate)" if k == len(options) - 1 else ""
-                    text = f"Back at {name}: {options[k - 1]} failed, so try {d}{last}."
+                    last = say((" (its last candidate)", ", the last one", "")) if k == len(options) - 1 else ""
+                    text = say(("Back at <c>: <p> failed, so try <d><l>.", "<c> again: <p> did not work; <d> next<l>.",
+                                "With <p> out for <c>, try <d><l>."), c=name, p=options[k - 1], d=d, l=last)
                 else:
-                    listed = ", ".join(map(str, options))
-                    text = f"Nothing is forced. {name} has the fewest candidates ({listed}): try {d}."
+                    text = _guess_text(name, options, d, say)
                 counts["guesses"] += 1
                 wiped = place(i, d, text)
                 if wiped is not None:
-                    dead(depth + 1, f"Forward check: {wiped}")
+                    dead(depth + 1, _check_text(wiped, say))
                 elif frame(depth + 1):
                     return True
                 grid[:], dom[:] = saved
             if entry == 0:
                 raise ValueError("this futoshiki has no solution")
             steps[-1].depth = entry - 1
-            steps[-1].text += f" {name} has no other candidate either."
+            steps[-1].text += " " + say(("<c> has no other candidate either.", "<c> is out of options too.",
+                                         "Nothing else fits <c> either."), c=name)
             return False
 
         frame(0)
-        answer = self.read_off(problem, grid)
-        plan = (
-            "Keep a candidate list per empty cell: digits not yet in its row or column and allowed by the "
-            "signs (the smaller cell of a sign stays below the larger one's largest candidate, the larger "
-            "above the smaller one's smallest). Place what is "
-            "forced (a cell with one candidate, or a digit with one possible cell in a row or column); when "
-            "nothing is, try the candidates of the cell with the fewest. After each placement forward-check: "
-            "strike the digit from its row and column and apply its signs to the neighbours. When a cell or "
-            "a line runs out of options, undo back to the last try and take its next candidate."
-        )
-        return Search(plan, steps, answer, counts)
+        return Search(steps, self.read_off(problem, grid), counts)
 
     # ------------------------------------------------------------------ rules
 
@@ -267,54 +313,136 @@ class Futoshiki(DigitGrid):
                 return placed, f"{d} is already in {_where(i, j, n)} at {cell_name(j, n)}"
         return placed, _broken_sign(problem, state, i, d)
 
-    def blunder(self, problem: dict[str, Any], state: tuple[int, ...], rng: random.Random) -> tuple[Any, str] | None:
-        """Either a digit the row still lacks but the column already holds (one line checked,
-        not the other), or one that fits both lines but breaks a sign (the sign overlooked)."""
-        n = problem["size"]
-        empty = [i for i, d in enumerate(state) if not d]
-        rng.shuffle(empty)
-        for i in empty:
-            name = cell_name(i, n)
-            row = {state[j] for j in range(i - i % n, i - i % n + n)}
-            col = {state[j] for j in range(i % n, n * n, n)}
-            tempting = [
-                (d, f"{name}: {d} is still missing from row {i // n + 1}, so {name} = {d}.")
-                for d in range(1, n + 1)
-                if d not in row and d in col
-            ] + [
-                (d, f"{name}: {d} is in neither row {i // n + 1} nor column {i % n + 1}, so {name} = {d}.")
-                for d in range(1, n + 1)
-                if d not in row and d not in col and _broken_sign(problem, state, i, d)
-            ]
-            if tempting:
-                d, thought = rng.choice(tempting)
-                return place_move(i, d, n), thought
-        return None
+    def keeps_solvable(self, problem: dict[str, Any], before: tuple[int, ...], move: Any, after: tuple[int, ...], search: Search) -> bool:
+        """Puzzles have one solution (the generator makes sure), so a legal move keeps the board
+        solvable iff it writes the solution's digit."""
+        i = (move["row"] - 1) * problem["size"] + move["col"] - 1
+        return search.final[i] == move["digit"]
 
-    def continue_wrong(self, problem: dict[str, Any], state: tuple[int, ...], rng: random.Random) -> list[TraceStep]:
-        """Fill every empty cell in reading order with its smallest fitting digit (or, with
-        none fitting, the smallest one its row lacks), never revisiting the broken cell."""
+    def branches(self, problem: dict[str, Any], state: tuple[int, ...], move: Any) -> bool:
+        """A guess: nothing is forced, and the move tries a candidate of the cell the search
+        guesses in (the first with the fewest candidates)."""
         n = problem["size"]
-        board = list(state)
+        units, names, _ = _lines(n)
+        grid = list(state)
+        dom = _domains(n, problem["less"], grid)
+        if dom is None or _forced(n, units, names, grid, dom) is not None:
+            return False
+        i = (move["row"] - 1) * n + move["col"] - 1
+        open_cells = [(dom[j].bit_count(), j) for j in range(n * n) if not grid[j]]
+        return bool(open_cells) and i == min(open_cells)[1] and bool(dom[i] >> move["digit"] & 1)
+
+    def mistake(self, problem: dict[str, Any], state: tuple[int, ...], search: Search, say: Voice, rng: random.Random) -> Mistake | None:
+        """A cell read as forced when a second candidate is still open (a misread of a line or a
+        sign, legal), a line read as having one place for a digit when it has two (an overlooked
+        cell, legal), or a digit its row lacks that its column holds or a filled neighbour's sign
+        forbids (a forgotten constraint, which breaks a rule)."""
+        n = problem["size"]
+        units, names, _ = _lines(n)
+        grid = list(state)
+        dom = _domains(n, problem["less"], grid)
+        if dom is None:
+            return None
+        sol = search.final
+        pairs = [i for i in range(n * n) if not grid[i] and dom[i].bit_count() >= 2]
+        hidden = _overlooked(n, units, names, grid, dom, sol)
+        forgotten = _forgotten(problem, grid)
+        kinds = [k for k, ok in (("misread", pairs), ("wrong_candidate", hidden), ("forgotten", forgotten)) if ok]
+        if not kinds:
+            return None
+        kind = rng.choices(kinds, [{"misread": 4, "wrong_candidate": 3, "forgotten": 2}[k] for k in kinds])[0]
+        if kind == "misread":
+            i = min(pairs, key=lambda i: (dom[i].bit_count(), rng.random()))
+            d = rng.choice([x for x in range(1, n + 1) if dom[i] >> x & 1 and x != sol[i]])
+            other = [x for x in range(1, n + 1) if dom[i] >> x & 1 and x != d]
+            text = _single_text(problem, grid, dom, i, d, say, misread=other)
+            reveal = say(("<o> is still open for <c>: no line or sign rules it out, so <c> was not forced to <d>",
+                          "<c> keeps <o> besides <d>; I misread what removes it",
+                          "nothing removes <o> from <c>, so <d> was not its only candidate"),
+                         o=say.listing(other, "or"), c=cell_name(i, n), d=d)
+            return Mistake(place_move(i, d, n), text, kind, reveal)
+        if kind == "wrong_candidate":
+            u, i, j, d = rng.choice(hidden)
+            text = _line_text(problem, grid, dom, units[u], names[u], i, d, say, skip=j)
+            reveal = say(("<j> could take <d> too, so <i> was not the only place in <u>", "<u> still has two places for <d>: <i> and <j>",
+                          "I overlooked <j>, which can also hold <d>"), j=cell_name(j, n), i=cell_name(i, n), d=d, u=names[u])
+            return Mistake(place_move(i, d, n), text, kind, reveal)
+        i, d, why = rng.choice(forgotten)
+        text = _single_text(problem, grid, dom, i, d, say, misread=[])
+        return Mistake(place_move(i, d, n), text, kind, why)
+
+    def continue_wrong(self, problem: dict[str, Any], state: tuple[int, ...], say: Voice, rng: random.Random) -> list[TraceStep]:
+        """Carry on placing forced digits from the wrong board, guessing forward when nothing is
+        forced and never going back; a cell or line that runs out gets the smallest digit its
+        row lacks, worded like any forced digit (the contradiction is overlooked)."""
+        n = problem["size"]
+        units, names, mates = _lines(n)
+        less = problem["less"]
+        grid = list(state)
         steps = []
-        for i in range(n * n):
-            if board[i]:
-                continue
-            name = cell_name(i, n)
-            seen = {board[j] for j in _lines(n)[2][i]}
-            fits = [d for d in range(1, n + 1) if d not in seen and not _broken_sign(problem, board, i, d)]
-            if fits:
-                d, why = fits[0], "fits its row, its column and its signs"
+        while 0 in grid:
+            dom = _domains(n, less, grid)
+            found = _forced(n, units, names, grid, dom) if dom is not None else ("gap",)
+            if found is None:
+                i = min((dom[j].bit_count(), j) for j in range(n * n) if not grid[j])[1]
+                options = [x for x in range(1, n + 1) if dom[i] >> x & 1]
+                d, text = options[0], _guess_text(cell_name(i, n), options, options[0], say)
+            elif found[0] == "gap":
+                i = grid.index(0)
+                row = {grid[j] for j in range(i - i % n, i - i % n + n)}
+                d = next((x for x in range(1, n + 1) if x not in row), 1)
+                text = _single_text(problem, grid, dom or [0] * (n * n), i, d, say, misread=[])
             else:
-                row = {board[j] for j in range(i - i % n, i - i % n + n)}
-                d, why = next((d for d in range(1, n + 1) if d not in row), 1), "is still missing from its row"
-            board[i] = d
-            steps.append(TraceStep("apply", f"{name}: {d} {why}, so {name} = {d}.", place_move(i, d, n)))
+                i, d = found[1], found[2]
+                text = _forced_text(problem, grid, dom, found, say)
+            steps.append(TraceStep("apply", text, place_move(i, d, n)))
+            grid[i] = d
         return steps
+
+    def confirm(self, problem: dict[str, Any], before: tuple[int, ...], move: Any, say: Voice) -> str | None:
+        n = problem["size"]
+        grid = list(before)
+        i, d = (move["row"] - 1) * n + move["col"] - 1, move["digit"]
+        name = cell_name(i, n)
+        parts = [say(("<d> is not in row <r> or column <c>", "neither row <r> nor column <c> holds <d>"), d=d, r=i // n + 1, c=i % n + 1)]
+        for a, b in problem["less"]:
+            if i in (a, b):
+                j = b if a == i else a
+                if grid[j]:
+                    parts.append(say(("<s> holds with <j> = <v>", "the sign with <j> (<v>) is kept"), s=_sign_text(a, b, n), j=cell_name(j, n), v=grid[j]))
+                else:
+                    parts.append(say(("<j> is still open across <s>", "<s> leaves room for <j>"), s=_sign_text(a, b, n), j=cell_name(j, n)))
+        return f"{name} = {d}: {say.listing(say.order(parts))}"
+
+    def narrate(self, problem: dict[str, Any], state: tuple[int, ...], move: Any, say: Voice) -> str:
+        n = problem["size"]
+        grid = list(state)
+        dom = _domains(n, problem["less"], grid) or [((1 << n) - 1) << 1] * (n * n)
+        i, d = (move["row"] - 1) * n + move["col"] - 1, move["digit"]
+        units, names, _ = _lines(n)
+        u = say.pick([i // n, n + i % n])
+        if say.chance(0.4) and sum(1 for j in units[u] if not grid[j]) > 1:
+            return _line_text(problem, grid, dom, units[u], names[u], i, d, say)
+        return _single_text(problem, grid, dom, i, d, say, misread=[x for x in range(1, n + 1) if dom[i] >> x & 1 and x != d])
+
+    def stuck(self, problem: dict[str, Any], state: tuple[int, ...], say: Voice) -> str | None:
+        n = problem["size"]
+        grid = list(state)
+        i = next((j for j in range(n * n) if not grid[j]), None)
+        if i is None:
+            return None
+        return f"{cell_name(i, n)} has no candidate left: {_eliminated(problem, grid, [0] * (n * n), i, range(1, n + 1), say)}. {cap(dead_end(say))}."
+
+    def verify_text(self, problem: dict[str, Any], answer: str, say: Voice) -> str:
+        n = problem["size"]
+        lines = say(("every row and column holds 1-<n> once", "no row or column repeats a digit", "rows and columns are each 1-<n>"), n=n)
+        signs = say(("all <s> signs hold", "each of the <s> signs is true", "the <s> inequalities check out"), s=len(problem["less"]))
+        kept = say(("the givens are kept", "the given digits are unchanged"))
+        return f"{verify_intro(say, answer)}: {say.listing(say.order([lines, signs, kept]))}; {verify_holds(say)}."
 
     # ------------------------------------------------------------------ verifier
 
-    def verify(self, problem: dict[str, Any], answer: str) -> tuple[bool, str]:
+    def judge(self, problem: dict[str, Any], answer: str) -> tuple[bool, str]:
         n = problem["size"]
         grid, why = self.checked(problem, answer, *_lines(n)[:2])
         if grid is None:
@@ -389,14 +517,13 @@ def _high(mask: int) -> int:
 
 
 def _forced(n: int, units, names, grid: list[int], dom: list[int]) -> tuple | None:
-    """The next forced placement ("place", cell, digit, why): a cell with one candidate left, or
-    a digit with one cell left in a row or column; ("gap", why) when a line has a digit no cell
-    can take; None when nothing is forced."""
+    """The next forced placement ("place", cell, digit, unit or -1): a cell with one candidate
+    left (unit -1), or a digit with one cell left in a row or column; ("gap", unit, digit) when
+    a line has a digit no cell can take; None when nothing is forced."""
     for i, m in enumerate(dom):
         if not grid[i] and not m & (m - 1):
-            d = m.bit_length() - 1
-            return "place", i, d, f"{cell_name(i, n)} has one candidate left, {d}: place it."
-    for unit, name in zip(units, names, strict=True):
+            return "place", i, m.bit_length() - 1, -1
+    for u, unit in enumerate(units):
         held = once = twice = 0
         for i in unit:
             if grid[i]:
@@ -406,14 +533,185 @@ def _forced(n: int, units, names, grid: list[int], dom: list[int]) -> tuple | No
                 once |= dom[i]
         need = (((1 << n) - 1) << 1) & ~held
         if need & ~once:
-            d = (need & ~once).bit_length() - 1
-            return "gap", f"{name.capitalize()} still needs a {d}, but none of its empty cells can take it."
+            return "gap", u, (need & ~once).bit_length() - 1
         lone = once & ~twice
         if lone:
             d = lone.bit_length() - 1
             i = next(i for i in unit if not grid[i] and dom[i] >> d & 1)
-            return "place", i, d, f"{name.capitalize()} needs a {d} and only {cell_name(i, n)} can still take it: place it."
+            return "place", i, d, u
     return None
+
+
+def _domains(n: int, less, grid: list[int]) -> list[int] | None:
+    """Every cell's candidates on ``grid`` after forward checking (None if a cell runs out)."""
+    mates = _lines(n)[2]
+    dom = [((1 << n) - 1) << 1 if not d else 1 << d for d in grid]
+    work = [0] * len(grid)
+    for i, d in enumerate(grid):
+        if d and _narrow(dom, work, n, mates, less, i, d) is not None:
+            return None
+        work[i] = d
+    return None if _narrow(dom, grid, n, mates, less, -1, 0) is not None else dom
+
+
+def _solutions(n: int, less, grid: list[int], limit: int) -> list[list[int]]:
+    """Up to ``limit`` solutions of a board, by forward checking and guessing (no text)."""
+    units, names, mates = _lines(n)
+    found: list[list[int]] = []
+    dom = _domains(n, less, grid)
+    if dom is None:
+        return found
+    grid = grid[:]
+
+    def frame(dom: list[int]) -> None:
+        while (f := _forced(n, units, names, grid, dom)) is not None:
+            if f[0] == "gap":
+                return
+            grid[f[1]] = f[2]
+            if _narrow(dom, grid, n, mates, less, f[1], f[2]) is not None:
+                return
+        if 0 not in grid:
+            found.append(grid[:])
+            return
+        i = min((dom[j].bit_count(), j) for j in range(n * n) if not grid[j])[1]
+        for d in range(1, n + 1):
+            if not dom[i] >> d & 1:
+                continue
+            saved, trial = grid[:], dom[:]
+            grid[i] = d
+            if _narrow(trial, grid, n, mates, less, i, d) is None:
+                frame(trial)
+            grid[:] = saved
+            if len(found) >= limit:
+                return
+
+    frame(dom)
+    return found
+
+
+def _eliminated(problem: dict[str, Any], grid: list[int], dom: list[int], i: int, digits, say: Voice) -> str:
+    """Why each of ``digits`` is not a candidate of cell ``i``, grouped by what removes it: the
+    digit in the cell's row or column, or a sign whose partner's candidates bound it."""
+    n = problem["size"]
+    r0, c0 = divmod(i, n)
+    by: dict[str, list[int]] = {}
+    for d in digits:
+        why = None
+        for j in range(r0 * n, r0 * n + n):
+            if j != i and grid[j] == d:
+                why = f"row {r0 + 1}"
+        for j in range(c0, n * n, n):
+            if why is None and j != i and grid[j] == d:
+                why = f"column {c0 + 1}"
+        if why is None:
+            for a, b in problem["less"]:
+                if a == i and (dom[b] or grid[b]):
+                    top = grid[b] or (dom[b].bit_length() - 1)
+                    if d >= top:
+                        why = f"{_sign_text(a, b, n)} ({cell_name(b, n)} {'=' if grid[b] else 'at most'} {top})"
+                        break
+                if b == i and (dom[a] or grid[a]):
+                    low = grid[a] or ((dom[a] & -dom[a]).bit_length() - 1)
+                    if d <= low:
+                        why = f"{_sign_text(a, b, n)} ({cell_name(a, n)} {'=' if grid[a] else 'at least'} {low})"
+                        break
+        by.setdefault(why or f"row {r0 + 1}", []).append(d)  # a misread names the row anyway
+    parts = []
+    for why, ds in say.order(list(by.items())):
+        listed, one = say.listing(ds), len(ds) == 1
+        if why.startswith(("row", "column")):
+            parts.append(say(("<w> has <l>", "<l> <v> in <w>", "<w> rules out <l>"), w=why, l=listed, v="is" if one else "are"))
+        else:
+            parts.append(say(("<w> removes <l>", "<l> <v> <w>", "<w> rules out <l>"), w=why, l=listed, v="fails" if one else "fail"))
+    return say.listing(parts)
+
+
+def _single_text(problem: dict[str, Any], grid: list[int], dom: list[int], i: int, d: int, say: Voice, misread: list[int]) -> str:
+    """A cell with one candidate left: what removes each other digit (``misread``: digits
+    wrongly counted as removed, credited like the rest)."""
+    n = problem["size"]
+    name = cell_name(i, n)
+    others = [x for x in range(1, n + 1) if x != d]
+    why = _eliminated(problem, grid, dom, i, others, say)
+    return say(("<c>: <w>; only <d> is left.", "<c> can only be <d>: <w>.", "For <c>, <w>. That leaves <d>.",
+                "<c>: <w>, so <c> = <d>.", "Candidates of <c>: <w>, which leaves <d>."), c=name, w=why, d=d)
+
+
+def _line_text(problem: dict[str, Any], grid: list[int], dom: list[int], unit, uname: str, i: int, d: int, say: Voice, skip: int = -1) -> str:
+    """A digit with one place left in a line: why each other open cell of it cannot take it."""
+    n = problem["size"]
+    parts = []
+    for j in unit:
+        if j != i and j != skip and not grid[j]:
+            parts.append(f"{cell_name(j, n)} ({_eliminated(problem, grid, dom, j, [d], say)})")
+    name = cell_name(i, n)
+    if not parts:
+        return say(("<U> needs <d>, and <c> is its only open cell: <c> = <d>.", "<U> has one gap left, <c>, so <c> = <d>."),
+                   U=cap(uname), d=d, c=name)
+    return say(("<U> needs a <d>: <p> cannot take it, so <c> = <d>.", "Where does <d> go in <u>? Not <p>; only <c> is left: <c> = <d>.",
+                "<U> still lacks <d>. <P> <v> out, which leaves <c>: <c> = <d>."),
+               U=cap(uname), u=uname, d=d, p=say.listing(parts), P=cap(say.listing(parts)), c=name, v="is" if len(parts) == 1 else "are")
+
+
+def _forced_text(problem: dict[str, Any], grid: list[int], dom: list[int], found: tuple, say: Voice) -> str:
+    _, i, d, u = found
+    if u < 0:
+        return _single_text(problem, grid, dom, i, d, say, misread=[])
+    units, names, _ = _lines(problem["size"])
+    return _line_text(problem, grid, dom, units[u], names[u], i, d, say)
+
+
+def _guess_text(name: str, options: list[int], d: int, say: Voice) -> str:
+    return say(("Nothing is forced. <c> has the fewest candidates (<o>): try <d>.", "No forced cell left; <c> can still be <o>, so try <d>.",
+                "Stuck on forced moves. Guess in <c> (<o>): <d> first."), c=name, o=say.listing(options, "or"), d=d)
+
+
+def _gap_text(n: int, uname: str, d: int, say: Voice) -> str:
+    return say(("<U> still needs a <d>, but none of its empty cells can take it.", "No open cell of <u> can hold <d> any more.",
+                "<U> has no place left for <d>."), U=cap(uname), u=uname, d=d)
+
+
+def _check_text(wiped: str, say: Voice) -> str:
+    return say(("Forward check: <w>", "Checking the neighbours: <w>", "The forward check fails: <w>"), w=wiped)
+
+
+def _overlooked(n: int, units, names, grid: list[int], dom: list[int], sol) -> list[tuple[int, int, int, int]]:
+    """(unit, wrong cell, right cell, digit): lines with exactly two places for a digit, the
+    wrong one read as the only place."""
+    out = []
+    for u, unit in enumerate(units):
+        for d in range(1, n + 1):
+            spots = [j for j in unit if not grid[j] and dom[j] >> d & 1]
+            if len(spots) == 2:
+                a, b = spots
+                if sol[b] == d and sol[a] != d:
+                    out.append((u, a, b, d))
+                elif sol[a] == d and sol[b] != d:
+                    out.append((u, b, a, d))
+    return out[:24]
+
+
+def _forgotten(problem: dict[str, Any], grid: list[int]) -> list[tuple[int, int, str]]:
+    """(cell, digit, why it is wrong): a digit the cell's row lacks that its column holds, or
+    one that fits both lines but breaks a sign with a filled neighbour."""
+    n = problem["size"]
+    out = []
+    for i in range(n * n):
+        if grid[i]:
+            continue
+        row = {grid[j] for j in range(i - i % n, i - i % n + n)}
+        col = {grid[j] for j in range(i % n, n * n, n)}
+        for d in range(1, n + 1):
+            if d in row:
+                continue
+            if d in col:
+                j = next(j for j in range(i % n, n * n, n) if grid[j] == d)
+                out.append((i, d, f"column {i % n + 1} already has {d} at {cell_name(j, n)}"))
+            else:
+                broken = _broken_sign(problem, grid, i, d)
+                if broken:
+                    out.append((i, d, broken))
+    return out[:24]
 
 
 def _picture(problem: dict[str, Any]) -> str:

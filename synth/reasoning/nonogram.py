@@ -39,7 +39,8 @@ from functools import lru_cache
 from typing import Any
 
 from synth.reasoning import draw
-from synth.reasoning.base import ReasoningFamily, Search, TraceStep
+from synth.reasoning.base import Mistake, ReasoningFamily, Search, TraceStep
+from synth.reasoning.phrasing import Voice, cap, dead_end, verify_holds, verify_intro
 from synth.reasoning.sudoku import Overlong, within_budget
 from synth.registry import register
 
@@ -114,16 +115,17 @@ class Nonogram(ReasoningFamily):
     name = "nonogram"
     group = "puzzles"
     action = "mark"
+    dots_in_answers = True  # '.' is an empty cell
     rules = (
         "the marks change no decided cell and leave the line, and every crossing line they touch, "
         "able to fit its clue"
     )
     levels = {
         1: {"height": 5, "width": 5, "density": 0.6},
-        2: {"height": 6, "width": 6, "density": 0.6},
-        3: {"height": 7, "width": 7, "density": 0.6},
-        4: {"height": 8, "width": 8, "density": 0.55, "budget": 300},
-        5: {"height": 10, "width": 10, "density": 0.55, "budget": 300},
+        2: {"height": 6, "width": 6, "density": 0.55},
+        3: {"height": 7, "width": 7, "density": 0.45},
+        4: {"height": 8, "width": 8, "density": 0.45, "budget": 300},
+        5: {"height": 10, "width": 10, "density": 0.45, "budget": 300},
     }
 
     # ------------------------------------------------------------------ problem
@@ -134,9 +136,14 @@ class Nonogram(ReasoningFamily):
         return within_budget(lambda: self._draw(rng, height, width, density), self._search, budget)
 
     def _draw(self, rng: random.Random, height: int, width: int, density: float) -> dict[str, Any]:
-        picture = ["".join("#" if rng.random() < density else "." for _ in range(width)) for _ in range(height)]
-        columns = ["".join(row[c] for row in picture) for c in range(width)]
-        return {"rows": [list(_runs(r)) for r in picture], "cols": [list(_runs(c)) for c in columns]}
+        """A random picture's clues, drawn again until the clues have one solution (about four
+        pictures in five do), so a board that disagrees with it cannot be completed."""
+        while True:
+            picture = ["".join("#" if rng.random() < density else "." for _ in range(width)) for _ in range(height)]
+            columns = ["".join(row[c] for row in picture) for c in range(width)]
+            problem = {"rows": [list(_runs(r)) for r in picture], "cols": [list(_runs(c)) for c in columns]}
+            if _count(problem, 2) == 1:
+                return problem
 
     def describe(self, problem: dict[str, Any]) -> str:
         h, w = len(problem["rows"]), len(problem["cols"])
@@ -152,13 +159,46 @@ class Nonogram(ReasoningFamily):
             f"rows separated by spaces, in this format: {' '.join(('#.' * w)[r % 2 : r % 2 + w] for r in range(h))}"
         )
 
-    def read(self, problem: dict[str, Any]) -> str:
+    def read(self, problem: dict[str, Any], say: Voice) -> str:
         h, w = len(problem["rows"]), len(problem["cols"])
         total = sum(map(sum, problem["rows"]))
-        return (
-            f"A {h}x{w} nonogram: {h} row clues and {w} column clues, {total} filled cells in all. Every "
-            "row and column must show exactly its clue's blocks, in order, with gaps between them."
-        )
+        head = say(("A <h>x<w> nonogram", "This nonogram is <h>x<w>", "<h> rows by <w> columns"), h=h, w=w)
+        count = say(("<h> row clues and <w> column clues, <t> filled cells in all", "the clues add up to <t> filled cells",
+                     "<t> of the <a> cells are filled"), h=h, w=w, t=total, a=h * w)
+        facts = []
+        clues = _clues(problem)
+        slack = [(w - sum(c) - max(0, len(c) - 1), "row", k) for k, c in enumerate(clues["row"])]
+        slack += [(h - sum(c) - max(0, len(c) - 1), "col", k) for k, c in enumerate(clues["col"])]
+        room, kind, k = min(slack)
+        if say.chance(0.6):
+            facts.append(say(("<L> <k> (clue <c>) has the least slack, <s>", "<L> <k>, clue <c>, leaves only <s> spare cell(s)",
+                              "the tightest line is <l> <k> (clue <c>, slack <s>)"),
+                             L=_WORD[kind], l=_WORD[kind].lower(), k=k + 1, c=_clue_text(clues[kind][k]), s=room))
+        empty = [f"{_WORD[kd].lower()} {k + 1}" for kd in ("row", "col") for k, c in enumerate(clues[kd]) if not c]
+        if empty and say.chance(0.6):
+            facts.append(say(("<e> {is|are} empty (clue 0)", "clue 0 for <e>"), e=say.listing(empty[:4])))
+        goal = say(("every row and column must show exactly its clue's blocks, in order, with gaps between them",
+                    "each line must read its clue: the blocks in order, at least one empty cell apart",
+                    "all lines must match their clues exactly"))
+        return " ".join([f"{head}: {count}.", *(cap(f) + "." for f in facts), cap(goal) + "."])
+
+    def plan(self, problem: dict[str, Any], say: Voice) -> str:
+        method = say((
+            "Solve line by line: for a row or column, list the placements of its clue that agree with the cells decided so far; "
+            "a cell that every placement fills is filled, one that none fills is empty.",
+            "For each line, count the ways its clue fits what is known; cells all of them fill get filled, cells none of them "
+            "fill are marked empty.",
+            "Line solving: lay the clue out every way that agrees with the line so far, and keep what all the ways agree on.",
+        ))
+        recheck = say(("Recheck the crossing lines of every newly decided cell.", "Each new cell sends me to the line crossing it.",
+                       "A decided cell may unlock the line across it, so look there next."))
+        guess = say(("When no line gives anything new, guess a cell of the tightest row (filled first) and go back when a line can no "
+                     "longer fit its clue.",
+                     "If every line is stuck, guess in the row with the fewest placements, filled first, and undo when a line cannot fit.",
+                     "Guess only when stuck (tightest row, filled first); a line that no longer fits means back up."))
+        start = say(("Start with the lines whose clues nearly fill them.", "The long clues are the place to begin.",
+                     "Lines with little slack go first.", ""))
+        return " ".join(x for x in [start, method, recheck, guess] if x)
 
     def start(self, problem: dict[str, Any]) -> str:
         return "?" * (len(problem["rows"]) * len(problem["cols"]))
@@ -172,6 +212,7 @@ class Nonogram(ReasoningFamily):
         h, w = len(problem["rows"]), len(problem["cols"])
         clues = _clues(problem)
         grid = self.start(problem)
+        say = self.voice(problem)
         steps: list[TraceStep] = []
         counts = {"lines": 0, "guesses": 0, "backtracks": 0}
 
@@ -186,7 +227,7 @@ class Nonogram(ReasoningFamily):
             if entry == 0:
                 raise ValueError("this nonogram has no solution")
             counts["backtracks"] += 1
-            steps.append(TraceStep("backtrack", f"{why} Dead end.", depth=entry - 1))
+            steps.append(TraceStep("backtrack", f"{why} {cap(dead_end(say))}.", depth=entry - 1))
             return False
 
         def frame(entry: int, queue: list[tuple[str, int]]) -> bool:
@@ -206,30 +247,29 @@ class Nonogram(ReasoningFamily):
                     crossing = _line(grid, w, other, j)
                     crossing = crossing[:k] + marks[j] + crossing[k + 1 :]
                     if not _fit(clues[other][j], crossing)[0]:
-                        return dead(entry, (
-                            f"{_WORD[kind]} {k + 1} (clue {_clue_text(clues[kind][k])}) forces {_cell(kind, k, j)} "
-                            f"{'filled' if marks[j] == '#' else 'empty'}, but then {_WORD[other].lower()} {j + 1} "
-                            f"(clue {_clue_text(clues[other][j])}) cannot fit '{crossing}'."
-                        ))
+                        return dead(entry, say(
+                            ("<L> <k> (clue <c>) forces <x> <v>, but then <o> <j> (clue <d>) cannot fit '<line>'.",
+                             "<L> <k> (clue <c>) needs <x> <v>; <o> <j> (clue <d>) would then read '<line>', which cannot fit.",
+                             "Clash: <x> must be <v> for <l> <k> (clue <c>), yet <o> <j> (clue <d>) cannot fit '<line>' then."),
+                            L=_WORD[kind], l=_WORD[kind].lower(), k=k + 1, c=_clue_text(clues[kind][k]), x=_cell(kind, k, j),
+                            v="filled" if marks[j] == "#" else "empty", o=_WORD[other].lower(), j=j + 1,
+                            d=_clue_text(clues[other][j]), line=crossing))
                 counts["lines"] += 1
                 depth += 1
-                mark(kind, k, marks, _deduction(kind, k, clues[kind][k], line, count, fill, cross))
+                mark(kind, k, marks, _deduction(kind, k, clues[kind][k], line, count, fill, cross, say))
                 queue.extend((other, j) for j in _bits(fill | cross) if (other, j) not in queue)
             if "?" not in grid:
                 return True
-            ways, r = min((_fit(clues["row"][r], row)[0], r) for r in range(h) if "?" in (row := grid[r * w : r * w + w]))
-            c = grid.index("?", r * w) - r * w
+            ways, r, c = _guess_cell(problem, grid)
             saved = grid
             name = _cell("row", r, c)
             for value in "#.":
                 if value == "#":
                     counts["guesses"] += 1
-                    text = (
-                        f"Line solving is stuck. Row {r + 1} (clue {_clue_text(clues['row'][r])}) still fits "
-                        f"{ways} ways; guess {name} filled."
-                    )
+                    text = _guess_text(say, r, _clue_text(clues["row"][r]), ways, name)
                 else:
-                    text = f"Back at {name}: filled led to a contradiction, so it must be empty."
+                    text = say(("Back at <x>: filled led to a contradiction, so it must be empty.",
+                                "<x> cannot be filled after all; mark it empty.", "So <x> is empty: filling it failed."), x=name)
                 mark("row", r, _one(w, c, value), text)
                 if frame(depth + 1, [("row", r), ("col", c)]):
                     return True
@@ -237,18 +277,12 @@ class Nonogram(ReasoningFamily):
             if entry == 0:
                 raise ValueError("this nonogram has no solution")
             steps[-1].depth = entry - 1
-            steps[-1].text += f" {name} can be neither filled nor empty here."
+            steps[-1].text += " " + say(("<x> can be neither filled nor empty here.", "Neither value works for <x> either.",
+                                         "<x> fails both ways too."), x=name)
             return False
 
         frame(0, [("row", r) for r in range(h)] + [("col", c) for c in range(w)])
-        plan = (
-            "Solve line by line: for a row or column, list the placements of its clue that agree with "
-            "the cells decided so far; a cell that every placement fills is filled, one that none fills "
-            "is empty. Recheck the crossing lines of every newly decided cell. When no line gives "
-            "anything new, guess a cell of the tightest row (filled first) and go back when a line can "
-            "no longer fit its clue."
-        )
-        return Search(plan, steps, self.read_off(problem, grid), counts)
+        return Search(steps, self.read_off(problem, grid), counts)
 
     # ------------------------------------------------------------------ rules
 
@@ -286,58 +320,122 @@ class Nonogram(ReasoningFamily):
                 return after, f"{_WORD[other].lower()} {j + 1} (clue {_clue_text(clue)}) cannot fit '{crossing}'"
         return after, None
 
-    def observe(self, problem: dict[str, Any], state: str) -> str:
-        return f"{len(state) - state.count('?')} of {len(state)} cells decided."
+    def keeps_solvable(self, problem: dict[str, Any], before: str, move: Any, after: str, search: Search) -> bool:
+        """The clues have one solution, so a board is solvable iff every decided cell agrees
+        with it."""
+        gold = search.final
+        return all(ch == "?" or ch == gold[i] for i, ch in enumerate(after))
 
-    def blunder(self, problem: dict[str, Any], state: str, rng: random.Random) -> tuple[Any, str] | None:
-        """On a random undecided line: flip a cell the line forces (a miscounted overlap), or,
-        where it forces none, fill or empty all its open cells at once (a block closed early)."""
+    def branches(self, problem: dict[str, Any], state: str, move: Any) -> bool:
+        """A guess: no line gives anything new, and the move marks just the cell the search
+        guesses (the first open cell of the row with the fewest placements left), either way."""
+        if move["line"] != "row" or any(_fit(clue, _line(state, len(problem["cols"]), kind, k))[1:] != (0, 0)
+                                        for kind, k, clue in _all_lines(problem)):
+            return False
+        _, r, c = _guess_cell(problem, state)
+        return move["index"] == r + 1 and move["marks"].strip("?") in ("#", ".") and move["marks"].index(move["marks"].strip("?")) == c
+
+    def mistake(self, problem: dict[str, Any], state: str, search: Search, say: Voice, rng: random.Random) -> Mistake | None:
+        """On a line with something to deduce: one forced cell read the other way (a miscount),
+        or the whole line settled as the first placement that fits, as if it were the only
+        one (a greedy read of the count); both usually legal, since the lines still fit."""
         w = len(problem["cols"])
-        clues = _clues(problem)
-        lines = [("row", r) for r in range(len(problem["rows"]))] + [("col", c) for c in range(w)]
+        gold = search.final
+        lines = _all_lines(problem)
         rng.shuffle(lines)
-        for kind, k in lines:
+        for kind, k, clue in lines:
             line = _line(state, w, kind, k)
             if "?" not in line:
                 continue
-            clue = clues[kind][k]
-            _count, fill, cross = _fit(clue, line)
-            head = f"{_WORD[kind]} {k + 1} (clue {_clue_text(clue)})"
+            count, fill, cross = _fit(clue, line)
+            head = f"{_WORD[kind].lower()} {k + 1} (clue {_clue_text(clue)})"
+            wrong = [p for p in _placements(clue, len(line)) if _agrees(p, line) and _spell(p, len(line)) != _line(gold, w, kind, k)]
+            if count > 1 and wrong and rng.random() < 0.5:
+                settled = _spell(wrong[0], len(line))
+                marks = "".join(new if old == "?" else "?" for old, new in zip(line, settled, strict=True))
+                f2, c2 = _known(marks)
+                text = _deduction(kind, k, clue, line, 1, f2, c2, say)
+                reveal = say(("<h> fits <n> ways on '<l>', not one; '<s>' was only the first", "'<s>' is not the only way for <h>: <n> fit",
+                              "<h> still has <n> placements on '<l>', so settling it as '<s>' was a guess"),
+                             h=head, n=count, l=line, s=settled)
+                return Mistake({"line": kind, "index": k + 1, "marks": marks}, text, "greedy", reveal)
             if fill | cross:
                 j = rng.choice(_bits(fill | cross))
-                if fill >> j & 1:
-                    marks = _one(len(line), j, ".")
-                    thought = f"{head}: {_cell(kind, k, j)} looks like the gap between two blocks; mark it empty."
-                else:
-                    marks = _one(len(line), j, "#")
-                    thought = f"{head}: a block can stretch over {_cell(kind, k, j)}; fill it."
-            elif rng.random() < 0.5:
-                marks = "".join("#" if ch == "?" else "?" for ch in line)
-                thought = f"{head}: the open cells must hold the rest of the blocks; fill them all."
-            else:
-                marks = "".join("." if ch == "?" else "?" for ch in line)
-                thought = f"{head}: its blocks look complete; mark the open cells empty."
-            return {"line": kind, "index": k + 1, "marks": marks}, thought
+                f2, c2 = (fill & ~(1 << j), cross | 1 << j) if fill >> j & 1 else (fill | 1 << j, cross & ~(1 << j))
+                marks = "".join("#" if f2 >> x & 1 else "." if c2 >> x & 1 else "?" for x in range(len(line)))
+                text = _deduction(kind, k, clue, line, count, f2, c2, say)
+                was = "filled" if fill >> j & 1 else "empty"
+                reveal = say(("every placement of <h> makes <x> <v>, not the other way", "<x> is <v> in all <n> placements of <h>; I flipped it",
+                              "recounting <h>: all <n> placements agree that <x> is <v>"), h=head, x=_cell(kind, k, j), v=was, n=count)
+                return Mistake({"line": kind, "index": k + 1, "marks": marks}, text, "miscount", reveal)
         return None
 
-    def continue_wrong(self, problem: dict[str, Any], state: str, rng: random.Random) -> list[TraceStep]:
-        """Settle every open row, top to bottom, as the leftmost placement of its clue that
-        agrees with it (all empty when none does), never rechecking the columns."""
+    def continue_wrong(self, problem: dict[str, Any], state: str, say: Voice, rng: random.Random) -> list[TraceStep]:
+        """Line-solve on from the wrong board, never going back: a line that no longer fits is
+        passed over, and when nothing is left to deduce the tightest open row is settled as its
+        first fitting placement (or emptied), worded as a deduction."""
         w = len(problem["cols"])
-        steps = []
-        for r, clue in enumerate(_clues(problem)["row"]):
-            row = state[r * w : r * w + w]
-            if "?" not in row:
+        steps: list[TraceStep] = []
+        grid = state
+        while "?" in grid:
+            progress = False
+            for kind, k, clue in _all_lines(problem):
+                line = _line(grid, w, kind, k)
+                count, fill, cross = _fit(clue, line)
+                if count and fill | cross:
+                    marks = "".join("#" if fill >> j & 1 else "." if cross >> j & 1 else "?" for j in range(len(line)))
+                    steps.append(TraceStep("apply", _deduction(kind, k, clue, line, count, fill, cross, say),
+                                           {"line": kind, "index": k + 1, "marks": marks}))
+                    grid = _marked(grid, w, kind, k, marks)
+                    progress = True
+            if progress:
                 continue
-            settled = next((_spell(p, w) for p in _placements(clue, w) if _agrees(p, row)), None)
-            if settled is None:
-                settled = row.replace("?", ".")
-                text = f"Row {r + 1} (clue {_clue_text(clue)}): mark its open cells empty."
-            else:
-                text = f"Row {r + 1} (clue {_clue_text(clue)}): settle it as '{settled}'."
+            r = next(r for r in range(len(problem["rows"])) if "?" in grid[r * w : r * w + w])
+            row, clue = grid[r * w : r * w + w], tuple(problem["rows"][r])
+            settled = next((_spell(p, w) for p in _placements(clue, w) if _agrees(p, row)), row.replace("?", "."))
             marks = "".join(new if old == "?" else "?" for old, new in zip(row, settled, strict=True))
-            steps.append(TraceStep("apply", text, {"line": "row", "index": r + 1, "marks": marks}))
+            f2, c2 = _known(marks)
+            steps.append(TraceStep("apply", _deduction("row", r, clue, row, 1, f2, c2, say), {"line": "row", "index": r + 1, "marks": marks}))
+            grid = _marked(grid, w, "row", r, marks)
         return steps
+
+    def confirm(self, problem: dict[str, Any], before: str, move: Any, say: Voice) -> str | None:
+        """The line's placements recounted on the board the move was made on; the same words
+        whether they agree with it or not (a random teacher believes its marks)."""
+        w = len(problem["cols"])
+        kind, k = move["line"], move["index"] - 1
+        clue = _clue(problem, kind, k)
+        line = _line(before, w, kind, k)
+        count = max(1, _fit(clue, line)[0])
+        head = f"{_WORD[kind].lower()} {k + 1} (clue {_clue_text(clue)})"
+        ways = "one placement" if count == 1 else f"{count} placements"
+        return say(("<n> of <h> fit '<l>', and all of them agree", "on '<l>', <h> has <n>, every one giving these cells",
+                    "recounting <h> on '<l>': <n>, same cells"), n=ways, h=head, l=line)
+
+    def narrate(self, problem: dict[str, Any], state: str, move: Any, say: Voice) -> str:
+        w = len(problem["cols"])
+        kind, k = move["line"], move["index"] - 1
+        clue = _clue(problem, kind, k)
+        line = _line(state, w, kind, k)
+        count = _fit(clue, line)[0] or 1
+        f2, c2 = _known(move["marks"])
+        return _deduction(kind, k, clue, line, count, f2, c2, say)
+
+    def stuck(self, problem: dict[str, Any], state: str, say: Voice) -> str | None:
+        w = len(problem["cols"])
+        for kind, k, clue in _all_lines(problem):
+            line = _line(state, w, kind, k)
+            if not _fit(clue, line)[0]:
+                return say(("<L> <k> (clue <c>) cannot fit '<l>' any more. <D>.", "'<l>' leaves no room for <l2> <k>'s clue <c>: <d>."),
+                           L=_WORD[kind], l2=_WORD[kind].lower(), k=k + 1, c=_clue_text(clue), l=line, d=dead_end(say), D=cap(dead_end(say)))
+        return None
+
+    def verify_text(self, problem: dict[str, Any], answer: str, say: Voice) -> str:
+        h, w = len(problem["rows"]), len(problem["cols"])
+        rows = say(("all <h> rows read their clues", "each row shows its blocks in order", "every row matches its clue"), h=h)
+        cols = say(("so do the <w> columns", "the columns match too", "all <w> columns read theirs"), w=w)
+        full = say(("no cell is left open", "every cell is decided"))
+        return f"{verify_intro(say, answer)}: {rows}, {cols}, {full}; {verify_holds(say)}."
 
     def read_off(self, problem: dict[str, Any], state: str) -> str:
         w = len(problem["cols"])
@@ -349,14 +447,16 @@ class Nonogram(ReasoningFamily):
             return None
         w = len(problem["cols"])
         r, c = divmod(rng.choice(open_cells), w)
-        return {"line": "row", "index": r + 1, "marks": _one(w, c, rng.choice("#."))}
+        kind, k = ("row", r) if rng.random() < 0.5 else ("col", c)
+        line = _line(state, w, kind, k)
+        return {"line": kind, "index": k + 1, "marks": "".join(rng.choice("#.") if ch == "?" else "?" for ch in line)}
 
     def move_text(self, move: Any) -> str:
         return f"{move['line']} {move['index']} marked '{move['marks']}'"
 
     # ------------------------------------------------------------------ verifier
 
-    def verify(self, problem: dict[str, Any], answer: str) -> tuple[bool, str]:
+    def judge(self, problem: dict[str, Any], answer: str) -> tuple[bool, str]:
         h, w = len(problem["rows"]), len(problem["cols"])
         cells = []
         for ch in _SEPARATORS.sub("", answer):
@@ -444,19 +544,72 @@ def _agrees(placement: int, line: str) -> bool:
     return all((placement >> j & 1) == (ch == "#") for j, ch in enumerate(line) if ch != "?")
 
 
-def _deduction(kind: str, k: int, clue: tuple[int, ...], line: str, count: int, fill: int, cross: int) -> str:
+def _deduction(kind: str, k: int, clue: tuple[int, ...], line: str, count: int, fill: int, cross: int, say: Voice) -> str:
     """The line solver's check, stated: how many placements fit and what they all agree on."""
-    head = f"{_WORD[kind]} {k + 1} (clue {_clue_text(clue)})"
-    on = f", now '{line}'" if line.strip("?") else ""
+    head = say(("<L> <k> (clue <c>)", "<L> <k>, clue <c>,", "For <l> <k> (clue <c>)"), L=_WORD[kind], l=_WORD[kind].lower(), k=k + 1,
+               c=_clue_text(clue))
+    on = say((", now '<x>'", " on '<x>'", ", reading '<x>'"), x=line) if line.strip("?") else ""
     parts = []
     if fill:
-        parts.append("fills " + ", ".join(_cell(kind, k, j) for j in _bits(fill)))
+        parts.append(say(("fills <cs>", "puts blocks on <cs>", "covers <cs>"), cs=say.listing([_cell(kind, k, j) for j in _bits(fill)])))
     if cross:
-        parts.append("leaves " + ", ".join(_cell(kind, k, j) for j in _bits(cross)) + " empty")
+        parts.append(say(("leaves <cs> empty", "never reaches <cs>", "marks <cs> empty"), cs=say.listing([_cell(kind, k, j) for j in _bits(cross)])))
     agreed = " and ".join(parts)
     if count == 1:
-        return f"{head}{on}: only one placement fits, so it {agreed}."
-    return f"{head}{on}: {count} placements fit and every one {agreed}."
+        return say(("<h><o>: only one placement fits, so it <a>.", "<h><o> has a single placement, which <a>.",
+                    "<h><o>: exactly one way fits; it <a>."), h=head, o=on, a=agreed)
+    return say(("<h><o>: <n> placements fit and every one <a>.", "<h><o>: of the <n> placements that fit, each <a>.",
+                "<h><o> fits <n> ways; all of them <a>.", "<h><o>: <n> ways fit, and they agree: each <a>."), h=head, o=on, n=count, a=agreed)
+
+
+def _all_lines(problem: dict[str, Any]) -> list[tuple[str, int, tuple[int, ...]]]:
+    return [("row", r, tuple(c)) for r, c in enumerate(problem["rows"])] + [("col", c, tuple(k)) for c, k in enumerate(problem["cols"])]
+
+
+def _guess_cell(problem: dict[str, Any], grid: str) -> tuple[int, int, int]:
+    """(placements left, row, column) of the cell the search guesses: the first open cell of
+    the open row with the fewest placements."""
+    w = len(problem["cols"])
+    ways, r = min((_fit(tuple(problem["rows"][r]), row)[0], r) for r in range(len(problem["rows"])) if "?" in (row := grid[r * w : r * w + w]))
+    return ways, r, grid.index("?", r * w) - r * w
+
+
+def _guess_text(say: Voice, r: int, clue: str, ways: int, name: str) -> str:
+    return say(("Line solving is stuck. Row <r> (clue <c>) still fits <n> ways; guess <x> filled.",
+                "No line gives anything new. Guess in row <r> (clue <c>, <n> ways left): <x> filled.",
+                "Stuck. The tightest open row is <r> (clue <c>, <n> placements); try <x> filled."), r=r + 1, c=clue, n=ways, x=name)
+
+
+def _count(problem: dict[str, Any], limit: int) -> int:
+    """Solutions of the clues, counted up to ``limit`` by line solving and guessing."""
+    h, w = len(problem["rows"]), len(problem["cols"])
+    clues = _clues(problem)
+    found = 0
+
+    def solve(grid: str) -> None:
+        nonlocal found
+        queue = [("row", r) for r in range(h)] + [("col", c) for c in range(w)]
+        while queue:
+            kind, k = queue.pop()
+            line = _line(grid, w, kind, k)
+            count, fill, cross = _fit(clues[kind][k], line)
+            if not count:
+                return
+            if fill | cross:
+                marks = "".join("#" if fill >> j & 1 else "." if cross >> j & 1 else "?" for j in range(len(line)))
+                grid = _marked(grid, w, kind, k, marks)
+                queue.extend((_OTHER[kind], j) for j in _bits(fill | cross))
+        if "?" not in grid:
+            found += 1
+            return
+        i = grid.index("?")
+        for v in "#.":
+            solve(grid[:i] + v + grid[i + 1 :])
+            if found >= limit:
+                return
+
+    solve("?" * (h * w))
+    return found
 
 
 family = register(Nonogram())

@@ -69,8 +69,9 @@ class Trace:
     still solvable, and the moves in force with the states they were made from (what a
     recheck looks at)."""
 
-    def __init__(self, family: ReasoningFamily, problem: dict[str, Any], search: Search, say: Voice):
+    def __init__(self, family: ReasoningFamily, problem: dict[str, Any], search: Search, say: Voice, blind: bool = False):
         self.family, self.problem, self.search, self.say = family, problem, search, say
+        self.blind = blind  # a teacher that cannot tell its right moves from its wrong ones rechecks either
         self.steps: list[TraceStep] = []
         self.stack = [family.start(problem)]
         self.sound = [True]
@@ -115,7 +116,7 @@ class Trace:
         say = self.say
         if not self.made or say.rng.random() >= P_CHECK:
             return
-        choices = [m for m in self.made[-RECENT:] if m[3] and m[0] != avoid]
+        choices = [m for m in self.made[-RECENT:] if (m[3] or self.blind) and m[0] != avoid]
         if not choices:
             return
         position, before, move, _ = say.pick(choices)
@@ -223,7 +224,7 @@ def _noisy(family: ReasoningFamily, problem: dict[str, Any], search: Search, say
 def _random(family: ReasoningFamily, problem: dict[str, Any], search: Search, say: Voice) -> tuple[Trace, str, dict]:
     """Blind moves; it takes moves back about as often as the expert's search backtracks on
     this task (so the shape of its trace is the search's, its content is not)."""
-    trace = Trace(family, problem, search, say)
+    trace = Trace(family, problem, search, say, blind=True)
     rng = say.rng
     budget = family.random_budget(problem, search)
     moves = sum(s.kind == "apply" for s in search.steps)
