@@ -215,6 +215,12 @@ class ReasoningFamily(ABC):
         wordings as the solver's moves (its kinds of step drawn about as often)."""
         return say("{Next|Now|Then}: {try|take|play} <m>.", m=self.move_text(move))
 
+    def muse(self, problem: dict[str, Any], state: Any, say: Voice) -> str | None:
+        """An analysis the family's solver writes between moves (a priced choice, a table of
+        in-degrees), computed on ``state``, or None: what the random teacher writes about as
+        often as the solver does, and then does not act on."""
+        return None
+
     def stuck(self, problem: dict[str, Any], state: Any, say: Voice) -> str | None:
         """A contradiction ``state`` shows, worded like the search's dead ends, or None: what
         the random teacher says when it takes moves back."""

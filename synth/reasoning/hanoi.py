@@ -42,7 +42,8 @@ from typing import Any
 from PIL import Image, ImageDraw
 
 from synth.reasoning import draw
-from synth.reasoning.base import ReasoningFamily, Search, TraceStep
+from synth.reasoning.base import Mistake, ReasoningFamily, Search, TraceStep
+from synth.reasoning.phrasing import Voice, cap, verify_holds, verify_intro
 from synth.registry import register
 
 PEGS = "ABC"
@@ -102,6 +103,52 @@ def _pegs_text(pos: Pegs) -> str:
     return ", ".join(stacks)
 
 
+def _move_text(say: Voice, pos: Pegs | list[int], disk: int, src: int, dst: int, lead: str = "", top: int = 0, under: int = -1) -> str:
+    """A move with the two checks it needs: the disk is the top of its peg, and the target is
+    empty or its top disk is larger (``top``/``under`` override what is said, as a misread
+    does: ``top`` the disk claimed on top of the source, ``under`` the target's top), and,
+    sometimes, the pegs it leaves."""
+    top = top or _top(pos, src)
+    under = _top(pos, dst) if under < 0 else under
+    on_src = [d for d in range(len(pos), 0, -1) if pos[d - 1] == src]
+    on_dst = [d for d in range(len(pos), 0, -1) if pos[d - 1] == dst]
+    free = say(("<t> is empty", "nothing is on <t>", "<t> is free", "<t> holds no disk", "the way onto <t> is clear") if not under else
+               ("the top of <t> is disk <u>, which is larger", "<t> has disk <u> on top, larger", "disk <u> on <t> is bigger",
+                "<t> ends in disk <u>, a bigger one", "it goes onto disk <u> on <t>, which is larger"), t=PEGS[dst], u=under)
+    mine = say(("it is the top of <s>", "nothing lies on it on <s>", "<s> has it on top", "it is free on <s>", "no disk covers it on <s>"),
+               s=PEGS[src])
+    if say.chance(0.3) and len(on_src) > 1:
+        mine += say((" (<s> holds <l>)", " (<s>: <l>, bottom to top)", " (<s> reads <l>)"), s=PEGS[src], l=" ".join(map(str, on_src)))
+    if say.chance(0.25) and on_dst:
+        free += say((" (<t>: <l>)", " (<t> has <l>)"), t=PEGS[dst], l=" ".join(map(str, on_dst)))
+    move = say(("Move disk <d> from <s> to <t>", "Disk <d>: <s> -> <t>", "Take disk <d> from <s> to <t>", "<s> to <t> with disk <d>",
+                "Disk <d> goes from <s> to <t>", "Next, disk <d> from <s> onto <t>"), d=disk, s=PEGS[src], t=PEGS[dst])
+    checks = say.order([mine, free])
+    joined = say(("<a> and <b>", "<a>; <b>", "<a>, and <b>"), a=checks[0], b=checks[1])
+    after = ""
+    if say.chance(0.35):
+        moved = list(pos)
+        moved[disk - 1] = dst
+        after = say((" That leaves <p>.", " Now <p>.", " Pegs after it: <p>."), p=_pegs_text(tuple(moved)))
+    return f"{lead}{move}: {joined}.{after}"
+
+
+def _clear_note(say: Voice, k: int, src: int, dst: int) -> str:
+    one = k == 2
+    return say(("to move disk <k> from <s> to <t>, first clear <r> onto <o>", "disk <k> must reach <t>, so <r> <go> to <o> first",
+                "<r> <is> in the way of disk <k>: park <it> on <o>"), k=k, s=PEGS[src], t=PEGS[dst], r=_disks(k - 1),
+               o=PEGS[3 - src - dst], go="goes" if one else "go", it="it" if one else "them", **{"is": "is" if one else "are"})
+
+
+def _home_note(say: Voice, k: int, peg: int) -> str:
+    return say(("disk <k> is already on <p>", "disk <k> stays where it is, on <p>"), k=k, p=PEGS[peg])
+
+
+def _stack_note(say: Voice, k: int, peg: int) -> str:
+    return say(("now stack <r> on disk <k> on <p>", "bring <r> back onto disk <k> on <p>", "<r> now <go> on top of disk <k>, on <p>"),
+               r=_disks(k - 1), k=k, p=PEGS[peg], go="goes" if k == 2 else "go")
+
+
 class _Planner:
     """The optimal recursive solver, recording its reasoning as it moves.
 
@@ -109,47 +156,53 @@ class _Planner:
     first, which disk is already in place); the next move's text starts with them.
     """
 
-    def __init__(self, pos: Pegs, goal: Pegs):
+    def __init__(self, pos: Pegs, goal: Pegs, say: Voice):
         self.pos = list(pos)
         self.goal = goal
+        self.say = say
         self.steps: list[TraceStep] = []
         self.notes: list[str] = []
         self.choices = 0
         self.double = 0
+        self.settled = len(pos) + 1  # the smallest disk of the run already home, as last said
+        self.purpose: list[tuple[int, int]] = []  # the gathers in progress: (disks 1..k, onto peg)
 
     def move(self, disk: int, dst: int) -> None:
         src = self.pos[disk - 1]
-        under = _top(self.pos, dst)
-        free = f"{PEGS[dst]} is empty" if not under else f"the top of {PEGS[dst]} is disk {under}, which is larger"
         lead = "; ".join(self.notes)
         self.notes.clear()
-        text = f"{lead[0].upper()}{lead[1:]}. " if lead else ""
-        text += f"Move disk {disk} from {PEGS[src]} to {PEGS[dst]}: it is the top of {PEGS[src]} and {free}."
+        text = _move_text(self.say, self.pos, disk, src, dst, f"{cap(lead)}. " if lead else "")
+        if self.purpose and self.say.chance(0.35):
+            k, peg = self.purpose[-1]
+            text += self.say((" (Still gathering <r> on <p>.)", " This is part of stacking <r> on <p>.", " One step towards <r> on <p>."),
+                             r=_disks(k), p=PEGS[peg])
         self.steps.append(TraceStep("apply", text, {"disk": disk, "from": PEGS[src], "to": PEGS[dst]}))
         self.pos[disk - 1] = dst
 
     def gather(self, k: int, peg: int) -> None:
         """Stack disks 1..k on ``peg``: clear the smaller disks off the way of each disk that
         is not there yet, move it, and bring the smaller ones back on top."""
+        say = self.say
         if k == 0:
             return
         src = self.pos[k - 1]
         if src == peg:
             if any(p != peg for p in self.pos[: k - 1]):
-                self.notes.append(f"disk {k} is already on {PEGS[peg]}")
+                self.notes.append(_home_note(say, k, peg))
             self.gather(k - 1, peg)
             return
         if k > 1:
             other = 3 - src - peg
-            self.notes.append(f"to move disk {k} from {PEGS[src]} to {PEGS[peg]}, first clear {_disks(k - 1)} onto {PEGS[other]}")
+            self.notes.append(_clear_note(say, k, src, peg))
             self.gather(k - 1, other)
         self.move(k, peg)
         if k > 1:
-            self.notes.append(f"now stack {_disks(k - 1)} on disk {k} on {PEGS[peg]}")
+            self.notes.append(_stack_note(say, k, peg))
             self.gather(k - 1, peg)
 
     def reach(self, k: int) -> None:
         """Bring disks 1..k to their goal pegs, pricing both ways for the largest misplaced one."""
+        say = self.say
         m = k
         while m and self.pos[m - 1] == self.goal[m - 1]:
             m -= 1
@@ -157,7 +210,7 @@ class _Planner:
             return
         src, dst = self.pos[m - 1], self.goal[m - 1]
         if m == 1:
-            self.notes.append(f"disk 1 goes straight to its goal peg {PEGS[dst]}")
+            self.notes.append(say(("disk 1 goes straight to its goal peg <t>", "only disk 1 is left: straight to <t>"), t=PEGS[dst]))
             self.move(1, dst)
             return
         other = 3 - src - dst
@@ -165,25 +218,44 @@ class _Planner:
         g1, s1 = _gather_cost(pos, m - 1, other), _gather_cost(self.goal, m - 1, other)
         g2, s2, carry = _gather_cost(pos, m - 1, dst), _gather_cost(self.goal, m - 1, src), (1 << (m - 1)) - 1
         once, twice = g1 + 1 + s1, g2 + 2 + carry + s2
-        placed = "" if m == k else f"{'Disk' if m + 1 == k else f'Disks {m + 1}-'}{k} already sit on their goal pegs. "
+        placed = ""
+        if m < k and m + 1 < self.settled:  # say once which large disks are home, when that grows
+            self.settled = m + 1
+            one = m + 1 == k
+            placed = say(("<D> already <sit> on <their> goal <pegs>. ", "<D> <is> home already. ", "Nothing to do for <d>: <are> in place. "),
+                         D="Disk " + str(k) if one else f"Disks {m + 1}-{k}", d="disk " + str(k) if one else f"disks {m + 1}-{k}",
+                         sit="sits" if one else "sit", their="its" if one else "their", pegs="peg" if one else "pegs",
+                         are="it is" if one else "they are", **{"is": "is" if one else "are"})
         a, b, c, rest = PEGS[src], PEGS[dst], PEGS[other], _disks(m - 1)
-        text = (
-            f"{placed}Disk {m} must go from {a} to {b}. Once: {g1} moves to gather {rest} on {c}, 1 for disk {m}, "
-            f"{s1} to spread {rest} to the goal = {once}. Twice: {g2} to gather {rest} on {b}, 1 to put disk {m} "
-            f"on {c}, {carry} to carry {rest} to {a}, 1 to put disk {m} on {b}, {s2} to spread {rest} = {twice}. "
-        )
+        price = say((
+            "Disk <m> must go from <a> to <b>. Once: <g1> moves to gather <r> on <c>, 1 for disk <m>, <s1> to spread <r> to the goal = <o>. "
+            "Twice: <g2> to gather <r> on <b>, 1 to put disk <m> on <c>, <cy> to carry <r> to <a>, 1 to put disk <m> on <b>, <s2> to spread <r> = <t>.",
+            "Disk <m> is on <a> and belongs on <b>. Moving it once costs <g1> (gather <r> on <c>) + 1 + <s1> (spread them) = <o>; moving it twice "
+            "costs <g2> (gather on <b>) + 1 (to <c>) + <cy> (carry <r> to <a>) + 1 (to <b>) + <s2> = <t>.",
+            "Price disk <m> (<a> -> <b>): directly, <g1> + 1 + <s1> = <o> moves with <r> parked on <c>; via <c>, <g2> + 1 + <cy> + 1 + <s2> = <t>.",
+            "Next is disk <m>, now on <a>, goal <b>. Direct: park <r> on <c> (<g1>), move it (1), spread <r> (<s1>): <o>. "
+            "Via <c>: <g2> + 1 + <cy> + 1 + <s2> = <t>.",
+            "Two ways for disk <m> from <a> to <b>: <g1>+1+<s1> = <o> going straight, or <g2>+1+<cy>+1+<s2> = <t> with a stop on <c>.",
+        ), m=m, a=a, b=b, c=c, r=rest, g1=g1, s1=s1, o=once, g2=g2, cy=carry, s2=s2, t=twice)
+        spread = sorted({PEGS[p] for p in self.pos[: m - 1]})
+        if say.chance(0.4):
+            price = say(("<R> <are> on <p> now. ", "Right now <r> sit on <p>. "), R=cap(rest), r=rest, p=say.listing(spread),
+                        are="is" if m == 2 else "are") + price
         self.choices += 1
         if once <= twice:
-            verdict = "shorter" if once < twice else "no longer"
-            self.steps.append(TraceStep("think", text + f"Moving disk {m} once is {verdict} ({once} vs {twice})."))
+            verdict = say(("Moving disk <m> once is <v> (<o> vs <t>).", "Once it is: <o> against <t>.", "The direct way wins, <o> to <t>."),
+                          m=m, v="shorter" if once < twice else "no longer", o=once, t=twice)
+            self.steps.append(TraceStep("think", f"{placed}{price} {verdict}"))
             self.gather(m - 1, other)
             self.move(m, dst)
         else:
             self.double += 1
-            self.steps.append(TraceStep("think", text + f"Moving disk {m} twice is shorter ({twice} vs {once})."))
+            verdict = say(("Moving disk <m> twice is shorter (<t> vs <o>).", "Twice is cheaper here: <t> against <o>.",
+                           "Going via <c> wins, <t> to <o>."), m=m, t=twice, o=once, c=c)
+            self.steps.append(TraceStep("think", f"{placed}{price} {verdict}"))
             self.gather(m - 1, dst)
             self.move(m, other)
-            self.notes.append(f"carry {_disks(m - 1)} from {b} to {a} to free {b}")
+            self.notes.append(say(("carry <r> from <b> to <a> to free <b>", "clear <b> again: <r> to <a>"), r=_disks(m - 1), a=a, b=b))
             self.gather(m - 1, src)
             self.move(m, dst)
         self.reach(m - 1)
@@ -219,14 +291,36 @@ class Hanoi(ReasoningFamily):
             "separated by spaces, for example: 1A>C 2A>B 1C>B"
         )
 
-    def read(self, problem: dict[str, Any]) -> str:
+    def read(self, problem: dict[str, Any], say: Voice) -> str:
         start, goal = _pegs(problem["start"]), _pegs(problem["goal"])
-        moved = sum(a != b for a, b in zip(start, goal, strict=True))
-        return (
-            f"{problem['n']} disks. Start: {_pegs_text(start)}. Goal: {_pegs_text(goal)}. "
-            f"{moved} disk(s) are on the wrong peg. I need legal moves (top disks only, never onto "
-            "a smaller disk) that turn the start into the goal."
-        )
+        wrong = [d for d in range(1, problem["n"] + 1) if start[d - 1] != goal[d - 1]]
+        head = say(("<n> disks", "Tower of Hanoi with <n> disks", "<n> disks on three pegs"), n=problem["n"])
+        where = say(("Start: <s>. Goal: <g>", "from <s> to <g>", "start <s>; goal <g>"), s=_pegs_text(start), g=_pegs_text(goal))
+        count = say(("<k> disk(s) are on the wrong peg", "<k> disk(s) must move: <l>", "the misplaced disks are <l>"), k=len(wrong),
+                    l=say.listing(map(str, wrong)))
+        biggest = say((" The largest misplaced disk is <m>.", " Disk <m> is the biggest one out of place.", ""), m=wrong[-1])
+        goal_text = say(("I need legal moves (top disks only, never onto a smaller disk) that turn the start into the goal.",
+                         "Only a top disk may move, and never onto a smaller one.", "Each move takes a top disk and puts it on a larger one or an empty peg."))
+        return f"{head}. {cap(where)}. {cap(count)}.{biggest} {goal_text}"
+
+    def plan(self, problem: dict[str, Any], say: Voice) -> str:
+        start, goal = _pegs(problem["start"]), _pegs(problem["goal"])
+        n = problem["n"]
+        home = n
+        while home and start[home - 1] == goal[home - 1]:
+            home -= 1
+        top = say(("Work from the largest disk down: disks already on their goal pegs stay.",
+                   "Start with the biggest disk that is out of place; the ones below it in size come after.",
+                   "Go from the largest disk to the smallest; disks already home are left alone."))
+        note = say((" Disks <a>-<n> are home already, so disk <h> comes first.", " Disk <h> is the largest one to move."), a=home + 1, n=n, h=home) \
+            if home < n else say((" Disk <n> itself must move.", ""), n=n)
+        price = say(("For the largest misplaced disk, price moving it once (smaller disks gathered on the third peg) against moving it twice "
+                     "(via the third peg), take the cheaper way, then solve the smaller disks the same way.",
+                     "Each time, count the moves for carrying the largest misplaced disk over directly and via the third peg, and take the cheaper.",
+                     "Compare both routes for that disk (direct, or parked on the spare peg), pick the shorter, then recurse on the smaller disks."))
+        gather = say(("To gather disks on a peg, clear the smaller ones off each disk that still has to move.",
+                      "Gathering a stack means moving each misplaced disk after clearing the smaller ones out of its way.", ""))
+        return " ".join(x for x in [top + note, price, gather] if x)
 
     def start(self, problem: dict[str, Any]) -> tuple[Pegs, History]:
         return _pegs(problem["start"]), None
@@ -234,18 +328,11 @@ class Hanoi(ReasoningFamily):
     # ------------------------------------------------------------------ the search
 
     def solve(self, problem: dict[str, Any]) -> Search:
-        planner = _Planner(_pegs(problem["start"]), _pegs(problem["goal"]))
+        planner = _Planner(_pegs(problem["start"]), _pegs(problem["goal"]), self.voice(problem))
         planner.reach(problem["n"])
         moves = [s.move for s in planner.steps if s.kind == "apply"]
         answer = " ".join(_token(m) for m in moves)
-        plan = (
-            "Work from the largest disk down: disks already on their goal pegs stay. For the "
-            "largest misplaced disk, price moving it once (smaller disks gathered on the third "
-            "peg) against moving it twice (via the third peg), take the cheaper way, then solve "
-            "the smaller disks the same way. To gather disks on a peg, clear the smaller ones off "
-            "each disk that still has to move."
-        )
-        return Search(plan, planner.steps, answer, {"moves": len(moves), "choices": planner.choices, "double_moves": planner.double})
+        return Search(planner.steps, answer, {"moves": len(moves), "choices": planner.choices, "double_moves": planner.double})
 
     def reference(self, problem: dict[str, Any], search: Search) -> dict[str, Any]:
         return {"optimal_moves": search.stats["moves"]}
@@ -268,33 +355,35 @@ class Hanoi(ReasoningFamily):
     def observe(self, problem: dict[str, Any], state: tuple[Pegs, History]) -> str:
         return _pegs_text(state[0])
 
-    def blunder(self, problem: dict[str, Any], state: tuple[Pegs, History], rng: random.Random) -> tuple[Any, str] | None:
-        """Mostly the largest misplaced disk sent straight to its goal peg while it is covered or
-        the goal peg holds a smaller disk; otherwise a top disk onto a smaller one, or a covered
-        disk moved as if it were free (with four or more disks some disk is always covered)."""
+    def mistake(self, problem: dict[str, Any], state: tuple[Pegs, History], search: Search, say: Voice, rng: random.Random) -> Mistake | None:
+        """A covered disk moved as if it were on top (a misread of the peg), or a top disk put
+        onto a smaller one (the size rule forgotten), mostly the largest misplaced disk sent
+        straight to its goal peg. Both break a rule: every legal move in Hanoi keeps the goal
+        reachable, so a legal move is never an error."""
         pos, goal = state[0], _pegs(problem["goal"])
-        m = next((d for d in range(problem["n"], 0, -1) if pos[d - 1] != goal[d - 1]), 0)
-        if m and _illegal(pos, m, pos[m - 1], goal[m - 1]) and rng.random() < 0.6:
-            src, dst = PEGS[pos[m - 1]], PEGS[goal[m - 1]]
-            return {"disk": m, "from": src, "to": dst}, f"Disk {m} belongs on {dst}: move it from {src} to {dst} now."
         options = []
-        tops = [(_top(pos, p), p) for p in range(3)]
-        for d, s in tops:
-            for under, t in tops:
-                if d and under and under < d:
-                    options.append(({"disk": d, "from": PEGS[s], "to": PEGS[t]}, f"Move disk {d} from {PEGS[s]} onto {PEGS[t]}."))
-        for d in range(2, problem["n"] + 1):
-            s = pos[d - 1]
-            if _top(pos, s) != d:
-                t = goal[d - 1] if goal[d - 1] != s else (s + 1) % 3
-                options.append(({"disk": d, "from": PEGS[s], "to": PEGS[t]}, f"Disk {d} has to get to {PEGS[t]}: move it from {PEGS[s]}."))
-        return rng.choice(options) if options else None
+        for d in range(problem["n"], 0, -1):
+            s0 = pos[d - 1]
+            t = goal[d - 1] if goal[d - 1] != s0 else (s0 + 1) % 3
+            top, under = _top(pos, s0), _top(pos, t)
+            if top != d:
+                options.append((d, s0, t, "misread", say(("disk <u> still sits on disk <d> on <s>", "<s> has disk <u> on top of disk <d>",
+                                                          "disk <d> was covered: disk <u> is above it on <s>"), u=top, d=d, s=PEGS[s0])))
+            elif under and under < d:
+                options.append((d, s0, t, "forgotten", say(("disk <u> on <t> is smaller than disk <d>", "<t>'s top disk is <u>, smaller than <d>",
+                                                            "disk <d> cannot sit on disk <u>, which is on top of <t>"), u=under, d=d, t=PEGS[t])))
+        if not options:
+            return None
+        m = options[0] if rng.random() < 0.5 else rng.choice(options)
+        d, s0, t, kind, reveal = m
+        text = _move_text(say, pos, d, s0, t, top=d, under=0 if kind == "forgotten" and rng.random() < 0.5 else problem["n"] + 1)
+        return Mistake({"disk": d, "from": PEGS[s0], "to": PEGS[t]}, text, kind, reveal)
 
-    def continue_wrong(self, problem: dict[str, Any], state: tuple[Pegs, History], rng: random.Random) -> list[TraceStep]:
+    def continue_wrong(self, problem: dict[str, Any], state: tuple[Pegs, History], say: Voice, rng: random.Random) -> list[TraceStep]:
         """Carry on with the same planner from the broken position, as if it were legal, cut
         where the whole answer would pass 2^n - 1 moves (the most any start/goal pair needs),
         which also keeps the episode inside the runner's step limit."""
-        planner = _Planner(state[0], _pegs(problem["goal"]))
+        planner = _Planner(state[0], _pegs(problem["goal"]), say)
         planner.reach(problem["n"])
         done, history = 0, state[1]
         while history is not None:
@@ -307,6 +396,52 @@ class Hanoi(ReasoningFamily):
                 break
             steps.append(step)
         return steps
+
+    def confirm(self, problem: dict[str, Any], before: tuple[Pegs, History], move: Any, say: Voice) -> str | None:
+        pos = before[0]
+        d, s0, t = move["disk"], PEGS.index(move["from"]), PEGS.index(move["to"])
+        on_src = [x for x in range(len(pos), 0, -1) if pos[x - 1] == s0]
+        under = _top(pos, t)
+        src = say(("<s> read <l> (bottom to top), so disk <d> was on top", "disk <d> topped <s> (<l>)"), s=PEGS[s0], l=" ".join(map(str, on_src)) or "nothing", d=d)
+        dst = say(("<t> was empty", "nothing was on <t>") if not under else ("<t>'s top was disk <u>, larger than <d>", "disk <u> on <t> is bigger than <d>"),
+                  t=PEGS[t], u=under, d=d)
+        return f"{src}; {dst}"
+
+    def narrate(self, problem: dict[str, Any], state: tuple[Pegs, History], move: Any, say: Voice) -> str:
+        pos = state[0]
+        notes = []
+        disks = range(2, problem["n"] + 1)
+        if say.chance(0.35):
+            k = say.pick(disks)
+            notes.append(_stack_note(say, k, pos[k - 1]))
+        if say.chance(0.2):
+            k = say.pick(disks)
+            notes.append(_home_note(say, k, pos[k - 1]))
+        if say.chance(0.6):
+            for k in range(say.pick(disks), 1, -1):  # the planner's recursion: one note per level, down to disk 2
+                notes.append(_clear_note(say, k, pos[k - 1], say.pick([p for p in range(3) if p != pos[k - 1]])))
+        lead = f"{cap('; '.join(notes))}. " if notes else ""
+        return _move_text(say, pos, move["disk"], PEGS.index(move["from"]), PEGS.index(move["to"]), lead)
+
+    def muse(self, problem: dict[str, Any], state: tuple[Pegs, History], say: Voice) -> str | None:
+        planner = _Planner(state[0], _pegs(problem["goal"]), say)
+        planner.reach(problem["n"])
+        return next((s.text for s in planner.steps if s.kind == "think"), None)
+
+    def verify_text(self, problem: dict[str, Any], answer: str, say: Voice) -> str:
+        """The pegs after replaying the answer as the solver wrote it (each move carried out as
+        written), compared with the goal."""
+        pos = list(_pegs(problem["start"]))
+        tokens = [t for t in answer.split() if t]
+        for token in tokens:
+            found = _MOVE.fullmatch(token)
+            if found and found[1]:
+                pos[int(found[1]) - 1] = PEGS.index(found[3])
+        end = say(("after <k> moves the pegs read <p>", "replaying the <k> moves gives <p>", "the <k> moves end with <p>"),
+                  k=len(tokens), p=_pegs_text(tuple(pos)))
+        goal = say(("which is the goal", "exactly the goal position", "matching the goal"))
+        legal = say(("each move took a top disk onto an empty peg or a larger disk", "no disk ever went onto a smaller one"))
+        return f"{verify_intro(say, answer)}: {end}, {goal}; {legal}; {verify_holds(say)}."
 
     def read_off(self, problem: dict[str, Any], state: tuple[Pegs, History]) -> str:
         tokens, history = [], state[1]
@@ -326,7 +461,7 @@ class Hanoi(ReasoningFamily):
 
     # ------------------------------------------------------------------ verifier
 
-    def verify(self, problem: dict[str, Any], answer: str) -> tuple[bool, str]:
+    def judge(self, problem: dict[str, Any], answer: str) -> tuple[bool, str]:
         n = problem["n"]
         text = _ARROW.sub(">", answer.upper())
         tokens = [t for t in _SEPARATORS.split(text) if t]

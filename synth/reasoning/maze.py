@@ -45,7 +45,8 @@ from functools import lru_cache
 from typing import Any
 
 from synth.reasoning import draw
-from synth.reasoning.base import ReasoningFamily, Search, TraceStep
+from synth.reasoning.base import Mistake, ReasoningFamily, Search, TraceStep
+from synth.reasoning.phrasing import Voice, cap, dead_end, verify_holds, verify_intro
 from synth.registry import register
 
 SIZES = {1: 3, 2: 5, 3: 7, 4: 9, 5: 11}
@@ -273,7 +274,7 @@ def verify_maze(task_env_or_grid: Any, answer: str | None) -> tuple[bool, str]:
 # ---------------------------------------------------------------------------- the search
 
 
-def depth_first_search(maze: Maze, state: State) -> list[TraceStep]:
+def depth_first_search(maze: Maze, state: State, say: Voice) -> list[TraceStep]:
     """Depth-first search from ``state`` until it stands on G, recorded as trace steps.
 
     Unvisited openings are tried nearest-to-G first (Manhattan distance of the neighbour),
@@ -297,15 +298,9 @@ def depth_first_search(maze: Maze, state: State) -> list[TraceStep]:
         options = untried(at)
         if options:
             d = options[0]
+            seen = [WORDS[x] for x, nb in maze.exits(at) if nb in visited]
+            steps.append(TraceStep("apply", _step_text(say, maze, at, d, options, seen, resumed), {"dir": d}))
             nb = maze.neighbour(at, d)
-            go = f"{WORDS[d]} -> {fmt(nb)}"
-            if resumed:
-                text = f"Back at {fmt(at)}: still untried: {_phrase(options)}; try {go}."
-            elif len(options) == 1:
-                text = f"At {fmt(at)}: the only unvisited opening is {_phrase(options)}; go {go}."
-            else:
-                text = f"At {fmt(at)}: unvisited openings {_phrase(options)}; try {go} first (distance {maze.to_goal(nb)} to G)."
-            steps.append(TraceStep("apply", text, {"dir": d}))
             visited.add(nb)
             stack.append(nb)
             resumed = False
@@ -313,15 +308,52 @@ def depth_first_search(maze: Maze, state: State) -> list[TraceStep]:
         j = len(stack) - 2
         while not untried(stack[j]):  # G is unvisited and reachable, so some path cell has one
             j -= 1
-        steps.append(TraceStep(
-            "backtrack",
-            f"{fmt(at)} is a dead end; backtrack {len(stack) - 1 - j} cell(s) to {fmt(stack[j])}, "
-            "the last cell on my path with an untried branch.",
-            depth=base + j,
-        ))
+        steps.append(TraceStep("backtrack", _dead_text(say, maze, at, len(stack) - 1 - j, stack[j], stack[:j:-1]), depth=base + j))
         del stack[j + 1 :]
         resumed = True
     return steps
+
+
+def _step_text(say: Voice, maze: Maze, at: Cell, d: str, options: str, seen: list[str], resumed: bool) -> str:
+    """One move of the search: the openings still untried (and, sometimes, the ones that lead
+    back to visited cells, the walls around, how far G is after the move), the one taken."""
+    nb = maze.neighbour(at, d)
+    go = say(("<w> -> <c>", "<w> to <c>", "<w>, into <c>", "<w> (to <c>)"), w=WORDS[d], c=fmt(nb))
+    back = say((" (<s> {leads|lead} back to visited cells)", "; <s> I have seen", " (<s>: already visited)", ""), s=say.listing(seen)) if seen else ""
+    wall = [WORDS[x] for x in DIRS if not maze.is_open(at, x)]
+    extras = []
+    if wall and say.chance(0.35):
+        extras.append(say(("Walls: <w>.", "<W> {is|are} walled off.", "No way <w>."), w=say.listing(wall), W=cap(say.listing(wall))))
+    if say.chance(0.3):
+        extras.append(say(("Now <k> from G.", "That leaves <k> steps to G as the crow flies.", "G is <k> away from there."), k=maze.to_goal(nb)))
+    tail = "".join(" " + e for e in say.order(extras))
+    dist = maze.to_goal(nb)
+    if resumed:
+        return say(("Back at <a>: still untried: <o><b>; try <g>.", "At <a> again, <o> {is|are} left<b>; go <g>.",
+                    "<a>: the branch I have not tried is <o><b>. Take <g>."), a=fmt(at), o=_phrase(options), b=back, g=go) + tail
+    if len(options) == 1:
+        return say(("At <a>: the only unvisited opening is <o><b>; go <g>.", "<a> has one way on, <o><b>: <g>.",
+                    "From <a> only <o> is new<b>, so <g>.", "<a>: nothing but <o><b>, so <g>.", "The corridor goes on <o> from <a><b>: <g>."),
+                   a=fmt(at), o=_phrase(options), b=back, g=go) + tail
+    return say(("At <a>: unvisited openings <o><b>; try <g> first (distance <k> to G).",
+                "<a> branches: <o><b>. <W> is nearest to G (<k> steps), so try <g>.",
+                "From <a> I can go <o><b>; <g> is closest to G ({<k> away|distance <k>}), try it first.",
+                "A fork at <a>: <o><b>. Nearest to G is <w> (<k>), so <g>."),
+               a=fmt(at), o=_phrase(options), b=back, g=go, k=dist, W=cap(WORDS[d]), w=WORDS[d]) + tail
+
+
+def _dead_text(say: Voice, maze: Maze, at: Cell, back: int, to: Cell, undone: list[Cell] | None = None) -> str:
+    """A dead end: the cell, what is open there (all of it visited), and the cells given up
+    on the way back to the last cell with an untried branch."""
+    exits = [WORDS[d] for d, _ in maze.exits(at)]
+    gone = ""
+    if undone and say.chance(0.6):
+        gone = say((" Giving up <c>.", " That drops <c>.", " Undo <c>."), c=say.listing([fmt(c) for c in undone]))
+    return say(("<a> is a dead end; backtrack <k> cell(s) to <t>, the last cell on my path with an untried branch.",
+                "Dead end at <a> (only <e> open, all visited). Back <k> cell(s) to <t>, which still has a branch to try.",
+                "<a> leads nowhere new: <d>. Retreat <k> cell(s) to <t>, the last one with an untried opening.",
+                "Nothing new from <a> (<e> {is|are} visited): <d>. The nearest cell with a branch left is <t>, <k> back."),
+               a=fmt(at), k=back, t=fmt(to), e=say.listing(exits) or "nothing", d=dead_end(say)) + gone
 
 
 # ---------------------------------------------------------------------------- the family
@@ -369,15 +401,35 @@ class MazeFamily(ReasoningFamily):
             "Answer with the moves as one string, for example RRDL."
         )
 
-    def read(self, problem: dict[str, Any]) -> str:
+    def read(self, problem: dict[str, Any], say: Voice) -> str:
         maze = self._maze(problem)
         n, side = maze.size, 2 * maze.size + 1
-        return (
-            f"The maze is {n}x{n} cells ({side}x{side} characters). S is cell {fmt(maze.start)}, "
-            f"G is cell {fmt(maze.goal)}, {maze.to_goal(maze.start)} steps apart without walls. "
-            f"From S the openings are: {_phrase(''.join(d for d, _ in maze.exits(maze.start)))}. "
-            "I need U/D/L/R moves from S to G that never cross a '#'."
-        )
+        head = say(("The maze is <n>x<n> cells (<s>x<s> characters)", "A <n>x<n> maze, drawn as <s>x<s> characters",
+                    "<n>x<n> cells, <s> characters a side"), n=n, s=side)
+        where = say(("S is cell <a>, G is cell <b>, <k> steps apart without walls", "S at <a>, G at <b>: <k> steps as the crow flies",
+                     "from S <a> to G <b>, a Manhattan distance of <k>"), a=fmt(maze.start), b=fmt(maze.goal), k=maze.to_goal(maze.start))
+        exits = say(("from S the openings are: <o>", "S opens <o>", "the first moves from S can go <o>"),
+                    o=_phrase("".join(d for d, _ in maze.exits(maze.start))))
+        dead = sum(1 for i in range(n * n) if len(maze.openings[i]) == 1)
+        extra = say((" <k> cells are dead ends.", " There are <k> cells with a single opening.", ""), k=dead) if say.chance(0.5) else ""
+        goal = say(("I need U/D/L/R moves from S to G that never cross a '#'", "the answer is a walk from S to G through openings only",
+                    "I must reach G without walking through a wall"))
+        return f"{head}. {cap(where)}; {exits}.{extra} {cap(goal)}."
+
+    def plan(self, problem: dict[str, Any], say: Voice) -> str:
+        maze = self._maze(problem)
+        dr, dc = maze.goal[0] - maze.start[0], maze.goal[1] - maze.start[1]
+        heading = say.listing([w for w, k in (("down" if dr > 0 else "up", abs(dr)), ("right" if dc > 0 else "left", abs(dc))) if k])
+        dfs = say(("Depth-first search from S: at each cell try the unvisited openings, nearest to G first (ties in the order U, D, L, R).",
+                   "Search depth-first: from each cell take an untried opening, the one closest to G first, ties U, D, L, R.",
+                   "Walk depth-first, always preferring the unvisited neighbour nearest G (ties: up, down, left, right)."))
+        back = say(("At a dead end, backtrack to the last cell on my path that still has an untried opening.",
+                    "When a cell has nothing new, go back along the path to the latest cell with a branch left.",
+                    "Dead ends send me back to the most recent cell with an unexplored opening."))
+        end = say(("Stop at G; the path without its dead ends is the answer.", "At G, read the moves off the path (dead ends removed).",
+                   "The answer is the path that reaches G, minus the detours."))
+        note = say(("G lies <h> of S.", "Overall the way is <h>.", "Roughly: <h>."), h=heading) if heading else ""
+        return " ".join(x for x in ([note, dfs, back, end] if say.chance(0.5) else [dfs, back, end, note]) if x)
 
     def start(self, problem: dict[str, Any]) -> State:
         return self._maze(problem).start, ""
@@ -386,27 +438,12 @@ class MazeFamily(ReasoningFamily):
 
     def solve(self, problem: dict[str, Any]) -> Search:
         maze = self._maze(problem)
-        steps = depth_first_search(maze, self.start(problem))
-        cell, path = self.replay(problem, steps)[-1]
-        cells = [maze.start]
-        for d in path:
-            cells.append(maze.neighbour(cells[-1], d))
+        say = self.voice(problem)
+        steps = depth_first_search(maze, self.start(problem), say)
+        path = self.replay(problem, steps)[-1][1]
         visited = sum(s.kind == "apply" for s in steps) + 1
         backtracks = sum(s.kind == "backtrack" for s in steps)
-        steps.append(TraceStep(
-            "think",
-            f"Reached G {fmt(cell)} after visiting {visited} of {maze.size**2} cells, with {backtracks} "
-            f"backtrack(s). Without the dead ends the path is {' -> '.join(map(fmt, cells))}: "
-            f"{path} ({len(path)} moves).",
-            stage="check",
-        ))
-        plan = (
-            "Plan: depth-first search from S. At each cell try the unvisited openings, nearest to G "
-            f"first (ties in the order {', '.join(DIRS)}); at a dead end backtrack to the last cell on "
-            "my path that still has an untried opening; stop at G and read the answer off the path, "
-            "with the dead ends removed."
-        )
-        return Search(plan, steps, path, {"search": "dfs", "visited": visited, "backtracks": backtracks})
+        return Search(steps, path, {"search": "dfs", "visited": visited, "backtracks": backtracks})
 
     # ------------------------------------------------------------------ rules
 
@@ -430,9 +467,10 @@ class MazeFamily(ReasoningFamily):
         arrived = ": reached G" if cell == maze.goal else ""
         return f"At {fmt(cell)}{arrived}. Openings: {_phrase(''.join(d for d, _ in maze.exits(cell))) or 'none'}."
 
-    def blunder(self, problem: dict[str, Any], state: State, rng: random.Random) -> tuple[Any, str] | None:
-        """Misreading a wall as an opening, on the side that looks like a shortcut: a cell off
-        the path so far before one on it, then the one nearest to G."""
+    def mistake(self, problem: dict[str, Any], state: State, search: Search, say: Voice, rng: random.Random) -> Mistake | None:
+        """A wall read as an opening (a misread of the drawing), on the side that looks like a
+        shortcut: a cell off the path so far before one on it, then the one nearest to G. It
+        breaks a rule: in a maze every legal walk can still reach G."""
         maze = self._maze(problem)
         cell, path = state
         on_path = {maze.start}
@@ -448,12 +486,59 @@ class MazeFamily(ReasoningFamily):
         if not walls:
             return None
         *_, d, nb = min(walls)
-        return {"dir": d}, f"At {fmt(cell)}: {WORDS[d]} looks open and leads toward G; go {WORDS[d]} -> {fmt(nb)}."
+        options = "".join(x for x in DIRS if x == d or (maze.is_open(cell, x) and maze.neighbour(cell, x) not in on_path))
+        text = _step_text(say, maze, cell, d, options, [], False)
+        r, c = 2 * cell[0] + 1 + DELTAS[d][0], 2 * cell[1] + 1 + DELTAS[d][1]
+        reveal = say(("the drawing has '#' at line <r>, column <c>: a wall between <a> and <b>", "<a> and <b> are separated by a wall",
+                      "there is no opening <w> from <a>; line <r> of the drawing shows '#' there"), r=r, c=c, a=fmt(cell), b=fmt(nb), w=WORDS[d])
+        return Mistake({"dir": d}, text, "misread", reveal)
 
-    def continue_wrong(self, problem: dict[str, Any], state: State, rng: random.Random) -> list[TraceStep]:
+    def continue_wrong(self, problem: dict[str, Any], state: State, say: Voice, rng: random.Random) -> list[TraceStep]:
         """Search on from the cell beyond the wall as if it had been reached honestly, with a
         fresh memory of visited cells (from there, the walls it believes in lead to G)."""
-        return depth_first_search(self._maze(problem), state)
+        return depth_first_search(self._maze(problem), state, say)
+
+    def confirm(self, problem: dict[str, Any], before: State, move: Any, say: Voice) -> str | None:
+        maze = self._maze(problem)
+        cell, d = before[0], move["dir"]
+        nb = maze.neighbour(cell, d)
+        r, c = 2 * cell[0] + 1 + DELTAS[d][0], 2 * cell[1] + 1 + DELTAS[d][1]
+        text = say(("line <r>, column <c> of the drawing is '.', so <a> opens <w> to <b>", "no wall between <a> and <b> (the drawing shows '.')",
+                    "<a> -> <b> passes the gap at line <r>, column <c>", "<b> is <w> of <a>, and the character between them is '.'"),
+                   r=r, c=c, a=fmt(cell), b=fmt(nb), w=WORDS[d])
+        if say.chance(0.4):
+            text += say((", and <b> is <k> from G", "; from <b>, G is <k> away"), b=fmt(nb), k=maze.to_goal(nb))
+        return text
+
+    def narrate(self, problem: dict[str, Any], state: State, move: Any, say: Voice) -> str:
+        maze = self._maze(problem)
+        cell, d = state[0], move["dir"]
+        on_path = {maze.start}
+        at = maze.start
+        for x in state[1]:
+            at = maze.neighbour(at, x)
+            on_path.add(at)
+        seen = [WORDS[x] for x, nb in maze.exits(cell) if nb in on_path and x != d]
+        options = "".join(x for x in DIRS if x == d or (maze.is_open(cell, x) and WORDS[x] not in seen))
+        return _step_text(say, maze, cell, d, options, seen, say.chance(0.3))
+
+    def stuck(self, problem: dict[str, Any], state: State, say: Voice) -> str | None:
+        maze = self._maze(problem)
+        return _dead_text(say, maze, state[0], 1 + int(say.rng.random() * 3), maze.start, [state[0]])
+
+    def verify_text(self, problem: dict[str, Any], answer: str, say: Voice) -> str:
+        """The path the answer walks, cell by cell, as the solver reads it (through whatever it
+        believes are openings)."""
+        maze = self._maze(problem)
+        cells = [maze.start]
+        for d in answer:
+            cells.append(maze.neighbour(cells[-1], d))
+        path = " -> ".join(map(fmt, cells))
+        steps = say(("the path is <p>: <m>, <k> moves", "<m> walks <p> (<k> moves)", "cell by cell: <p>, that is <m> (<k> moves)"),
+                    p=path, m=answer, k=len(answer))
+        end = say(("it ends on G <g>", "the last cell is G <g>", "G <g> is reached"), g=fmt(cells[-1]))
+        walls = say(("none of the moves crosses a wall", "every step passes an opening", "no '#' is crossed"))
+        return f"{verify_intro(say, answer)}: {steps}; {end}; {walls}; {verify_holds(say)}."
 
     def read_off(self, problem: dict[str, Any], state: State) -> str:
         return state[1]
@@ -470,7 +555,7 @@ class MazeFamily(ReasoningFamily):
 
     # ------------------------------------------------------------------ verifier
 
-    def verify(self, problem: dict[str, Any], answer: str) -> tuple[bool, str]:
+    def judge(self, problem: dict[str, Any], answer: str) -> tuple[bool, str]:
         return verify_maze(self._maze(problem), answer)
 
     def render(self, problem: dict[str, Any], state: State | None, size: int) -> Any:

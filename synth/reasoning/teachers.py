@@ -222,14 +222,19 @@ def _noisy(family: ReasoningFamily, problem: dict[str, Any], search: Search, say
 
 
 def _random(family: ReasoningFamily, problem: dict[str, Any], search: Search, say: Voice) -> tuple[Trace, str, dict]:
-    """Blind moves; it takes moves back about as often as the expert's search backtracks on
-    this task (so the shape of its trace is the search's, its content is not)."""
+    """Blind moves; it takes moves back and writes analyses about as often as the expert's
+    search does on this task (so the shape of its trace is the search's, its content is not)."""
     trace = Trace(family, problem, search, say, blind=True)
     rng = say.rng
     budget = family.random_budget(problem, search)
     moves = sum(s.kind == "apply" for s in search.steps)
     undo = min(0.3, sum(s.kind == "backtrack" for s in search.steps) / max(1, moves))
+    muse = min(0.5, sum(s.kind == "think" for s in search.steps) / max(1, moves))
     for _ in range(budget):
+        if rng.random() < muse:
+            found = family.muse(problem, trace.stack[-1], say)
+            if found:
+                trace.add(TraceStep("think", found))
         if trace.depth and rng.random() < undo:
             back = min(trace.depth, 1 + int(rng.random() * 2))
             why = family.stuck(problem, trace.stack[-1], say) or second_thoughts(say)
