@@ -45,7 +45,8 @@ from functools import lru_cache, partial
 from typing import Any
 
 from synth.reasoning import draw
-from synth.reasoning.base import ReasoningFamily, Search, TraceStep
+from synth.reasoning.base import Mistake, ReasoningFamily, Search, TraceStep
+from synth.reasoning.phrasing import Voice, cap, verify_holds, verify_intro
 from synth.registry import register
 
 _SEPARATORS = re.compile(r"[\s,;]+")
@@ -81,10 +82,23 @@ class Visit:
 
 
 @dataclass(slots=True)
+class Round:
+    """A failed round of IDA*: its bound, the positions it searched, the next bound, and what
+    happened at the start: each move searched (the positions below it and the smallest f
+    beyond the bound met there) and each move cut at once (its f)."""
+
+    bound: int
+    nodes: int
+    next: int
+    tried: list[tuple[Any, int, int]]
+    cut: list[tuple[Any, int]]
+
+
+@dataclass(slots=True)
 class IdaRecord:
-    rounds: list[tuple[int, int, int]]  # the failed rounds: (bound, positions searched, next bound)
+    rounds: list[Round]  # the failed rounds
     bound: int  # the bound of the round that found the goal
-    line: list[Visit]  # that round's solution line, start to goal
+    line: list[Visit]  # that round's solution line, start to goal; empty when no goal can be reached
     nodes: int  # positions searched in all rounds
 
 
@@ -97,7 +111,8 @@ def ida_star(
     max_nodes: int,
 ) -> IdaRecord | None:
     """Iterative-deepening A* with unit move costs and an admissible h that is 0 exactly at a
-    goal; None when it searches more than ``max_nodes`` positions or the goal is out of reach.
+    goal; None when it searches more than ``max_nodes`` positions, a record with an empty
+    ``line`` when it proves the goal out of reach.
 
     ``options(position, h)`` gives each move's h cheaply (the position it leads to is built by
     ``follow`` only when the move is searched); moves are searched by increasing h, ties by
@@ -108,9 +123,10 @@ def ida_star(
     """
     count = 0
     reached: dict[Any, int] = {}
+    root: tuple[list, list] = ([], [])
 
     def dfs(position: Any, g: int, h: int, bound: int, line: list[Visit]) -> int:
-        nonlocal count
+        nonlocal count, root
         count += 1
         if count > max_nodes:
             raise _GaveUp
@@ -118,12 +134,15 @@ def ida_star(
             line.append(Visit(position, g, 0, []))
             return _FOUND
         opts = sorted(options(position, h))
-        failed, repeats, over = [], [], 1 << 30
+        failed, repeats, over, cut = [], [], 1 << 30, []
+        if g == 0:
+            root = (failed, cut)
         for hc, move, why in opts:
             if why:
                 continue
             if g + 1 + hc > bound:
                 over = min(over, g + 1 + hc)
+                cut.append((move, g + 1 + hc))
                 continue
             child = follow(position, move)
             k = key(child)
@@ -153,8 +172,8 @@ def ida_star(
                 line.reverse()
                 return IdaRecord(rounds, bound, line, count)
             if found >= 1 << 30:
-                return None  # nothing passed the bound: every line is dead, no goal to reach
-            rounds.append((bound, count - before, found))
+                return IdaRecord(rounds, bound, [], count)  # nothing passed the bound: every line is dead
+            rounds.append(Round(bound, count - before, found, *root))
             bound = found
     except _GaveUp:
         return None
@@ -164,29 +183,42 @@ class _GaveUp(Exception):
     """Raised inside the search to unwind it at once when the node budget is spent."""
 
 
-def round_steps(record: IdaRecord) -> list[TraceStep]:
-    """One think per failed round (its size and the next bound), then the final round's start."""
-    steps = [
-        TraceStep(
-            "think",
-            f"Bound {bound}: searched {nodes} position(s); every line passes the bound before the goal. "
-            f"The smallest f beyond it is {nxt}, the next bound.",
-        )
-        for bound, nodes, nxt in record.rounds
-    ]
-    steps.append(TraceStep("think", f"Bound {record.bound}: search again, cheapest option first."))
+def round_steps(record: IdaRecord, say: Voice, name: Callable[[Any], str]) -> list[TraceStep]:
+    """One think per failed round with its evidence: what each first move met (the positions
+    below it and the cheapest line cut by the bound there), the first moves cut at once, and
+    why the bound is raised to what it is; then the final round's start. ``name`` words a move
+    ("sliding 4", "the push of box (2,3) up")."""
+    steps = []
+    for rnd in record.rounds:
+        parts = []
+        for move, nodes, over in rnd.tried[:4]:
+            beyond = say(("cheapest cut line f = <f>", "best f beyond the bound <f>", "nothing under <f>"), f=over) if over < 1 << 30 \
+                else say(("every line below it dead", "only dead ends below"))
+            parts.append(say(("<m> (<n> positions, <b>)", "<m>: <n> positions, <b>", "<m> led to <n> positions, <b>"), m=name(move), n=nodes, b=beyond))
+        for move, f in rnd.cut[:3]:
+            parts.append(say(("<m> is cut at once (f = <f>)", "<m> has f = <f> from the start, over the bound", "<m> starts at f = <f>, too high"),
+                             m=name(move), f=f))
+        evidence = say.listing(parts) if parts else say(("every first move overshoots", "no first move stays within it"))
+        steps.append(TraceStep("think", say(
+            ("Bound <b>: <e>. <N> positions in all, none reaching the goal; the smallest f beyond the bound is <x>, so raise it to <x>.",
+             "Round with bound <b>: <e>. That is <N> positions without the goal. The cheapest line that was cut had f = <x>: the next bound is <x>.",
+             "With bound <b>: <e>; <N> positions searched, no goal. Every line overshoots, the least by reaching f = <x>, which becomes the bound.",
+             "Try bound <b>. <E>. <N> positions, no solution; raise the bound to <x>, the smallest f that passed it."),
+            b=rnd.bound, e=evidence, E=cap(evidence), N=rnd.nodes, x=rnd.next)))
+    steps.append(TraceStep("think", say(("Bound <b>: search again, cheapest option first.", "Now bound <b>; again cheapest first.",
+                                         "Next round, bound <b>, options in order of f."), b=record.bound)))
     return steps
 
 
-def dead_end(record: IdaRecord, nodes: int, over: int, undo: str, depth: int) -> TraceStep:
+def dead_end(record: IdaRecord, nodes: int, over: int, undo: str, depth: int, say: Voice) -> TraceStep:
     """The backtrack after a branch of the final round that was searched and failed."""
-    beyond = f"the smallest f beyond it {over}" if over < 1 << 30 else "every line ends in a dead position"
-    return TraceStep(
-        "backtrack",
-        f"Every line below it fails within the bound {record.bound} ({nodes} position(s) searched, {beyond}): "
-        f"dead end, undo {undo}.",
-        depth=depth,
-    )
+    beyond = say(("the smallest f beyond it <f>", "the cheapest cut line at f = <f>"), f=over) if over < 1 << 30 else \
+        say(("every line ends in a dead position", "only dead positions below"))
+    return TraceStep("backtrack", say(
+        ("Every line below it fails within the bound <b> (<n> positions searched, <x>): dead end, undo <u>.",
+         "Below it, <n> positions and no goal within bound <b> (<x>). Undo <u>.",
+         "<U> goes nowhere within <b>: <n> positions, <x>. Take it back."),
+        b=record.bound, n=nodes, x=beyond, u=undo, U=cap(undo)), depth=depth)
 
 
 def parse_moves(answer: str, numbers: bool = False) -> list[str | int] | str:
@@ -297,7 +329,8 @@ class Sliding(ReasoningFamily):
                 nxt = rng.choice([cell for _, cell in geo.moves[blank] if cell != back])
                 cells[blank], cells[nxt], back, blank = cells[nxt], 0, blank, nxt
             board = tuple(cells)
-            if board != geo.goal and _search(rows, cols, board) is not None:
+            record = _search(rows, cols, board)
+            if board != geo.goal and record is not None and record.line:
                 return {"rows": rows, "cols": cols, "board": list(board)}
 
     def describe(self, problem: dict[str, Any]) -> str:
@@ -311,15 +344,37 @@ class Sliding(ReasoningFamily):
             "Answer with the tiles to slide, in order, separated by spaces, for example: 6 3 2 5"
         )
 
-    def read(self, problem: dict[str, Any]) -> str:
+    def read(self, problem: dict[str, Any], say: Voice) -> str:
         geo = _geometry(problem["rows"], problem["cols"])
         board = tuple(problem["board"])
-        misplaced = sum(1 for cell, t in enumerate(board) if t and t != geo.goal[cell])
-        return (
-            f"A {geo.rows}x{geo.cols} board, blank at {_cell(geo, board.index(0))}; {misplaced} tile(s) are "
-            f"out of place and their Manhattan distances add up to {_manhattan(geo, board)}. I need slides "
-            "of tiles next to the blank that end with the tiles in order and the blank last."
-        )
+        misplaced = [t for cell, t in enumerate(board) if t and t != geo.goal[cell]]
+        far = max(misplaced, key=lambda t: (geo.distance[t][board.index(t)], -t))
+        head = say(("A <r>x<c> board, blank at <b>", "The board is <r>x<c> with the blank at <b>", "<r> rows by <c> columns; the blank sits at <b>"),
+                    r=geo.rows, c=geo.cols, b=_cell(geo, board.index(0)))
+        count = say(("<k> tile(s) are out of place and their Manhattan distances add up to <h>", "<k> misplaced tile(s), Manhattan sum <h>",
+                     "h, the sum of the tiles' distances from home, is <h> over <k> misplaced tile(s)"), k=len(misplaced), h=_manhattan(geo, board))
+        extra = say((" Tile <t> is farthest from home (<d> steps).", " The worst is tile <t>, <d> away.", ""), t=far,
+                    d=geo.distance[far][board.index(far)]) if say.chance(0.6) else ""
+        goal = say(("I need slides of tiles next to the blank that end with the tiles in order and the blank last.",
+                    "The goal: tiles in order row by row, blank in the last cell, by sliding tiles next to the blank.",
+                    "Only a tile beside the blank may slide; the target is 1.. in order with the blank last."))
+        return f"{head}; {count}.{extra} {goal}"
+
+    def plan(self, problem: dict[str, Any], say: Voice) -> str:
+        geo = _geometry(problem["rows"], problem["cols"])
+        h0 = _manhattan(geo, tuple(problem["board"]))
+        method = say(("IDA* with h = the sum of the tiles' Manhattan distances to their goal cells (never more than the slides still needed).",
+                      "Use IDA*: h is the Manhattan sum, which never overestimates the slides left.",
+                      "Iterative deepening A* on h = total Manhattan distance, an admissible estimate."))
+        bound = say(("Start with the bound h = <h>.", "The first bound is h itself, <h>.", "Round one: bound <h>."), h=h0)
+        dfs = say(("Search depth-first, cheapest option first, and prune any slide whose f = slides so far + h passes the bound; when a whole "
+                   "round fails, raise the bound to the smallest f that passed it.",
+                   "In each round go depth-first by lowest f = g + h, cutting any line over the bound; a failed round raises the bound to the "
+                   "cheapest cut line.",
+                   "Depth-first, lowest f first; lines over the bound are cut, and the next bound is the smallest f that was cut."))
+        rules = say(("Never slide back the tile just slid, nor search a position again that this round already reached in as few slides.",
+                     "Skip undoing the last slide and positions already reached this round at no greater cost.", ""))
+        return " ".join(x for x in [method, bound, dfs, rules] if x)
 
     def start(self, problem: dict[str, Any]) -> tuple[Board, History]:
         return tuple(problem["board"]), None
@@ -328,37 +383,27 @@ class Sliding(ReasoningFamily):
 
     def solve(self, problem: dict[str, Any]) -> Search:
         geo = _geometry(problem["rows"], problem["cols"])
+        say = self.voice(problem)
         record = _search(geo.rows, geo.cols, tuple(problem["board"]))
-        if record is None:
+        if record is None or not record.line:
             raise ValueError(f"IDA* finds no solution for this board within {_MAX_NODES} positions")
-        bound = record.bound
-        steps = round_steps(record)
+        steps = round_steps(record, say, lambda tile: f"sliding {tile}")
         for visit in record.line[:-1]:
-            listed = ", ".join(
-                f"{tile} gives f = {visit.g + 1}+{hc} = {visit.g + 1 + hc}" + (f" > {bound}, pruned" if visit.g + 1 + hc > bound else "")
-                for hc, tile, _ in visit.options if tile not in visit.repeats
-            )
-            lead = f"Blank at {_cell(geo, visit.position[1])}, g = {visit.g}: {listed}."
+            lead = _visit_text(geo, visit.position, visit.g, visit.options, visit.repeats, record.bound, say)
             for tile, nodes, over in visit.failed:
-                steps.append(TraceStep("apply", f"{lead} Slide {_slide_text(geo, visit.position, tile)}.", {"tile": tile}))
-                steps.append(dead_end(record, nodes, over, f"sliding {tile}", visit.g))
-                lead = "Next option."
-            steps.append(TraceStep("apply", f"{lead} Slide {_slide_text(geo, visit.position, visit.taken)}.", {"tile": visit.taken}))
+                steps.append(TraceStep("apply", f"{lead} {_slide_say(geo, visit.position, tile, say)}", {"tile": tile}))
+                steps.append(dead_end(record, nodes, over, f"sliding {tile}", visit.g, say))
+                lead = say(("Next option.", "Then the next one.", "On to the next candidate.", "Back here, the next option."))
+            steps.append(TraceStep("apply", f"{lead} {_slide_say(geo, visit.position, visit.taken, say)}", {"tile": visit.taken}))
         answer = " ".join(str(visit.taken) for visit in record.line[:-1])
-        plan = (
-            "IDA* with h = the sum of the tiles' Manhattan distances to their goal cells (never more "
-            "than the slides still needed). Search depth-first, cheapest option first, and prune any "
-            "slide whose f = slides so far + h passes the bound; when a whole round fails, raise the "
-            "bound to the smallest f that passed it. Never slide back the tile just slid, nor search "
-            "a position again that this round already reached in as few slides."
-        )
         stats = {
             "moves": len(record.line) - 1,
             "nodes": record.nodes,
             "rounds": len(record.rounds) + 1,
             "backtracks": sum(len(v.failed) for v in record.line),
+            "bound": record.bound,
         }
-        return Search(plan, steps, answer, stats)
+        return Search(steps, answer, stats)
 
     def reference(self, problem: dict[str, Any], search: Search) -> dict[str, Any]:
         return {"optimal_moves": search.stats["moves"]}
@@ -376,38 +421,106 @@ class Sliding(ReasoningFamily):
     def observe(self, problem: dict[str, Any], state: tuple[Board, History]) -> str:
         return _rows_text(_geometry(problem["rows"], problem["cols"]), state[0]).replace("\n", " / ")
 
-    def blunder(self, problem: dict[str, Any], state: tuple[Board, History], rng: random.Random) -> tuple[Any, str] | None:
+    def mistake(self, problem: dict[str, Any], state: tuple[Board, History], search: Search, say: Voice, rng: random.Random) -> Mistake | None:
+        """A tile read as being next to the blank when it is not (a misread of the board): the
+        tile that belongs where the blank is, or one diagonal to it. It breaks a rule: every
+        legal slide keeps the goal reachable, so a legal slide is never an error."""
         geo = _geometry(problem["rows"], problem["cols"])
         board = state[0]
         blank = board.index(0)
         near = {cell for _, cell in geo.moves[blank]}
         br, bc = divmod(blank, geo.cols)
         owner = geo.goal[blank]
-        if owner and board.index(owner) not in near:
-            return {"tile": owner}, f"Tile {owner} belongs where the blank is, at {_cell(geo, blank)}: slide it in."
-        diagonal = [
-            board[(br + dr) * geo.cols + bc + dc]
-            for dr in (-1, 1) for dc in (-1, 1)
-            if 0 <= br + dr < geo.rows and 0 <= bc + dc < geo.cols
-        ]
-        tile = rng.choice(diagonal)
-        return {"tile": tile}, f"Tile {tile} is right by the blank at {_cell(geo, blank)}: slide it in."
+        if owner and board.index(owner) not in near and rng.random() < 0.5:
+            tile, kind = owner, "misread"
+        else:
+            diagonal = [board[(br + dr) * geo.cols + bc + dc] for dr in (-1, 1) for dc in (-1, 1)
+                        if 0 <= br + dr < geo.rows and 0 <= bc + dc < geo.cols]
+            tile, kind = rng.choice(diagonal), "off_by_one"
+        g = _moves_of(state)
+        h = _manhattan(geo, board)
+        position = (board, blank, _last(state))
+        options = [(h - geo.distance[tile][board.index(tile)] + geo.distance[tile][blank], tile, ""), *_options(geo, position, h)]
+        lead = _visit_text(geo, position, g, sorted(options), [], search.stats["bound"], say)
+        text = f"{lead} {_slide_say(geo, position, tile, say)}"
+        at = board.index(tile)
+        reveal = say(("tile <t> is at <a>, not next to the blank at <b>", "<a> does not touch the blank at <b>, so tile <t> cannot slide",
+                      "the blank at <b> has <ns> beside it, and tile <t> is not among them"),
+                     t=tile, a=_cell(geo, at), b=_cell(geo, blank), ns=say.listing([str(board[c]) for _, c in geo.moves[blank]]))
+        return Mistake({"tile": tile}, text, kind, reveal)
 
-    def continue_wrong(self, problem: dict[str, Any], state: tuple[Board, History], rng: random.Random) -> list[TraceStep]:
-        """Greedy slides (lowest Manhattan sum next) as if the broken board were the real one, at
-        most as many as the sum promises, stopping at the goal if they reach it (a teleport often
-        flips the board's parity, which puts the goal out of reach)."""
+    def continue_wrong(self, problem: dict[str, Any], state: tuple[Board, History], say: Voice, rng: random.Random) -> list[TraceStep]:
+        """Greedy slides (lowest Manhattan sum next) as if the broken board were the real one,
+        worded like the search's own, at most as many as the sum promises, stopping at the goal
+        if they reach it (a teleport often flips the board's parity, which puts the goal out of
+        reach)."""
         geo = _geometry(problem["rows"], problem["cols"])
         board = state[0]
-        position, steps = (board, board.index(0), 0), []
-        h = _manhattan(geo, board)
+        position, steps = (board, board.index(0), _last(state)), []
+        g, h = _moves_of(state), _manhattan(geo, board)
+        bound = max(h + g, self._bound(problem))
         for _ in range(h):
-            hc, tile, _ = min(_options(geo, position, h))
-            steps.append(TraceStep("apply", f"Slide {_slide_text(geo, position, tile)}: h {h} -> {hc}.", {"tile": tile}))
-            position, h = _follow(position, tile), hc
+            options = sorted(_options(geo, position, h))
+            hc, tile, _ = options[0]
+            lead = _visit_text(geo, position, g, options, [], bound, say)
+            steps.append(TraceStep("apply", f"{lead} {_slide_say(geo, position, tile, say)}", {"tile": tile}))
+            position, h, g = _follow(position, tile), hc, g + 1
             if h == 0:
                 break
         return steps
+
+    def _bound(self, problem: dict[str, Any]) -> int:
+        record = _search(problem["rows"], problem["cols"], tuple(problem["board"]))
+        return record.bound if record is not None else 0
+
+    def confirm(self, problem: dict[str, Any], before: tuple[Board, History], move: Any, say: Voice) -> str | None:
+        geo = _geometry(problem["rows"], problem["cols"])
+        board = before[0]
+        tile, blank = move["tile"], board.index(0)
+        at = board.index(tile)
+        d = next((d for d, cell in geo.moves[blank] if cell == at), None)
+        where = say(("tile <t> was at <a>, right <w> of the blank at <b>", "the blank at <b> had tile <t> <w> of it", "<a> touches the blank at <b> (<w>)"),
+                    t=tile, a=_cell(geo, at), b=_cell(geo, blank), w=WORDS[d] if d else "beside")
+        h0, h1 = geo.distance[tile][at], geo.distance[tile][blank]
+        dist = say((", and it moved <a> -> <b> steps from home", "; its distance home went <a> -> <b>"), a=h0, b=h1) if say.chance(0.5) else ""
+        return where + dist
+
+    def narrate(self, problem: dict[str, Any], state: tuple[Board, History], move: Any, say: Voice) -> str:
+        geo = _geometry(problem["rows"], problem["cols"])
+        board = state[0]
+        position = (board, board.index(0), _last(state))
+        h, g = _manhattan(geo, board), _moves_of(state)
+        options = sorted(_options(geo, position, h))
+        if g and say.chance(0.25):
+            lead = say(("Next option.", "Then the next one.", "On to the next candidate.", "Back here, the next option."))
+        else:
+            lead = _visit_text(geo, position, g, options, [], g + h + 2 * say.pick((0, 1, 1, 2)), say)
+        return f"{lead} {_slide_say(geo, position, move['tile'], say)}"
+
+    def muse(self, problem: dict[str, Any], state: tuple[Board, History], say: Voice) -> str | None:
+        """A round summary, worded as the search words them (the random teacher recalls the
+        analysis of the start, the one it has words for)."""
+        record = _search(problem["rows"], problem["cols"], tuple(problem["board"]))
+        if record is None or not record.line:
+            return None
+        return say.pick(round_steps(record, say, lambda tile: f"sliding {tile}")).text
+
+    def stuck(self, problem: dict[str, Any], state: tuple[Board, History], say: Voice) -> str | None:
+        record = _search(problem["rows"], problem["cols"], tuple(problem["board"]))
+        if record is None:
+            return None
+        nodes = 2 + int(say.rng.random() * 40)
+        over = record.bound + 2 * (1 + int(say.rng.random() * 2))
+        return dead_end(record, nodes, over, f"sliding {_last(state) or 'it'}", 0, say).text
+
+    def verify_text(self, problem: dict[str, Any], answer: str, say: Voice) -> str:
+        geo = _geometry(problem["rows"], problem["cols"])
+        k = len([t for t in answer.split() if t])
+        slides = say(("the <k> slides <a> each move a tile next to the blank", "<k> slides (<a>), every one from beside the blank",
+                      "replaying <a>: <k> slides, all of tiles beside the blank"), k=k, a=answer)
+        end = say(("and end on <g>, the goal", "leaving <g>: tiles in order, blank last", "and the board reads <g> at the end"),
+                  g=_rows_text(geo, geo.goal).replace("\n", " / "))
+        return f"{verify_intro(say, answer)}: {slides} {end}; {verify_holds(say)}."
 
     def read_off(self, problem: dict[str, Any], state: tuple[Board, History]) -> str:
         tokens, history = [], state[1]
@@ -431,7 +544,7 @@ class Sliding(ReasoningFamily):
 
     # ------------------------------------------------------------------ verifier
 
-    def verify(self, problem: dict[str, Any], answer: str) -> tuple[bool, str]:
+    def judge(self, problem: dict[str, Any], answer: str) -> tuple[bool, str]:
         geo = _geometry(problem["rows"], problem["cols"])
         board = tuple(problem["board"])
         moves = parse_moves(answer, numbers=True)
@@ -504,11 +617,44 @@ def _board_of(position: Position) -> Board:
     return position[0]
 
 
-def _slide_text(geo: _Geometry, position: Position, tile: int) -> str:
+def _moves_of(state: tuple[Board, History]) -> int:
+    count, history = 0, state[1]
+    while history is not None:
+        history, count = history[0], count + 1
+    return count
+
+
+def _last(state: tuple[Board, History]) -> int:
+    return int(state[1][1]) if state[1] is not None else 0
+
+
+def _visit_text(geo: _Geometry, position: Position, g: int, options: list[Option], repeats: list[Any], bound: int, say: Voice) -> str:
+    """A position of the search: the blank, g, and f = g + 1 + h for each option, the ones
+    over the bound marked pruned (a tile slid back into the blank is never an option)."""
+    parts = []
+    for hc, tile, _ in options:
+        if tile in repeats:
+            parts.append(say(("<t> repeats a position", "<t> leads back to a position seen this round"), t=tile))
+            continue
+        f = g + 1 + hc
+        over = f > bound
+        parts.append(say(("<t> gives f = <g>+<h> = <f><p>", "<t>: f = <g>+<h> = <f><p>", "sliding <t> gives <f> (<g>+<h>)<p>"),
+                         t=tile, g=g + 1, h=hc, f=f, p=say((" > <b>, pruned", ", over <b>: pruned", " > <b>, cut"), b=bound) if over else ""))
+    return say(("Blank at <c>, g = <g>: <o>.", "g = <g>, blank at <c>. Options: <o>.", "At g = <g> the blank is at <c>: <o>."),
+               c=_cell(geo, position[1]), g=g, o=say.listing(parts))
+
+
+def _slide_say(geo: _Geometry, position: Position, tile: int, say: Voice) -> str:
+    """A slide and the way the blank goes; for a tile not beside the blank (a misread), the
+    way it would go if the tile were where the solver thinks: toward it along the longer axis."""
     board, blank = position[0], position[1]
     at = board.index(tile)
-    d = next(d for d, cell in geo.moves[blank] if cell == at)
-    return f"{tile} (the blank moves {WORDS[d]})"
+    d = next((d for d, cell in geo.moves[blank] if cell == at), None)
+    if d is None:
+        (br, bc), (tr, tc) = divmod(blank, geo.cols), divmod(at, geo.cols)
+        d = ("D" if tr > br else "U") if abs(tr - br) >= abs(tc - bc) else ("R" if tc > bc else "L")
+    return say(("Slide <t> (the blank moves <w>).", "Slide <t>: the blank goes <w>.", "Take <t>, moving the blank <w>.", "<T> slides, the blank moves <w>."),
+               t=tile, T=f"Tile {tile}", w=WORDS[d])
 
 
 family = register(Sliding())

@@ -42,7 +42,8 @@ from itertools import permutations
 from typing import Any
 
 from synth.reasoning import draw
-from synth.reasoning.base import ReasoningFamily, Search, TraceStep
+from synth.reasoning.base import Mistake, ReasoningFamily, Search, TraceStep
+from synth.reasoning.phrasing import Voice, cap, verify_holds, verify_intro
 from synth.reasoning.sliding import WORDS, IdaRecord, dead_end, ida_star, parse_moves, round_steps
 from synth.registry import register
 
@@ -214,7 +215,7 @@ class Sokoban(ReasoningFamily):
             player = rng.choice(sorted(room.reach(player, placed)))
             rows = _drawing(height, width, floor, goals, placed, player)
             record = _search(tuple(rows))
-            if record is not None and sum(len(v.failed) for v in record.line) >= backtracks:
+            if record is not None and record.line and sum(len(v.failed) for v in record.line) >= backtracks:
                 return {"rows": rows}
 
     def describe(self, problem: dict[str, Any]) -> str:
@@ -230,15 +231,36 @@ class Sokoban(ReasoningFamily):
             "for example: LLURRD"
         )
 
-    def read(self, problem: dict[str, Any]) -> str:
+    def read(self, problem: dict[str, Any], say: Voice) -> str:
         room = _room(tuple(problem["rows"]))
         off = sorted(room.boxes - room.goals)
-        return (
-            f"Player at {room.name(room.player)}; {len(room.boxes)} box(es) at "
-            f"{', '.join(map(room.name, sorted(room.boxes)))}; goals at {', '.join(map(room.name, sorted(room.goals)))}. "
-            f"{len(off)} box(es) are off the goals, needing at least {room.h(room.boxes)} push(es) in all. "
-            "Boxes can only be pushed, so a box in a corner that is not a goal is lost."
-        )
+        where = say(("Player at <p>; <k> box(es) at <b>; goals at <g>", "The player stands at <p>, boxes at <b>, goals at <g>",
+                     "<k> box(es) (<b>), goals <g>, player <p>"), p=room.name(room.player), k=len(room.boxes),
+                    b=say.listing(list(map(room.name, sorted(room.boxes)))), g=say.listing(list(map(room.name, sorted(room.goals)))))
+        need = say(("<o> box(es) are off the goals, needing at least <h> push(es) in all", "<o> box(es) still to place, at least <h> push(es)",
+                    "at least <h> push(es) are needed for the <o> box(es) off the goals"), o=len(off), h=room.h(room.boxes))
+        dead = sorted(i for i in room.floor if i not in room.dist)
+        warn = say(("Boxes can only be pushed, so a box in a corner that is not a goal is lost.", "A box pushed into a non-goal corner can never come out.",
+                    "Pushes cannot be undone by pulling: corners that are not goals are traps."))
+        traps = say((" Dead squares: <d>.", " Squares no box may enter: <d>.", ""), d=say.listing(list(map(room.name, dead[:6])))) if dead else ""
+        return f"{where}. {cap(need)}. {warn}{traps}"
+
+    def plan(self, problem: dict[str, Any], say: Voice) -> str:
+        room = _room(tuple(problem["rows"]))
+        h = say(("IDA* over pushes (walking is free): h = the fewest pushes over the ways to give each box a goal of its own, every box pushed "
+                 "as if alone, which never overestimates.",
+                 "Search pushes with IDA*; walking costs nothing. h matches boxes to goals at the fewest pushes, each box alone: a lower bound.",
+                 "IDA* on pushes: h pairs every box with its own goal and counts pushes as if each box were alone (admissible)."))
+        reject = say(("List every push the player can reach, reject pushes onto dead squares (non-goal corners and squares from which no push "
+                      "reaches a goal) and pushes after which the boxes cannot all get a goal.",
+                      "Only pushes the player can walk to count; a push onto a dead square, or one that leaves some box without a goal, is rejected.",
+                      "Rule out pushes into dead squares and pushes that break the box-to-goal matching before searching them."))
+        order = say(("Search the cheapest first, prune those whose f = pushes so far + h passes the bound, and raise the bound to the smallest "
+                     "f beyond it when a round fails.",
+                     "Cheapest first; f over the bound is cut; a failed round raises the bound to the smallest cut f.",
+                     "Depth-first by f, cutting over the bound, raising it after each failed round."))
+        start = say(("The first bound is <h>.", "h starts at <h>.", ""), h=room.h(room.boxes))
+        return " ".join(x for x in [h, reject, order, start] if x)
 
     def start(self, problem: dict[str, Any]) -> State:
         room = _room(tuple(problem["rows"]))
@@ -248,47 +270,30 @@ class Sokoban(ReasoningFamily):
 
     def solve(self, problem: dict[str, Any]) -> Search:
         room = _room(tuple(problem["rows"]))
+        say = self.voice(problem)
         record = _search(tuple(problem["rows"]))
-        if record is None:
+        if record is None or not record.line:
             raise ValueError(f"IDA* finds no solution for this room within {_MAX_NODES} positions")
         bound = record.bound
-        steps = round_steps(record)
+        steps = round_steps(record, say, lambda push: f"the push of box {room.name(push[0])} {WORDS[push[1]]}")
         for visit in record.line[:-1]:
-            listed = []
-            for hc, (box, d), why in visit.options:
-                push = f"box {room.name(box)} {WORDS[d]}"
-                if why:
-                    listed.append(f"{push} is dead ({why})")
-                elif (box, d) in visit.repeats:
-                    listed.append(f"{push} repeats a position")
-                else:
-                    f = visit.g + 1 + hc
-                    listed.append(f"{push} gives f = {visit.g + 1}+{hc} = {f}" + (f" > {bound}, pruned" if f > bound else ""))
-            lead = f"{visit.g} push(es) so far, h = {visit.h}: {'; '.join(listed)}."
+            lead = _visit_text(room, visit.position, visit.g, visit.h, visit.options, visit.repeats, bound, say)
             for push, nodes, over in visit.failed:
-                steps.append(TraceStep("apply", f"{lead} {_push_text(room, visit.position, push)}", {"moves": _push_moves(room, visit.position, push)}))
-                steps.append(dead_end(record, nodes, over, f"the push of box {room.name(push[0])} {WORDS[push[1]]}", visit.g))
-                lead = "Next option."
+                steps.append(TraceStep("apply", f"{lead} {_push_say(room, visit.position, push, say)}", {"moves": _push_moves(room, visit.position, push)}))
+                steps.append(dead_end(record, nodes, over, f"the push of box {room.name(push[0])} {WORDS[push[1]]}", visit.g, say))
+                lead = say(("Next option.", "Then the next push.", "On to the next candidate.", "Back here, the next push."))
             push = visit.taken
-            steps.append(TraceStep("apply", f"{lead} {_push_text(room, visit.position, push)}", {"moves": _push_moves(room, visit.position, push)}))
+            steps.append(TraceStep("apply", f"{lead} {_push_say(room, visit.position, push, say)}", {"moves": _push_moves(room, visit.position, push)}))
         answer = "".join(_push_moves(room, visit.position, visit.taken) for visit in record.line[:-1])
-        plan = (
-            "IDA* over pushes (walking is free): h = the fewest pushes over the ways to give each box a "
-            "goal of its own, every box pushed as if alone, which never overestimates. List every push "
-            "the player can reach, reject pushes onto dead squares (non-goal corners and squares from "
-            "which no push reaches a goal) and pushes after which the boxes cannot all get a goal, "
-            "search the cheapest first, prune those whose f = pushes so far + h passes the bound, and "
-            "raise the bound to the smallest f beyond it when a round fails. Never search a position "
-            "again that this round already reached in as few pushes."
-        )
         stats = {
             "pushes": len(record.line) - 1,
             "moves": len(answer),
             "nodes": record.nodes,
             "rounds": len(record.rounds) + 1,
             "backtracks": sum(len(v.failed) for v in record.line),
+            "bound": bound,
         }
-        return Search(plan, steps, answer, stats)
+        return Search(steps, answer, stats)
 
     def reference(self, problem: dict[str, Any], search: Search) -> dict[str, Any]:
         return {"pushes": search.stats["pushes"]}
@@ -311,59 +316,157 @@ class Sokoban(ReasoningFamily):
     def observe(self, problem: dict[str, Any], state: State) -> str:
         room = _room(tuple(problem["rows"]))
         player, boxes, _ = state
-        return f"Player at {room.name(player)}; {len(boxes & room.goals)} of {len(boxes)} box(es) on goals."
+        return f"Player at {room.name(player)}; boxes at {', '.join(map(room.name, sorted(boxes)))}."
 
-    def blunder(self, problem: dict[str, Any], state: State, rng: random.Random) -> tuple[Any, str] | None:
-        """A push that looks like progress but runs the box into a wall or another box (walking
-        there first), or a walk straight at a box's far side that goes through a wall or a box;
-        failing both, a step into the nearest wall, toward a box or goal where one is."""
+    def keeps_solvable(self, problem: dict[str, Any], before: State, move: Any, after: State, search: Search) -> bool:
+        """Solvable unless a box stands on a dead square or the boxes can no longer each get a
+        goal of their own (the search's own rejection test). Deadlocks between boxes (two boxes
+        frozen against a wall) are not detected here: such a push is judged legal and wrong
+        only when the answer fails."""
+        return _room(tuple(problem["rows"])).h(after[1]) < _BIG
+
+    def branches(self, problem: dict[str, Any], state: State, move: Any) -> bool:
+        """A push the search would consider here: the player walks to it without pushing, and
+        it is not rejected up front (a dead square, a broken matching)."""
+        room = _room(tuple(problem["rows"]))
+        player, boxes, _ = state
+        moves = move["moves"]
+        came = room.reach(player, boxes)
+        at = player
+        for d in moves[:-1]:
+            at += room.delta[d]
+            if at not in came:
+                return False
+        box = at + room.delta[moves[-1]]
+        position = (player, boxes, came)
+        return any(opt == (box, moves[-1]) and not why for _, opt, why in _options(room, position, room.h(boxes)))
+
+    def mistake(self, problem: dict[str, Any], state: State, search: Search, say: Voice, rng: random.Random) -> Mistake | None:
+        """A push the search would reject, read as fine: onto a dead square or one that leaves
+        the boxes without a goal each (a greedy push toward a goal, legal, and lost for good);
+        or a push into a wall or a box (a misread of the room, which breaks a rule)."""
         room = _room(tuple(problem["rows"]))
         player, boxes, _ = state
         came = room.reach(player, boxes)
-        tempting = []
+        position = (player, boxes, came)
+        h = room.h(boxes)
+        options = _options(room, position, h)
+        dead = [(box, d, why) for _, (box, d), why in options if why]
+        if dead and rng.random() < 0.7:
+            box, d, why = rng.choice(dead)
+            shown = [(hc if not w or (b, dd) != (box, d) else h - 1, (b, dd), "" if (b, dd) == (box, d) else w) for hc, (b, dd), w in options]
+            lead = _visit_text(room, position, _pushes(room, state), h, sorted(shown), [], search.stats["bound"], say)
+            text = f"{lead} {_push_say(room, position, (box, d), say)}"
+            return Mistake({"moves": _push_moves(room, position, (box, d))}, text, "greedy",
+                           say(("<w>: the box is stuck there for good", "that push was lost: <w>", "<w>, and a box cannot be pulled back"), w=why))
+        blocked = []
         for box in sorted(boxes - room.goals):
             for d in DIRS:
                 stand, beyond = box - room.delta[d], box + room.delta[d]
                 if stand in came and (beyond not in room.floor or beyond in boxes):
-                    walk = _walk(came, stand)
-                    why = "toward a goal" if room.nearest(beyond) < room.nearest(box) else "to make room"
-                    how = f"walk {walk}, then push {d}" if walk else f"push {d} from here"
-                    tempting.append(({"moves": walk + d}, f"Push the box at {room.name(box)} {WORDS[d]}, {why}: {how}."))
-                if stand in room.floor and stand != player:
-                    straight = _straight(room, player, stand)
-                    if _breaks(room, player, boxes, straight):
-                        tempting.append((
-                            {"moves": straight},
-                            f"Walk straight to {room.name(stand)} to push the box at {room.name(box)} {WORDS[d]}: {straight}.",
-                        ))
-        if tempting:
-            return rng.choice(tempting)
-        targets = sorted((boxes - room.goals) | (room.goals - boxes)) or sorted(room.goals)
-        walls = []  # breadth-first order: the nearest wall first
-        for cell in came:
-            target = min(targets, key=lambda t: _distance(room, cell, t))
-            for d in DIRS:
-                if cell + room.delta[d] not in room.floor:
-                    toward = _distance(room, cell + room.delta[d], target) < _distance(room, cell, target)
-                    walls.append((not toward, cell, d, target))
-        if not walls:
+                    blocked.append((box, d, beyond))
+        if not blocked:
             return None
-        _, cell, d, target = min(walls, key=lambda w: w[0])  # the first one toward a target, if any
-        moves = _walk(came, cell) + d
-        return {"moves": moves}, f"Head {WORDS[d]} toward {room.name(target)}: {moves}."
+        box, d, beyond = rng.choice(blocked)
+        what = "a box" if beyond in boxes else "the wall"
+        lead = _visit_text(room, position, _pushes(room, state), h, sorted(options), [], search.stats["bound"], say)
+        text = f"{lead} {_push_say(room, position, (box, d), say)}"
+        reveal = say(("<b> is <w>, so the box at <x> cannot move <d>", "the box at <x> would have to go into <w> at <b>",
+                      "behind the box at <x> there is <w> (<b>): no push <d>"), b=room.name(beyond), w=what, x=room.name(box), d=WORDS[d])
+        return Mistake({"moves": _walk(came, box - room.delta[d]) + d}, text, "misread", reveal)
 
-    def continue_wrong(self, problem: dict[str, Any], state: State, rng: random.Random) -> list[TraceStep]:
-        """The pushes a fresh search finds from where the player stands, as if the failed push
-        had gone through (it changed nothing on the board)."""
+    def continue_wrong(self, problem: dict[str, Any], state: State, say: Voice, rng: random.Random) -> list[TraceStep]:
+        """The pushes a fresh search finds from where the player stands, as if the bad push
+        had been fine; from a lost position, greedy pushes toward the goals, worded the same,
+        until no box moves closer."""
         room = _room(tuple(problem["rows"]))
         player, boxes, _ = state
         record = _ida(room, player, boxes)
-        if record is None:
-            return []
-        return [
-            TraceStep("apply", _push_text(room, v.position, v.taken), {"moves": _push_moves(room, v.position, v.taken)})
-            for v in record.line[:-1]
-        ]
+        bound = self._bound(problem)
+        g = _pushes(room, state)
+        if record is not None and record.line:
+            steps = []
+            for v in record.line[:-1]:
+                lead = _visit_text(room, v.position, v.g + g, v.h, v.options, v.repeats, max(bound, v.g + g + v.h), say)
+                steps.append(TraceStep("apply", f"{lead} {_push_say(room, v.position, v.taken, say)}", {"moves": _push_moves(room, v.position, v.taken)}))
+            return steps
+        steps = []
+        for _ in range(2 * len(boxes)):
+            position = (player, boxes, room.reach(player, boxes))
+            moves = [(room.nearest(box + room.delta[d]) - room.nearest(box), box, d) for box in boxes - room.goals for d in DIRS
+                     if box - room.delta[d] in position[2] and box + room.delta[d] in room.floor and box + room.delta[d] not in boxes]
+            if not moves or min(moves)[0] >= 0:
+                break
+            _, box, d = min(moves)
+            h = room.h(boxes)
+            lead = _visit_text(room, position, g, h, sorted(_options(room, position, h)), [], max(bound, g + min(h, _BIG - 1)), say)
+            steps.append(TraceStep("apply", f"{lead} {_push_say(room, position, (box, d), say)}", {"moves": _push_moves(room, position, (box, d))}))
+            boxes, player, g = (boxes - {box}) | {box + room.delta[d]}, box, g + 1
+        return steps
+
+    def _bound(self, problem: dict[str, Any]) -> int:
+        record = _search(tuple(problem["rows"]))
+        return record.bound if record is not None and record.line else 0
+
+    def confirm(self, problem: dict[str, Any], before: State, move: Any, say: Voice) -> str | None:
+        room = _room(tuple(problem["rows"]))
+        player, boxes, _ = before
+        moves = move["moves"]
+        at = player
+        for d in moves[:-1]:
+            at += room.delta[d]
+        box = at + room.delta[moves[-1]]
+        to = box + room.delta[moves[-1]]
+        if box not in boxes:
+            return say(("the walk <m> stays on floor", "every step of <m> lands on floor"), m=moves)
+        free = say(("<t> was free floor", "nothing stood on <t>", "<t> held no wall and no box"), t=room.name(to))
+        live = say(("and a box can still reach a goal from there", "and <t> is not a dead square", "and from <t> a goal is <k> push(es) away"),
+                   t=room.name(to), k=room.dist.get(to, "no"))
+        return f"{say(('the walk <w> reaches <s> without pushing', 'the player got to <s> by <w>'), w=moves[:-1] or 'nothing', s=room.name(at))}; {free} {live}"
+
+    def narrate(self, problem: dict[str, Any], state: State, move: Any, say: Voice) -> str:
+        room = _room(tuple(problem["rows"]))
+        player, boxes, _ = state
+        position = (player, boxes, room.reach(player, boxes))
+        h = room.h(boxes)
+        g = _pushes(room, state)
+        if g and say.chance(0.25):
+            lead = say(("Next option.", "Then the next push.", "On to the next candidate.", "Back here, the next push."))
+        else:
+            lead = _visit_text(room, position, g, h, sorted(_options(room, position, h)), [], g + min(h, 99) + 2 * say.pick((0, 1, 1, 2)), say)
+        moves = move["moves"]
+        at = player
+        for x in moves[:-1]:
+            at += room.delta[x]
+        return f"{lead} {_push_say(room, position, (at + room.delta[moves[-1]], moves[-1]), say, walk=moves[:-1])}"
+
+    def muse(self, problem: dict[str, Any], state: State, say: Voice) -> str | None:
+        record = _search(tuple(problem["rows"]))
+        if record is None or not record.line:
+            return None
+        room = _room(tuple(problem["rows"]))
+        return say.pick(round_steps(record, say, lambda push: f"the push of box {room.name(push[0])} {WORDS[push[1]]}")).text
+
+    def stuck(self, problem: dict[str, Any], state: State, say: Voice) -> str | None:
+        record = _search(tuple(problem["rows"]))
+        if record is None or not record.line:
+            return None
+        room = _room(tuple(problem["rows"]))
+        box = sorted(state[1])[0]
+        nodes = 2 + int(say.rng.random() * 40)
+        return dead_end(record, nodes, record.bound + 2, f"the push of box {room.name(box)} {WORDS[say.pick(DIRS)]}", 0, say).text
+
+    def verify_text(self, problem: dict[str, Any], answer: str, say: Voice) -> str:
+        room = _room(tuple(problem["rows"]))
+        player, boxes = room.player, room.boxes
+        for d in answer:
+            if d in DIRS:
+                player, boxes, _ = room.step(player, boxes, d)
+        where = say(("after the <k> steps the boxes stand at <b>", "replaying <k> steps leaves the boxes at <b>", "the boxes end at <b> after <k> steps"),
+                    k=len(answer), b=say.listing(list(map(room.name, sorted(boxes)))))
+        goals = say(("every one of them on a goal", "which are the goals", "all goals, one box each"))
+        legal = say(("no step walks into a wall", "each push had free floor behind the box", "every step was onto floor"))
+        return f"{verify_intro(say, answer)}: {where}, {goals}; {legal}; {verify_holds(say)}."
 
     def read_off(self, problem: dict[str, Any], state: State) -> str:
         parts, history = [], state[2]
@@ -373,17 +476,22 @@ class Sokoban(ReasoningFamily):
         return "".join(reversed(parts))
 
     def random_move(self, problem: dict[str, Any], state: State, rng: random.Random) -> Any | None:
-        return {"moves": rng.choice(DIRS)}
+        """A push of a box drawn at random, in a direction drawn at random, after walking
+        straight (rows first) to the square behind it, walls or not."""
+        room = _room(tuple(problem["rows"]))
+        player, boxes, _ = state
+        box, d = rng.choice(sorted(boxes)), rng.choice(DIRS)
+        return {"moves": _straight(room, player, box - room.delta[d]) + d}
 
     def random_budget(self, problem: dict[str, Any], search: Search) -> int:
-        return max(4, len(search.answer))
+        return max(4, search.stats["pushes"])
 
     def move_text(self, move: Any) -> str:
         return move["moves"]
 
     # ------------------------------------------------------------------ verifier
 
-    def verify(self, problem: dict[str, Any], answer: str) -> tuple[bool, str]:
+    def judge(self, problem: dict[str, Any], answer: str) -> tuple[bool, str]:
         room = _room(tuple(problem["rows"]))
         moves = parse_moves(answer)
         if isinstance(moves, str):
@@ -487,12 +595,104 @@ def _push_moves(room: _Room, position: Position, push: tuple[int, str]) -> str:
     return _walk(position[2], box - room.delta[d]) + d
 
 
-def _push_text(room: _Room, position: Position, push: tuple[int, str]) -> str:
+def _push_say(room: _Room, position: Position, push: tuple[int, str], say: Voice, walk: str | None = None) -> str:
+    """A push with its derivation: the walk to the square behind the box (the squares it
+    passes, sometimes), then the push, and what it does for the box's distance to a goal."""
     box, d = push
     stand = box - room.delta[d]
-    walk = _walk(position[2], stand)
-    how = f"walk {walk} to {room.name(stand)}" if walk else f"the player is already at {room.name(stand)}"
-    return f"Push the box at {room.name(box)} {WORDS[d]} to {room.name(box + room.delta[d])}: {how}, then push {d}."
+    came = position[2]
+    if walk is None:
+        walk = _walk(came, stand) if stand in came else ""
+    if walk:
+        how = say(("walk <w> to <s>", "the player walks <w> to <s>", "get behind it at <s> (<w>)"), w=walk, s=room.name(stand))
+        if say.chance(0.35) and len(walk) > 1:
+            cells, at = [], position[0]
+            for x in walk:
+                at += room.delta[x]
+                cells.append(room.name(at))
+            how += say((" via <c>", ", passing <c>"), c=" ".join(cells))
+    else:
+        how = say(("the player is already at <s>", "the player stands behind it at <s>", "no walk needed, the player is at <s>"), s=room.name(stand))
+    to = box + room.delta[d]
+    gain = ""
+    if say.chance(0.4) and to in room.dist and box in room.dist:
+        gain = say((" (goal distance <a> -> <b>)", ", <b> push(es) from a goal after it", ""), a=room.dist[box], b=room.dist[to])
+    return say(("Push the box at <x> <d> to <t>: <h>, then push <D>.<g>", "Box <x> goes <d> to <t>: <h>, then <D>.<g>",
+                "Move the box at <x> <d> (to <t>): <h>, and push <D>.<g>"), x=room.name(box), d=WORDS[d], t=room.name(to), h=how, D=d, g=gain)
+
+
+def _visit_text(room: _Room, position: Position, g: int, h: int, options: list, repeats: list, bound: int, say: Voice) -> str:
+    """A position of the search: pushes so far, h (with the boxes' goal distances, sometimes),
+    and every push the player can reach: rejected up front and why, repeated, or its f."""
+    listed = []
+    for hc, (box, d), why in options:
+        push = f"box {room.name(box)} {WORDS[d]}"
+        if why:
+            listed.append(say(("<p> is dead (<w>)", "<p> is out: <w>", "<p> is rejected, <w>"), p=push, w=why))
+        elif (box, d) in repeats:
+            listed.append(say(("<p> repeats a position", "<p> leads back to a position seen this round"), p=push))
+        else:
+            f = g + 1 + hc
+            cut = say((" > <b>, pruned", ", over <b>: pruned", " > <b>, cut"), b=bound) if f > bound else ""
+            listed.append(say(("<p> gives f = <g>+<h> = <f><c>", "<p>: f = <g>+<h> = <f><c>", "<p> gives <f> (<g>+<h>)<c>"), p=push, g=g + 1, h=hc, f=f, c=cut))
+    hx = ""
+    if say.chance(0.35):
+        boxes = sorted(position[1])
+        hx = say((" (<d>)", ", from <d>"), d=say.listing([f"{room.name(b)} {room.dist.get(b, 'no')} from a goal" for b in boxes]))
+    if h >= _BIG:  # no goal for some box: what a solver who misses that would count, each box's distance or 9
+        h = sum(room.dist.get(b, 9) for b in position[1])
+    head = say(("<g> push(es) so far, h = <h><x>", "g = <g>, h = <h><x>", "After <g> push(es), h = <h><x>"), g=g, h=h, x=hx)
+    return f"{head}: {'; '.join(listed) or say(('no push is reachable', 'no box can be pushed'))}."
+
+
+def _pushes(room: _Room, state: State) -> int:
+    """The pushes made so far in a state's history."""
+    count, history, player, boxes = 0, state[2], room.player, room.boxes
+    moves = []
+    while history is not None:
+        history, part = history
+        moves.append(part)
+    for part in reversed(moves):
+        for d in part:
+            before = boxes
+            player, boxes, _ = room.step(player, boxes, d)
+            count += boxes is not before
+    return count
+
+
+def _pushes(room: _Room, state: State) -> int:
+    """The pushes made so far in a state's history."""
+    count, history, player, boxes = 0, state[2], room.player, room.boxes
+    moves = []
+    while history is not None:
+        history, part = history
+        moves.append(part)
+    for part in reversed(moves):
+        for d in part:
+            before = boxes
+            player, boxes, _ = room.step(player, boxes, d)
+            count += boxes is not before
+    return count
+
+
+@lru_cache(maxsize=4096)
+def _solvable(rows: tuple[str, ...], area: int, player: int, boxes: Boxes) -> bool:
+    """Whether a position can still be solved (cached by the player's area and the boxes: the
+    teacher and the env ask about the same positions)."""
+    room = _room(rows)
+    if room.h(boxes) >= _BIG:
+        return False
+    if (area, boxes) in _gold(rows):
+        return True
+    record = ida_star((player, boxes, room.reach(player, boxes)), _key, room.h(boxes), partial(_options, room), partial(_follow, room), 500)
+    return record is None or bool(record.line)
+
+
+@lru_cache(maxsize=64)
+def _gold(rows: tuple[str, ...]) -> frozenset:
+    """The positions (player area, boxes) along the gold line: solvable by construction."""
+    record = _search(rows)
+    return frozenset(_key(v.position) for v in record.line) if record is not None else frozenset()
 
 
 def _pulls(room: _Room, boxes: Boxes, player: int) -> list[tuple[bool, Boxes, int]]:
