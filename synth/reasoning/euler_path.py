@@ -25,9 +25,13 @@ strands the rest, and the search goes back one move and tries the next edge. Fle
 theorem bounds this: at a vertex at most one unused edge strands the rest, so there is at most
 one backtrack per visit and the trace has at most twice as many moves as the graph has edges.
 
-Moves: ``traverse {"from": u, "to": v}``; legal iff ``from`` is where the trail stands (for
-the first move: one of the odd-degree vertices, when there are two) and u-v is an unused
-edge. State: ``(path, used)``, the vertices walked so far and a bitmask over the edge list.
+Moves: ``traverse {"from": u, "to": v}``; legal iff ``from`` is where the trail stands and
+u-v is an unused edge. A legal move is wrong (the env's label) when the trail can no longer be
+completed: by Euler's theorem, when the unused edges are not all reachable from where the trail
+stands, or their odd-degree vertices are neither none nor two with the trail at one of them
+(so starting at an even vertex when two are odd is legal and wrong). The search's own tries
+at a vertex (every unused edge there) are branches, not mistakes: its check after the move
+finds the bridge it burnt and backtracks. State: ``(path, used)``, the vertices walked so far and a bitmask over the edge list.
 Answer: the vertices in order, "0 3 1 0 2" (commas, '-' or '->' also separate them).
 """
 
@@ -38,7 +42,8 @@ import re
 from typing import Any
 
 from synth.reasoning import draw
-from synth.reasoning.base import ReasoningFamily, Search, TraceStep
+from synth.reasoning.base import Mistake, ReasoningFamily, Search, TraceStep
+from synth.reasoning.phrasing import Voice, cap, dead_end, verify_holds, verify_intro
 from synth.registry import register
 
 _SEPARATORS = re.compile(r"(?:\s|,|;|->|→|–|-|\[|\]|\(|\))+")
@@ -115,14 +120,62 @@ def _random_trail(rng: random.Random, n: int, m: int) -> list[int] | None:
     return trail
 
 
+def _degrees_text(problem: dict[str, Any], adj: list, odd: list[int], at: int, say: Voice) -> str:
+    """The degree of every vertex and where that lets the trail start (``odd`` as the solver
+    reads it: a teacher that forgets the odd vertices passes none)."""
+    style = say.pick(("<v>:<d>", "<v> <d>", "<v>=<d>"))
+    degrees = ", ".join(say(style, v=v, d=len(links)) for v, links in enumerate(adj))
+    if odd:
+        where = say(("Odd: <a> and <b>, so the trail runs between them: start at <s>.", "<a> and <b> are odd: the ends. Start at <s>.",
+                     "Two odd vertices, <a> and <b>; the trail starts at <s>."), a=odd[0], b=odd[1], s=at)
+    else:
+        where = say(("All even, so the trail is a circuit and may start anywhere: start at <s>.", "Every degree is even: any start works, take <s>.",
+                     "No odd vertex, so a circuit; start at <s>."), s=at)
+    return say(("Degrees: <d>. <w>", "Degree per vertex: <d>. <w>", "Counting edges per vertex: <d>. <w>"), d=degrees, w=where)
+
+
+def _reach_note(left: int, u: int, say: Voice) -> str:
+    return say(("Check: all <k> unused edges are still reachable from <u>. ", "From <u> the <k> unused edges can all be reached. ",
+                "Reachability holds: <k> unused edges, all connected to <u>. "), k=left, u=u)
+
+
+def _take_text(at: int, u: int, options: list[int], j: int, say: Voice, done: int = -1, total: int = 0, trail: list[int] | None = None,
+               walked: list[int] | None = None) -> str:
+    """A move of the walk: the unused edges at the vertex and which one is taken (and,
+    sometimes, how many edges are walked so far, or the trail as it stands)."""
+    extras = []
+    if done >= 0 and total:
+        extras.append(say(("(<k> of <m> edges walked)", "That makes <k> of <m>.", "<r> edges to go after it."), k=done + 1, m=total, r=total - done - 1))
+    if trail:
+        extras.append(say(("Trail now: <t>.", "So far: <t>.", "The walk reads <t>."), t=" ".join(map(str, [*trail, u]))))
+    if len(options) > 1:
+        extras.append(say(("<a> keeps <k> unused edge(s) for later.", "That leaves <k> more at <a>.", "<a> will still have <k> to use."),
+                          a=at, k=len(options) - 1))
+    if walked:
+        extras.append(say(("Edges to <w> are used already.", "(<a>-<w> walked before.)", "Already used at <a>: <w>."),
+                          a=at, w=say.listing([str(x) for x in walked])))
+    shown = say.order(extras)[: say.pick((1, 1, 2, 2, 3))]
+    return " ".join([_take_core(at, u, options, j, say), *shown])
+
+
+def _take_core(at: int, u: int, options: list[int], j: int, say: Voice) -> str:
+    if len(options) == 1:
+        return say(("At <a>, <a>-<u> is the only unused edge: take it.", "Only <a>-<u> is left at <a>, so take it.", "From <a> the one way on is <u>.",
+                    "<a> has a single unused edge, to <u>.", "Forced at <a>: <a>-<u>.", "Nothing else at <a> but <a>-<u>; take it."), a=at, u=u)
+    if j == 0:
+        return say(("At <a>, unused edges go to <o>: take <a>-<u>, the lowest.", "<a> has unused edges to <o>; the lowest is <u>, take it.",
+                    "From <a> I can go to <o>. Take <a>-<u> first."), a=at, o=say.listing([str(x) for x in options]), u=u)
+    if j == len(options) - 1:
+        return say(("At <a>, <a>-<u> is the one unused edge left to try: take it.", "The last option at <a> is <a>-<u>.", "Back at <a>, only <a>-<u> remains to try."),
+                   a=at, u=u)
+    return say(("At <a>, try the next unused edge: <a>-<u>.", "Next edge from <a>: <a>-<u>.", "<a> again: try <a>-<u> now."), a=at, u=u)
+
+
 class EulerPath(ReasoningFamily):
     name = "euler_path"
     group = "graphs"
     action = "traverse"
-    rules = (
-        "'from' is where the trail stands (the first move: an odd-degree vertex if there are two) "
-        "and from-to is an edge not used yet"
-    )
+    rules = "'from' is where the trail stands and from-to is an edge not used yet"
     levels = {
         1: {"n": 6, "min_edges": 7, "max_edges": 9},
         2: {"n": 8, "min_edges": 10, "max_edges": 13},
@@ -152,12 +205,28 @@ class EulerPath(ReasoningFamily):
             "Answer with the vertices of the trail in order, separated by spaces, for example: 0 3 1 0 2"
         )
 
-    def read(self, problem: dict[str, Any]) -> str:
-        return (
-            f"An undirected graph with {problem['n']} vertices and {len(problem['edges'])} edges. "
-            "I need a walk that uses every edge exactly once; where it may start depends on the "
-            "odd-degree vertices."
-        )
+    def read(self, problem: dict[str, Any], say: Voice) -> str:
+        adj = _adjacency(problem)
+        head = say(("An undirected graph with <n> vertices and <m> edges", "<n> vertices, <m> edges, undirected", "The graph: <n> vertices joined by <m> edges"),
+                    n=problem["n"], m=len(problem["edges"]))
+        goal = say(("I need a walk that uses every edge exactly once; where it may start depends on the odd-degree vertices",
+                    "the task is an Eulerian trail: each edge once, starting where the degrees allow",
+                    "every edge must be walked exactly once, so first the degrees decide the ends"))
+        hub = max(range(problem["n"]), key=lambda v: (len(adj[v]), -v))
+        extra = say((" Vertex <v> has the most edges (<k>).", " <v> is the busiest vertex, degree <k>.", ""), v=hub, k=len(adj[hub])) if say.chance(0.5) else ""
+        return f"{head}. {cap(goal)}.{extra}"
+
+    def plan(self, problem: dict[str, Any], say: Voice) -> str:
+        degrees = say(("Count degrees to find where the trail must start.", "First the degree of every vertex: the odd ones are the ends.",
+                       "Degrees first: two odd vertices fix the ends, none means a circuit."))
+        walk = say(("Then walk: at each vertex take the lowest unused edge, and after a move that had an alternative check that every unused "
+                    "edge is still reachable from the new vertex; if some are cut off, the edge was a bridge taken too early, so go back one "
+                    "move and take the next edge.",
+                    "Walk from the start, lowest unused edge first; whenever there was a choice, check afterwards that all unused edges can "
+                    "still be reached, and if not undo that move and try the next edge.",
+                    "Take the lowest unused edge each time; after a choice, a reachability check catches a burnt bridge, which sends me one "
+                    "move back to the next edge."))
+        return " ".join([degrees, walk])
 
     def start(self, problem: dict[str, Any]) -> tuple[tuple[int, ...], int]:
         return (), 0
@@ -166,58 +235,39 @@ class EulerPath(ReasoningFamily):
 
     def solve(self, problem: dict[str, Any]) -> Search:
         edges = problem["edges"]
+        say = self.voice(problem)
         adj = _adjacency(problem)
         odd = _odd(problem)
         full = (1 << len(edges)) - 1
-        degrees = " ".join(f"{v}:{len(links)}" for v, links in enumerate(adj))
         at = odd[0] if odd else 0
-        if odd:
-            where = f"Odd: {odd[0]} and {odd[1]}, so the trail runs between them: start at {at}."
-        else:
-            where = f"All even, so the trail is a circuit and may start anywhere: start at {at}."
-        steps = [TraceStep("think", f"Degrees: {degrees}. {where}", stage="check")]
+        steps = [TraceStep("think", _degrees_text(problem, adj, odd, at, say), stage="check")]
         counts = {"moves": 0, "backtracks": 0}
         used, note, path = 0, "", [at]
         while used != full:
             options = [(u, bit) for u, bit in adj[at] if not used & bit]
             for j, (u, bit) in enumerate(options):
-                last = j == len(options) - 1
-                if len(options) == 1:
-                    text = f"At {at}, {at}-{u} is the only unused edge: take it."
-                elif j == 0:
-                    text = f"At {at}, unused edges go to {', '.join([str(x) for x, _ in options])}: take {at}-{u}, the lowest."
-                elif last:
-                    text = f"At {at}, {at}-{u} is the one unused edge left to try: take it."
-                else:
-                    text = f"At {at}, try the next unused edge: {at}-{u}."
-                steps.append(TraceStep("apply", note + text, {"from": at, "to": u}))
+                walked = [x for x, b in adj[at] if used & b]
+                steps.append(TraceStep("apply", note + _take_text(at, u, [x for x, _ in options], j, say, used.bit_count(), len(edges), path, walked),
+                                       {"from": at, "to": u}))
                 counts["moves"] += 1
                 note = ""
-                if last:  # no alternative left: a forced move needs no check
+                if j == len(options) - 1:  # no alternative left: a forced move needs no check
                     break
                 lost = _stranded(adj, u, used | bit, full)
                 if not lost:
                     left = (full & ~(used | bit)).bit_count()
-                    if left:
-                        note = f"Check: all {left} unused edges are still reachable from {u}. "
+                    note = _reach_note(left, u, say) if left else ""
                     break
                 counts["backtracks"] += 1
-                steps.append(TraceStep(
-                    "backtrack",
-                    f"Check: from {u} the unused edge(s) {_names(edges, lost)} can no longer be reached, "
-                    f"so {at}-{u} was a bridge taken too early: dead end.",
-                    depth=len(path) - 1,
-                ))
+                steps.append(TraceStep("backtrack", say(
+                    ("Check: from <u> the unused edge(s) <l> can no longer be reached, so <a>-<u> was a bridge taken too early: <d>.",
+                     "From <u>, <l> {is|are} cut off: <a>-<u> burnt a bridge. <D>.",
+                     "Reachability fails at <u>: <l> can no longer be walked, so <a>-<u> came too early."),
+                    u=u, l=_names(edges, lost), a=at, d=dead_end(say), D=cap(dead_end(say))), depth=len(path) - 1))
             used |= bit
             at = u
             path.append(u)
-        plan = (
-            "Count degrees to find where the trail must start. Then walk: at each vertex take the "
-            "lowest unused edge, and after a move that had an alternative check that every unused "
-            "edge is still reachable from the new vertex; if some are cut off, the edge was a bridge "
-            "taken too early, so go back one move and take the next edge."
-        )
-        return Search(plan, steps, " ".join(map(str, path)), counts)
+        return Search(steps, " ".join(map(str, path)), counts)
 
     # ------------------------------------------------------------------ rules
 
@@ -235,56 +285,140 @@ class EulerPath(ReasoningFamily):
             return moved, f"there is no edge {a}-{b}"
         if used >> i & 1:
             return moved, f"edge {a}-{b} is already used"
-        if not path:
-            odd = _odd(problem)
-            if odd and a not in odd:
-                return moved, (
-                    f"{a} has even degree: with odd-degree vertices {odd[0]} and {odd[1]} the trail "
-                    "must start at one of them"
-                )
         return moved, None
 
     def observe(self, problem: dict[str, Any], state: tuple[tuple[int, ...], int]) -> str:
-        return f"At {state[0][-1]}; {state[1].bit_count()} of {len(problem['edges'])} edges used."
+        return f"Trail so far: {' '.join(map(str, state[0])) or 'none'}."
 
-    def blunder(self, problem: dict[str, Any], state: tuple[tuple[int, ...], int], rng: random.Random) -> tuple[Any, str] | None:
-        """At the start, forgetting the odd-degree rule; later, taking an edge already walked
-        or a 'shortcut' to a vertex that still has unused edges but is not a neighbour."""
+    def keeps_solvable(self, problem: dict[str, Any], before: Any, move: Any, after: tuple[tuple[int, ...], int], search: Search) -> bool:
+        """Euler's theorem on the unused edges: all of them reachable from where the trail
+        stands, and their odd-degree vertices none (the trail stands on one of them, or none is
+        left) or two with the trail at one of them."""
+        path, used = after
+        edges = problem["edges"]
+        full = (1 << len(edges)) - 1
+        left = full & ~used
+        if not left:
+            return True
+        at = path[-1]
+        if _stranded(_adjacency(problem), at, used, full):
+            return False
+        degree = [0] * problem["n"]
+        for i, (u, v) in enumerate(edges):
+            if left >> i & 1:
+                degree[u] += 1
+                degree[v] += 1
+        odd = [v for v, d in enumerate(degree) if d % 2]
+        return (not odd and degree[at] > 0) or (len(odd) == 2 and at in odd)
+
+    def branches(self, problem: dict[str, Any], state: tuple[tuple[int, ...], int], move: Any) -> bool:
+        """The search's tries: any unused edge from where the trail stands (it checks after the
+        move), and at the start only from the vertex it starts at."""
+        path = state[0]
+        if not path:
+            odd = _odd(problem)
+            return move["from"] == (odd[0] if odd else 0)
+        return move["from"] == path[-1]
+
+    def mistake(self, problem: dict[str, Any], state: tuple[tuple[int, ...], int], search: Search, say: Voice, rng: random.Random) -> Mistake | None:
+        """At the start, forgetting the odd-degree rule (legal, and the trail can no longer be
+        completed); later, an edge already walked read as unused, or a 'shortcut' to a vertex
+        that is not a neighbour (misreads, which break a rule)."""
         n, edges = problem["n"], problem["edges"]
         path, used = state
         adj = _adjacency(problem)
         odd = _odd(problem)
         if not path and odd:
-            even = [v for v in range(n) if v not in odd]
-            v = rng.choice(even)
+            v = rng.choice([v for v in range(n) if v not in odd and adj[v]])
             u = adj[v][0][0]
-            return {"from": v, "to": u}, f"The trail can start anywhere: start at {v} and take {v}-{u}."
-        at = path[-1] if path else 0
+            text = _degrees_text(problem, adj, [], v, say) + " " + _take_text(v, u, [x for x, _ in adj[v]], 0, say)
+            reveal = say(("<a> and <b> have odd degree, so the trail must start at one of them, not at <v>", "starting at the even vertex <v> leaves odd <a> and <b> as loose ends",
+                          "with odd vertices <a> and <b>, a trail from <v> cannot use every edge"), a=odd[0], b=odd[1], v=v)
+            return Mistake({"from": v, "to": u}, text, "forgotten", reveal)
+        if not path:
+            return None
+        at = path[-1]
         walked = [u for u, bit in adj[at] if used & bit]
         near = {u for u, _ in adj[at]}
         busy = {x for i, (u, v) in enumerate(edges) if not used >> i & 1 for x in (u, v)}
         shortcuts = sorted(busy - near - {at})
+        options = [u for u, bit in adj[at] if not used & bit]
         if walked and (not shortcuts or rng.random() < 0.5):
             u = rng.choice(walked)
-            return {"from": at, "to": u}, f"At {at}, {at}-{u} looks unused: take it."
+            return Mistake({"from": at, "to": u}, _take_text(at, u, sorted({*options, u}), 0, say), "misread",
+                           say(("<a>-<u> was walked already", "the trail used <a>-<u> before", "edge <a>-<u> is spent"), a=at, u=u))
         if shortcuts:
             u = rng.choice(shortcuts)
-            return {"from": at, "to": u}, f"At {at}, {u} still has unused edges: take {at}-{u}."
+            return Mistake({"from": at, "to": u}, _take_text(at, u, sorted({*options, u}), 0, say), "misread",
+                           say(("there is no edge <a>-<u>", "<u> is not a neighbour of <a>", "<a> and <u> are not joined"), a=at, u=u))
         return None
 
-    def continue_wrong(self, problem: dict[str, Any], state: tuple[tuple[int, ...], int], rng: random.Random) -> list[TraceStep]:
-        """Walk on greedily (lowest unused edge, no reachability checks) until stuck."""
+    def continue_wrong(self, problem: dict[str, Any], state: tuple[tuple[int, ...], int], say: Voice, rng: random.Random) -> list[TraceStep]:
+        """Walk on with the search's own wording (lowest unused edge first), never going back:
+        a reachability check that would fail is not made, so the walk ends where it gets stuck."""
         adj = _adjacency(problem)
-        (*_, at), used = state
+        trail, used = list(state[0]), state[1]
+        at = trail[-1]
         steps = []
         while True:
             options = [(u, bit) for u, bit in adj[at] if not used & bit]
             if not options:
                 return steps
             u, bit = options[0]
-            steps.append(TraceStep("apply", f"At {at}, take {at}-{u}.", {"from": at, "to": u}))
+            walked = [x for x, b in adj[at] if used & b]
+            steps.append(TraceStep("apply", _take_text(at, u, [x for x, _ in options], 0, say, used.bit_count(), len(problem["edges"]), trail, walked),
+                                   {"from": at, "to": u}))
             used |= bit
             at = u
+            trail.append(u)
+
+    def confirm(self, problem: dict[str, Any], before: Any, move: Any, say: Voice) -> str | None:
+        path, used = before
+        a, b = move["from"], move["to"]
+        i = _edge_index(problem["edges"], a, b)
+        if i < 0:
+            return None
+        where = say(("the trail stood at <a> (<t>)", "<a> was the trail's end, after <t>") if path else ("the trail started at <a>", "<a> was the start"),
+                    a=a, t=" ".join(map(str, path)))
+        fresh = say(("<a>-<b> had not been used", "edge <a>-<b> was still free", "<a>-<b> was unused then"), a=a, b=b)
+        return f"{where}, and {fresh}"
+
+    def narrate(self, problem: dict[str, Any], state: tuple[tuple[int, ...], int], move: Any, say: Voice) -> str:
+        adj = _adjacency(problem)
+        path, used = state
+        a = move["from"]
+        options = sorted({*(u for u, bit in adj[a] if not used & bit), move["to"]})
+        j = 0 if say.chance(0.7) else options.index(move["to"])
+        if j == 0 and options[0] != move["to"]:
+            options = [move["to"], *(x for x in options if x != move["to"])]
+        note = ""
+        full = (1 << len(problem["edges"])) - 1
+        if path and say.chance(0.4) and not _stranded(adj, a, used, full):
+            note = _reach_note((full & ~used).bit_count(), a, say)
+        walked = [x for x, b in adj[a] if used & b]
+        return note + _take_text(a, move["to"], options, j, say, used.bit_count(), len(problem["edges"]), list(path), walked)
+
+    def muse(self, problem: dict[str, Any], state: tuple[tuple[int, ...], int], say: Voice) -> str | None:
+        odd = _odd(problem)
+        return _degrees_text(problem, _adjacency(problem), odd, odd[0] if odd else 0, say)
+
+    def stuck(self, problem: dict[str, Any], state: tuple[tuple[int, ...], int], say: Voice) -> str | None:
+        path, used = state
+        if not path:
+            return None
+        lost = _stranded(_adjacency(problem), path[-1], used, (1 << len(problem["edges"])) - 1)
+        if not lost:
+            return None
+        return say(("Check: from <u> the unused edge(s) <l> can no longer be reached: <d>.", "From <u>, <l> {is|are} cut off. <D>."),
+                   u=path[-1], l=_names(problem["edges"], lost), d=dead_end(say), D=cap(dead_end(say)))
+
+    def verify_text(self, problem: dict[str, Any], answer: str, say: Voice) -> str:
+        walk = [t for t in answer.split() if t.isdigit()]
+        hops = ", ".join(f"{a}-{b}" for a, b in zip(walk, walk[1:], strict=False))
+        edges = say(("the trail walks <h>: <k> edges", "<k> hops, <h>", "edges in order: <h> (<k> of them)"), h=hops, k=max(0, len(walk) - 1))
+        once = say(("each of the <m> edges exactly once", "no edge twice and none missing", "all <m> edges, none repeated"), m=len(problem["edges"]))
+        ends = say(("from <a> to <b>", "starting at <a> and ending at <b>"), a=walk[0] if walk else "?", b=walk[-1] if walk else "?")
+        return f"{verify_intro(say, answer)}: {edges}, {ends}; {once}; {verify_holds(say)}."
 
     def read_off(self, problem: dict[str, Any], state: tuple[tuple[int, ...], int]) -> str:
         return " ".join(map(str, state[0]))
@@ -302,7 +436,7 @@ class EulerPath(ReasoningFamily):
 
     # ------------------------------------------------------------------ verifier
 
-    def verify(self, problem: dict[str, Any], answer: str) -> tuple[bool, str]:
+    def judge(self, problem: dict[str, Any], answer: str) -> tuple[bool, str]:
         n, edges = problem["n"], problem["edges"]
         tokens = [t for t in _SEPARATORS.split(answer.strip()) if t]
         if not tokens:

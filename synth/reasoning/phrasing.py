@@ -172,13 +172,13 @@ def back_to(say: Voice, step: int) -> str:
     return say(
         (
             "{go|so go|then go} back to step <n>",
-            "{return|so return|I return} to {step <n>|the position after step <n>} and {go on|continue} from there",
+            "{return|so return|I return} to {step <n>|the position of step <n>} and {go on|continue} from there",
             "{undo|so undo|I undo} everything after step <n>",
             "{resume|so resume|pick up again} from {step <n>|where step <n> left off}",
-            "{back up|so back up|retreat} to {the board after step <n>|step <n>, the last sound point}",
-            "{revert|so revert} to how things stood after step <n>",
+            "{back up|so back up|retreat} to {step <n>, the last sound point|where step <n> left things}",
+            "{revert|so revert} to step <n>'s {position|state}",
             "{the last good state is|everything up to} step <n>{: continue from it| still stands}",
-            "{drop|discard} the moves after step <n>",
+            "{drop|discard} {the later moves and keep step <n>|what came after step <n>, keeping the rest}",
         ),
         n=step,
     )

@@ -24,8 +24,10 @@ settled and walks the ``via`` links back. Dijkstra never backtracks, so backtrac
 where a reflective teacher undoes its own mistake.
 
 Moves: ``settle {"node": v, "dist": d, "via": u}``; legal iff v is unsettled, u is settled,
-u-v is an edge, d = dist(u) + w(u,v), and d is the smallest tentative distance of any
-unsettled node (ties: any of them). State: ``(dist, via, last)``, the settled distance and
+u-v is an edge and d = dist(u) + w(u,v) (an addition slip breaks that rule). Settling a node
+that is not the smallest tentative one is legal; it is wrong (the env's label) when its
+distance is not the true shortest one, since no later step can correct a settled distance:
+a position is solvable iff every settled distance is the shortest. State: ``(dist, via, last)``, the settled distance and
 predecessor per node (-1 when unsettled) and the node settled last. Answer: the path's nodes
 then its length, "0 4 2 7 (length 13)" (commas, '-' or '->' also separate the nodes).
 """
@@ -38,7 +40,8 @@ import re
 from typing import Any
 
 from synth.reasoning import draw
-from synth.reasoning.base import ReasoningFamily, Search, TraceStep
+from synth.reasoning.base import Mistake, ReasoningFamily, Search, TraceStep
+from synth.reasoning.phrasing import Voice, cap, verify_holds, verify_intro
 from synth.registry import register
 
 _ANSWER = re.compile(r"(?P<path>.*?)[\s,;(]*\blength\b\s*[:=]?\s*(?P<length>[^\s)]*)\s*\)?\s*\.?\s*", re.I | re.S)
@@ -115,13 +118,58 @@ def _walk_back(via: tuple[int, ...], end: int) -> list[int]:
     return path[::-1]
 
 
+def _relax(graph: _Graph, dist: tuple[int, ...], last: int, tentative: dict[int, tuple[int, int]], say: Voice) -> list[str]:
+    """Relax the edges of ``last`` into ``tentative`` (in place), each comparison written out."""
+    du = dist[last]
+    notes = []
+    for v, w in graph.adj[last]:
+        if dist[v] >= 0:
+            continue
+        nd, old = du + w, tentative.get(v)
+        if old is None:
+            notes.append(say(("<v>: <a>+<w>=<n>, first route, set", "<v> gets <a>+<w> = <n> (new)", "<v>: first route, <a>+<w>=<n>"), v=v, a=du, w=w, n=nd))
+            tentative[v] = (nd, last)
+        elif nd < old[0]:
+            notes.append(say(("<v>: <a>+<w>=<n> \\< <o>, update", "<v> drops from <o> to <a>+<w> = <n>", "<v>: <n> beats <o>, update"), v=v, a=du, w=w, n=nd, o=old[0]))
+            tentative[v] = (nd, last)
+        else:
+            notes.append(say(("<v>: <a>+<w>=<n>, not below <o>, keep", "<v> stays at <o> (<a>+<w> = <n> is no better)", "<v>: <n> >= <o>, keep <o>"),
+                             v=v, a=du, w=w, n=nd, o=old[0]))
+    return notes
+
+
+def _settle_text(du: int, last: int, notes: list[str], tentative: dict[int, tuple[int, int]], v: int, d: int, u: int, say: Voice) -> str:
+    """One Dijkstra step: the relaxations of the node settled last, the frontier, the settle."""
+    relaxed = say.pick(("; ", ", ", "; ")).join(notes) if notes else say(("no unsettled neighbours", "nothing new to relax", "all its neighbours are settled"))
+    order = sorted(tentative, key=lambda x: (tentative[x][0], x))
+    style = say.pick(("<x>=<d>", "<x> at <d>", "<x>: <d>", "<d> for <x>"))
+    listed = ", ".join(say(style, x=x, d=tentative[x][0]) for x in order)
+    if say.chance(0.3):
+        listed += say((" (via <l>)", ", with via <l>"), l=", ".join(f"{x}<-{tentative[x][1]}" for x in order))
+    return say(("Relax the edges of <l> (distance <a>): <r>. Tentative: <t>. The smallest is <v> at <d> (via <u>): settle it.",
+                "From <l> (at <a>): <r>. Frontier now <t>; the lowest is <v>, <d> via <u>, so settle <v>.",
+                "Edges of <l>, settled at <a>: <r>. Tentative distances: <t>. Settle <v> at <d> via <u>, the smallest.",
+                "<L> was settled at <a>; relaxing: <r>. That leaves <t>, so <v> (<d>, via <u>) is next."),
+               l=last, L=f"Node {last}", a=du, r=relaxed, t=listed, v=v, d=d, u=u)
+
+
+def _walk_text(via: tuple[int, ...], dist: tuple[int, ...], t: int, say: Voice) -> str:
+    path = _walk_back(via, t)
+    links = ", ".join(f"{x} via {via[x]}" for x in reversed(path[1:]))
+    steps = " + ".join(str(dist[b] - dist[a]) for a, b in zip(path, path[1:], strict=False))
+    check = say((" Check: <s> = <d>.", " The hops add up: <s> = <d>.", ""), s=steps, d=dist[t]) if say.chance(0.5) else ""
+    return say(("<t> is settled at <d>. Walk back: <l>. Path <p>, length <d>.", "<t> settled at <d>; back along the via links: <l>. So the path is <p> (<d>).",
+                "Done at <t> (<d>). Following via: <l>. That gives <p>, length <d>.", "The target <t> is settled, distance <d>. Via links back: <l>; the path reads <p>."),
+               t=t, d=dist[t], l=links, p=" ".join(map(str, path))) + check
+
+
 class ShortestPath(ReasoningFamily):
     name = "shortest_path"
     group = "graphs"
     action = "settle"
     rules = (
-        "the node is unsettled, 'via' is settled and joined to it by an edge, 'dist' is dist(via) "
-        "plus that edge's weight, and no unsettled node has a smaller tentative distance"
+        "the node is unsettled, 'via' is settled and joined to it by an edge, and 'dist' is dist(via) "
+        "plus that edge's weight"
     )
     levels = {
         1: {"nodes": 6, "extra": 3, "max_weight": 9},
@@ -176,13 +224,38 @@ class ShortestPath(ReasoningFamily):
             "in parentheses, for example: 0 4 2 7 (length 13)"
         )
 
-    def read(self, problem: dict[str, Any]) -> str:
+    def read(self, problem: dict[str, Any], say: Voice) -> str:
         weights = [w for _, _, w in problem["edges"]]
-        return (
-            f"An undirected graph with {problem['n']} nodes and {len(weights)} edges, weights "
-            f"{min(weights)} to {max(weights)}. I need a path from {problem['source']} to "
-            f"{problem['target']} with the smallest total weight, and that total."
-        )
+        s, t = problem["source"], problem["target"]
+        graph = self._graph(problem)
+        head = say(("An undirected graph with <n> nodes and <m> edges, weights <a> to <b>", "<n> nodes, <m> weighted edges (<a>-<b>)",
+                    "The graph has <n> nodes and <m> edges weighing <a> to <b>"), n=problem["n"], m=len(weights), a=min(weights), b=max(weights))
+        goal = say(("I need a path from <s> to <t> with the smallest total weight, and that total", "find the lightest path <s> -> <t> and its length",
+                    "the task: a shortest path from <s> to <t>, with its length"), s=s, t=t)
+        facts = [
+            say(("<s> has <k> neighbours", "from <s> the edges go to <l>", "<s> touches <l>"), s=s, k=len(graph.adj[s]),
+                l=say.listing([str(v) for v, _ in graph.adj[s]])),
+            say(("<t> is touched by <j> edges", "<t> has <j> neighbours: <l>"), t=t, j=len(graph.adj[t]), l=say.listing([str(v) for v, _ in graph.adj[t]])),
+            say(("the lightest edge from <s> goes to <v> (<w>)", "<s>'s cheapest edge is <s>-<v>, weight <w>"), s=s, v=min(graph.adj[s], key=lambda x: (x[1], x[0]))[0],
+                w=min(w for _, w in graph.adj[s])),
+        ]
+        extra = "".join(" " + cap(f) + "." for f in say.order(facts)[: say.pick((0, 1, 1, 2))])
+        return f"{head}. {cap(goal)}.{extra}"
+
+    def plan(self, problem: dict[str, Any], say: Voice) -> str:
+        s, t = problem["source"], problem["target"]
+        first = say(("Dijkstra from <s>: <s> is settled at distance 0.", "Run Dijkstra from <s>, which starts settled at 0.",
+                     "Dijkstra's algorithm from <s> (distance 0)."), s=s)
+        loop = say(("Relax the edges of the node settled last (a neighbour's tentative distance drops when the new route is shorter), then "
+                    "settle the unsettled node with the smallest tentative distance: with positive weights no later route can beat it.",
+                    "Each round: relax the newest settled node's edges, writing every comparison, then settle the smallest tentative distance "
+                    "(positive weights, so nothing later can undercut it).",
+                    "Relax, then settle the cheapest frontier node; repeat. Weights are positive, so a settled distance is final."))
+        stop = say(("Stop once <t> is settled and follow the via links back.", "When <t> is settled, walk the via links back to <s>.",
+                    "Stop at <t>'s settle and read the path off the via links."), t=t, s=s)
+        graph = self._graph(problem)
+        note = say(("<s> starts with <k> edges to relax.", "The first relaxations are <s>'s <k> edges.", ""), s=s, k=len(graph.adj[s]))
+        return " ".join(x for x in ([first, loop, stop, note] if say.chance(0.5) else [first, note, loop, stop]) if x)
 
     def start(self, problem: dict[str, Any]) -> State:
         n, s = problem["n"], problem["source"]
@@ -193,19 +266,13 @@ class ShortestPath(ReasoningFamily):
     # ------------------------------------------------------------------ the search
 
     def solve(self, problem: dict[str, Any]) -> Search:
-        s, t = problem["source"], problem["target"]
-        steps, state = self._dijkstra(problem, self.start(problem))
+        t = problem["target"]
+        steps, state = self._dijkstra(problem, self.start(problem), self.voice(problem))
         path = _walk_back(state[1], t)
-        plan = (
-            f"Dijkstra from {s}: {s} is settled at distance 0. Relax the edges of the node settled "
-            "last (a neighbour's tentative distance drops when the new route is shorter), then "
-            "settle the unsettled node with the smallest tentative distance: with positive weights "
-            f"no later route can beat it. Stop once {t} is settled and follow the via links back."
-        )
         answer = f"{' '.join(map(str, path))} (length {state[0][t]})"
-        return Search(plan, steps, answer, {"settled": sum(d >= 0 for d in state[0]), "edges": len(path) - 1})
+        return Search(steps, answer, {"settled": sum(d >= 0 for d in state[0]), "edges": len(path) - 1})
 
-    def _dijkstra(self, problem: dict[str, Any], state: State) -> tuple[list[TraceStep], State]:
+    def _dijkstra(self, problem: dict[str, Any], state: State, say: Voice) -> tuple[list[TraceStep], State]:
         """Dijkstra from ``state`` until the target is settled: the expert's whole search from
         the start, a noisy teacher's continuation from its broken state (whose distances it
         trusts). The node settled last is relaxed first, as the state has not done it yet."""
@@ -216,38 +283,12 @@ class ShortestPath(ReasoningFamily):
         tentative = _frontier(graph, dist[:last] + (-1,) + dist[last + 1 :])
         tentative.pop(last, None)
         while dist[t] < 0:
-            du = dist[last]
-            notes = []
-            for v, w in graph.adj[last]:
-                if dist[v] >= 0:
-                    continue
-                nd, old = du + w, tentative.get(v)
-                if old is None:
-                    notes.append(f"{v}: {du}+{w}={nd}, first route, set")
-                    tentative[v] = (nd, last)
-                elif nd < old[0]:
-                    notes.append(f"{v}: {du}+{w}={nd} < {old[0]}, update")
-                    tentative[v] = (nd, last)
-                else:
-                    notes.append(f"{v}: {du}+{w}={nd}, not below {old[0]}, keep")
-            relaxed = "; ".join(notes) if notes else "no unsettled neighbours"
+            notes = _relax(graph, dist, last, tentative, say)
             d, v, u = _smallest(tentative)
-            listed = ", ".join(f"{x}={tentative[x][0]}" for x in sorted(tentative, key=lambda x: (tentative[x][0], x)))
-            steps.append(TraceStep(
-                "apply",
-                f"Relax the edges of {last} (distance {du}): {relaxed}. Tentative: {listed}. "
-                f"The smallest is {v} at {d} (via {u}): settle it.",
-                {"node": v, "dist": d, "via": u},
-            ))
+            steps.append(TraceStep("apply", _settle_text(dist[last], last, notes, tentative, v, d, u, say), {"node": v, "dist": d, "via": u}))
             del tentative[v]
             dist, via, last = dist[:v] + (d,) + dist[v + 1 :], via[:v] + (u,) + via[v + 1 :], v
-        path = _walk_back(via, t)
-        links = ", ".join(f"{x} via {via[x]}" for x in reversed(path[1:]))
-        steps.append(TraceStep(
-            "think",
-            f"{t} is settled at {dist[t]}. Walk back: {links}. Path {' '.join(map(str, path))}, length {dist[t]}.",
-            stage="check",
-        ))
+        steps.append(TraceStep("think", _walk_text(via, dist, t, say), stage="check"))
         return steps, (dist, via, last)
 
     # ------------------------------------------------------------------ rules
@@ -269,22 +310,25 @@ class ShortestPath(ReasoningFamily):
         settled = dist[:v] + (d,) + dist[v + 1 :], via[:v] + (u,) + via[v + 1 :], v
         if d != dist[u] + w:
             return settled, f"{v} via {u} is {dist[u]}+{w}={dist[u] + w}, not {d}"
-        best, x, y = _smallest(_frontier(graph, dist))
-        if d > best:
-            return settled, f"{v} at {d} is not the smallest tentative distance: {x} is at {best} via {y}"
         return settled, None
 
     def observe(self, problem: dict[str, Any], state: State) -> str:
-        dist, _, last = state
-        return f"{last} settled at {dist[last]}; {sum(d >= 0 for d in dist)} of {problem['n']} nodes settled."
-
-    def blunder(self, problem: dict[str, Any], state: State, rng: random.Random) -> tuple[Any, str] | None:
-        """Settling a node as soon as some route reaches it, at a distance that is not its
-        shortest (the target most tempting: 'it is reachable, stop'), or an addition slip on the
-        node that is next. Early settles are drawn only on shortest paths and slips are made on
-        the next node, so most of them change the answer a noisy teacher ends with."""
-        graph = self._graph(problem)
         dist = state[0]
+        return "Settled: " + ", ".join(f"{v}={d}" for v, d in enumerate(dist) if d >= 0) + "."
+
+    def keeps_solvable(self, problem: dict[str, Any], before: State, move: Any, after: State, search: Search) -> bool:
+        """A settled distance is never revised, so the position stays solvable iff the node is
+        settled at its true shortest distance."""
+        return move["dist"] == self._graph(problem).shortest[move["node"]]
+
+    def mistake(self, problem: dict[str, Any], state: State, search: Search, say: Voice, rng: random.Random) -> Mistake | None:
+        """A node settled as soon as some route reaches it, at a distance that is not its
+        shortest (the target most tempting: 'it is reachable, stop'), which is legal and wrong;
+        or an addition slip on the node that is next, which breaks a rule. Early settles are
+        drawn only on shortest paths and slips are made on the next node, so most of them
+        change the answer a noisy teacher ends with."""
+        graph = self._graph(problem)
+        dist, _, last = state
         t = problem["target"]
         tentative = _frontier(graph, dist)
         if not tentative:
@@ -298,17 +342,69 @@ class ShortestPath(ReasoningFamily):
         ]
         d, v, u = _smallest(tentative)
         rushed = [e for e in early if e[0] == t] or ([] if v == t else early)
-        if rushed and (v not in graph.on_path or rng.random() < 0.5):
+        shown = dict(_frontier(graph, dist[:last] + (-1,) + dist[last + 1 :]))
+        shown.pop(last, None)
+        notes = _relax(graph, dist, last, shown, say)
+        if rushed and (v not in graph.on_path or rng.random() < 0.6):
             x, ux, dx = rng.choice(rushed)
-            stop = " and stop" if x == t else ""
-            return {"node": x, "dist": dx, "via": ux}, f"{x} is reachable at {dx} via {ux}: settle it{stop}."
+            fake = dict(shown)
+            fake[x] = (dx, ux)
+            text = _settle_text(dist[last], last, notes, {k: val for k, val in fake.items() if k == x or val[0] >= dx}, x, dx, ux, say)
+            reveal = say(("<v> was at <b> via <y> then, below <x>'s <d>: <x> was not the smallest", "the frontier had <v> at <b> (via <y>), less than <d>",
+                          "<x> at <d> was not the smallest tentative distance; <v> at <b> via <y> was"), v=v, b=d, y=u, x=x, d=dx)
+            return Mistake({"node": x, "dist": dx, "via": ux}, text, "greedy", reveal)
         w = graph.weight[(u, v)]
         slip = d + rng.choice([k for k in (-2, -1, 1, 2) if d + k > dist[u]])
-        return {"node": v, "dist": slip, "via": u}, f"The smallest is {v} via {u}: {dist[u]}+{w}={slip}; settle it at {slip}."
+        fake = dict(shown)
+        fake[v] = (slip, u)
+        text = _settle_text(dist[last], last, notes, fake, v, slip, u, say)
+        reveal = say(("<a>+<w> is <d>, not <s>", "the sum dist(<u>) + w = <a>+<w> = <d>, so <s> was a slip", "recomputing: <a> + <w> = <d>, not <s>"),
+                     a=dist[u], w=w, d=d, s=slip, u=u)
+        return Mistake({"node": v, "dist": slip, "via": u}, text, "slip", reveal)
 
-    def continue_wrong(self, problem: dict[str, Any], state: State, rng: random.Random) -> list[TraceStep]:
+    def continue_wrong(self, problem: dict[str, Any], state: State, say: Voice, rng: random.Random) -> list[TraceStep]:
         """Carry on with Dijkstra, trusting the wrong distance as if it were final."""
-        return self._dijkstra(problem, state)[0]
+        return self._dijkstra(problem, state, say)[0]
+
+    def confirm(self, problem: dict[str, Any], before: State, move: Any, say: Voice) -> str | None:
+        graph = self._graph(problem)
+        dist = before[0]
+        v, d, u = move["node"], move["dist"], move["via"]
+        w = graph.weight.get((u, v))
+        if w is None or dist[u] < 0:
+            return None
+        tentative = _frontier(graph, dist)
+        others = sorted((val[0], x) for x, val in tentative.items() if x != v)
+        smallest = say(("no other tentative distance was lower (next: <x> at <y>)", "the rest of the frontier started at <y> (<x>)",
+                        "nothing on the frontier was below <d>; <x> came next at <y>"), x=others[0][1], y=others[0][0], d=d) if others else             say(("it was the only node on the frontier", "nothing else was reachable"))
+        return f"{u} settled at {dist[u]}, edge {u}-{v} weighs {w}: {dist[u]}+{w} = {d}; {smallest}"
+
+    def narrate(self, problem: dict[str, Any], state: State, move: Any, say: Voice) -> str:
+        graph = self._graph(problem)
+        dist, _, last = state
+        shown = dict(_frontier(graph, dist[:last] + (-1,) + dist[last + 1 :]))
+        shown.pop(last, None)
+        notes = _relax(graph, dist, last, shown, say)
+        shown[move["node"]] = (move["dist"], move["via"])
+        return _settle_text(dist[last], last, notes, shown, move["node"], move["dist"], move["via"], say)
+
+    def muse(self, problem: dict[str, Any], state: State, say: Voice) -> str | None:
+        dist, via, _ = state
+        end = max(range(problem["n"]), key=lambda x: (dist[x], x))
+        return _walk_text(via, dist, end, say) if dist[end] > 0 else None
+
+    def verify_text(self, problem: dict[str, Any], answer: str, say: Voice) -> str:
+        graph = self._graph(problem)
+        found = _ANSWER.fullmatch(answer.strip())
+        nodes = [int(x) for x in _SEPARATORS.split(found["path"].strip()) if x.isdigit()] if found else []
+        weights = [graph.weight.get((a, b), 0) for a, b in zip(nodes, nodes[1:], strict=False)]
+        total = " + ".join(map(str, weights)) or "0"
+        edges = say(("the edges along <p> weigh <w> = <s>", "<p>: <w> = <s>", "adding up <p> gives <w> = <s>"),
+                    p=" -> ".join(map(str, nodes)), w=total, s=sum(weights))
+        ends = say(("it runs from <a> to <b> along existing edges", "from the source <a> to the target <b>, every hop an edge"),
+                    a=problem["source"], b=problem["target"])
+        best = say(("and the target was settled at that distance", "which is the target's settled distance", "matching Dijkstra's distance for it"))
+        return f"{verify_intro(say, answer)}: {ends}; {edges}, {best}; {verify_holds(say)}."
 
     def read_off(self, problem: dict[str, Any], state: State) -> str:
         """The path to the target when it is settled, else to the farthest settled node."""
@@ -336,7 +432,7 @@ class ShortestPath(ReasoningFamily):
 
     # ------------------------------------------------------------------ verifier
 
-    def verify(self, problem: dict[str, Any], answer: str) -> tuple[bool, str]:
+    def judge(self, problem: dict[str, Any], answer: str) -> tuple[bool, str]:
         n, s, t = problem["n"], problem["source"], problem["target"]
         graph = self._graph(problem)
         found = _ANSWER.fullmatch(answer.strip())

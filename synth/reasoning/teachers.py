@@ -42,6 +42,7 @@ P_CHECK = 0.15  # chance of a recheck after a move, in every tier
 RECENT = 4  # a recheck looks at one of the last few moves in force
 CATCH_AFTER = (0, 1, 1, 2, 2, 3, 4, 6)  # later moves a reflective teacher makes before its recheck catches the mistake
 MISTAKE_TRIES = 12
+ANSWER_LINES = ("Answer: <a>", "Final answer: <a>", "The answer: <a>", "So the answer is: <a>")  # the last thought
 
 
 def teacher(family: ReasoningFamily, tier: str, task: Task, rng: random.Random) -> ScriptTeacher:
@@ -269,5 +270,5 @@ def script(family: ReasoningFamily, problem: dict[str, Any], trace: Trace, answe
         else:
             out.append((s.text, Action("think", {"stage": s.stage})))
     out.append((family.verify_text(problem, answer, say), Action("think", {"stage": "verify"})))
-    out.append((f"Answer: {answer}", Action("answer", {"answer": answer})))
+    out.append((say(ANSWER_LINES, a=answer), Action("answer", {"answer": answer})))
     return out

@@ -33,7 +33,8 @@ import re
 from typing import Any
 
 from synth.reasoning import draw
-from synth.reasoning.base import ReasoningFamily, Search, TraceStep
+from synth.reasoning.base import Mistake, ReasoningFamily, Search, TraceStep
+from synth.reasoning.phrasing import Voice, cap, verify_holds, verify_intro
 from synth.registry import register
 
 _SEPARATORS = re.compile(r"(?:\s|,|;|->|→|>|-|\[|\])+")
@@ -68,6 +69,43 @@ class _Dag:
 
 def _first_bit(mask: int) -> int:
     return (mask & -mask).bit_length() - 1
+
+
+def _degrees_text(problem: dict[str, Any], dag: _Dag, done: int, say: Voice) -> str:
+    """The in-degrees of the tasks not placed yet, counting only arrows from open tasks."""
+    tasks = problem["tasks"]
+    open_ = [i for i in range(len(tasks)) if not done >> i & 1]
+    style = say.pick(("<x> <k>", "<x>:<k>", "<x>=<k>"))
+    degrees = ", ".join(say(style, x=tasks[i], k=(dag.preds[i] & ~done).bit_count()) for i in open_)
+    ready = ", ".join(tasks[i] for i in open_ if not dag.preds[i] & ~done)
+    return say(("In-degrees: <d>. Ready (in-degree 0): <r>.", "Counting arrows in: <d>. So <r> can go first.", "In-degree per task: <d>; ready now: <r>."),
+               d=degrees, r=ready or "none")
+
+
+def _take_text(tasks: list[str], last: int, drops: list[tuple[int, int, int]], ready: list[int], take: int, say: Voice,
+               waiting: dict[int, int] | None = None) -> str:
+    """One step of Kahn's loop: the arrows of the task taken last removed (each in-degree
+    drop written out), the ready list, the task taken; sometimes the tasks still waiting,
+    with their in-degrees."""
+    removal = ""
+    if last >= 0:
+        if drops:
+            shown = ", ".join(f"{tasks[v]} {a}->{b}" + (say((" (ready)", " (now free)", "")) if not b else "") for v, a, b in drops)
+            removal = say(("Remove <x>'s arrows: <d>. ", "<x> is done, so <d>. ", "Striking <x>'s arrows: <d>. "), x=tasks[last], d=shown)
+        else:
+            removal = say(("<x> points to no open task. ", "<x> frees nothing new. ", "No open task waits on <x>. "), x=tasks[last])
+    queue = ", ".join(tasks[v] for v in ready)
+    if len(ready) == 1 and say.chance(0.5):
+        step = say(("Only <t> is ready: take it.", "<t> is the one ready task, so it goes next.", "Just <t> has in-degree 0; take <t>."), t=tasks[take])
+    else:
+        step = say(("Ready: <q>. Take <t>.", "The ready list is <q>; take <t>, the first.", "Ready now: <q>, so <t> goes next.",
+                    "Taking <t> from the ready list <q>.", "Of <q>, <t> comes first alphabetically: take it."), q=queue, t=tasks[take])
+    rest = ""
+    blocked = sorted((v, k) for v, k in (waiting or {}).items() if k)
+    if blocked and say.chance(0.4):
+        rest = say((" Still waiting: <w>.", " Blocked: <w>.", " Left with arrows in: <w>."),
+                   w=", ".join(f"{tasks[v]} ({k})" for v, k in blocked))
+    return removal + step + rest
 
 
 class TopoSort(ReasoningFamily):
@@ -124,12 +162,41 @@ class TopoSort(ReasoningFamily):
             "Answer with the letters in order, separated by spaces, for example: B A D C"
         )
 
-    def read(self, problem: dict[str, Any]) -> str:
+    def read(self, problem: dict[str, Any], say: Voice) -> str:
         tasks = problem["tasks"]
-        return (
-            f"{len(tasks)} tasks, {tasks[0]} to {tasks[-1]}, and {len(problem['edges'])} arrows X -> Y "
-            "meaning X comes first. I need all of them in one order in which every arrow points forward."
-        )
+        dag = self._dag(problem)
+        head = say(("<n> tasks, <a> to <b>, and <m> arrows X -> Y meaning X comes first", "<m> arrows among <n> tasks (<a>-<b>); X -> Y puts X first",
+                    "The tasks are <a> to <b> (<n> of them), with <m> precedence arrows"), n=len(tasks), a=tasks[0], b=tasks[-1], m=len(problem["edges"]))
+        goal = say(("I need all of them in one order in which every arrow points forward", "every task once, with each arrow pointing forward",
+                    "one order of all tasks that respects every arrow"))
+        facts = []
+        sources = [x for i, x in enumerate(tasks) if not dag.preds[i]]
+        busiest = max(range(len(tasks)), key=lambda i: (len(dag.succs[i]), -i))
+        facts.append(say(("<s> <have> no prerequisite", "nothing points into <s>"), s=say.listing(sources), have="has" if len(sources) == 1 else "have"))
+        facts.append(say(("<x> unlocks the most, <k> tasks", "<k> arrows leave <x>"), x=tasks[busiest], k=len(dag.succs[busiest])))
+        extra = "".join(" " + cap(f) + "." for f in say.order(facts)[: say.pick((0, 1, 2))])
+        return f"{head}. {cap(goal)}.{extra}"
+
+    def plan(self, problem: dict[str, Any], say: Voice) -> str:
+        kahn = say(("Kahn's algorithm: count the arrows into each task (its in-degree).", "Kahn's method: first the in-degree of every task.",
+                    "Count each task's incoming arrows, then peel off tasks with none (Kahn)."))
+        loop = say(("Repeatedly take the alphabetically first task with in-degree 0, then remove its arrows, lowering the in-degree of the tasks "
+                    "they point to; a task whose in-degree reaches 0 becomes ready.",
+                    "Each step takes the first ready task in alphabetical order and deletes its arrows; tasks whose count drops to 0 join the ready list.",
+                    "Take the first ready task (in-degree 0, alphabetical), strike its outgoing arrows, and add newly freed tasks to the ready list."))
+        out = say(("The order in which tasks are taken is the answer.", "The taking order is the answer.", "Reading the taken tasks in order gives the answer."))
+        dag = self._dag(problem)
+        tasks = problem["tasks"]
+        ready = [tasks[i] for i in range(len(tasks)) if not dag.preds[i]]
+        heavy = max(range(len(tasks)), key=lambda i: (dag.preds[i].bit_count(), -i))
+        notes = [
+            say(("At the start <r> <are> ready.", "The first ready list is <r>.", "<r> can start at once."), r=say.listing(ready),
+                are="is" if len(ready) == 1 else "are"),
+            say(("<x> waits for the most, <k> arrows.", "<x> has the highest in-degree, <k>.", "<x> will come late: <k> arrows point into it."),
+                x=tasks[heavy], k=dag.preds[heavy].bit_count()),
+        ]
+        chosen = say.order(notes)[: say.pick((0, 1, 1, 2))]
+        return " ".join([kahn, *chosen, loop, out] if say.chance(0.5) else [kahn, loop, out, *chosen])
 
     def start(self, problem: dict[str, Any]) -> State:
         return (), 0
@@ -137,22 +204,13 @@ class TopoSort(ReasoningFamily):
     # ------------------------------------------------------------------ the search
 
     def solve(self, problem: dict[str, Any]) -> Search:
-        dag = self._dag(problem)
-        tasks = problem["tasks"]
-        degrees = ", ".join(f"{x} {dag.preds[i].bit_count()}" for i, x in enumerate(tasks))
-        ready = ", ".join(x for i, x in enumerate(tasks) if not dag.preds[i])
-        steps = [TraceStep("think", f"In-degrees: {degrees}. Ready (in-degree 0): {ready}.", stage="check")]
-        steps += self._kahn(problem, self.start(problem))
-        plan = (
-            "Kahn's algorithm: count the arrows into each task (its in-degree). Repeatedly take the "
-            "alphabetically first task with in-degree 0, then remove its arrows, lowering the "
-            "in-degree of the tasks they point to; a task whose in-degree reaches 0 becomes ready. "
-            "The order in which tasks are taken is the answer."
-        )
-        answer = " ".join(tasks[i] for i in self.replay(problem, steps)[-1][0])
-        return Search(plan, steps, answer, {"tasks": len(tasks), "edges": len(problem["edges"])})
+        say = self.voice(problem)
+        steps = [TraceStep("think", _degrees_text(problem, self._dag(problem), 0, say), stage="check")]
+        steps += self._kahn(problem, self.start(problem), say)
+        answer = " ".join(problem["tasks"][i] for i in self.replay(problem, steps)[-1][0])
+        return Search(steps, answer, {"tasks": len(problem["tasks"]), "edges": len(problem["edges"])})
 
-    def _kahn(self, problem: dict[str, Any], state: State) -> list[TraceStep]:
+    def _kahn(self, problem: dict[str, Any], state: State, say: Voice) -> list[TraceStep]:
         """Kahn's loop from ``state`` to the end: the expert's whole search, or a noisy
         teacher's continuation from its broken state. The task placed last has not had its
         arrows removed yet, so the first step does that."""
@@ -164,22 +222,16 @@ class TopoSort(ReasoningFamily):
         left = {v: (dag.preds[v] & ~before).bit_count() for v in range(len(tasks)) if not done >> v & 1}
         steps = []
         while left:
-            removal = ""
+            drops = []
             if last >= 0:
-                drops = []
                 for v in dag.succs[last]:
                     if v in left:
                         left[v] -= 1
-                        drops.append(f"{tasks[v]} {left[v] + 1}->{left[v]}" + (" (ready)" if not left[v] else ""))
-                removal = (
-                    f"Remove {tasks[last]}'s arrows: {', '.join(drops)}. " if drops else f"{tasks[last]} points to no open task. "
-                )
+                        drops.append((v, left[v] + 1, left[v]))
             ready = sorted(v for v, k in left.items() if not k)
-            take = ready[0]
-            queue = ", ".join(tasks[v] for v in ready)
-            steps.append(TraceStep("apply", f"{removal}Ready: {queue}. Take {tasks[take]}.", {"node": tasks[take]}))
-            del left[take]
-            last = take
+            steps.append(TraceStep("apply", _take_text(tasks, last, drops, ready, ready[0], say, left), {"node": tasks[ready[0]]}))
+            del left[ready[0]]
+            last = ready[0]
         return steps
 
     # ------------------------------------------------------------------ rules
@@ -201,25 +253,85 @@ class TopoSort(ReasoningFamily):
         return taken, None
 
     def observe(self, problem: dict[str, Any], state: State) -> str:
-        return f"{len(state[0])} of {len(problem['tasks'])} tasks placed."
+        return "Order so far: " + (" ".join(problem["tasks"][v] for v in state[0]) or "empty") + "."
 
-    def blunder(self, problem: dict[str, Any], state: State, rng: random.Random) -> tuple[Any, str] | None:
-        """Taking a task whose last prerequisites are still open, as if it were ready: the ones
-        with a single open prerequisite are the easiest to misread."""
+    def mistake(self, problem: dict[str, Any], state: State, search: Search, say: Voice, rng: random.Random) -> Mistake | None:
+        """Taking a task whose last prerequisites are still open, as if it were ready (an arrow
+        misread or overlooked): the ones with a single open prerequisite are the easiest to
+        miss. It breaks a rule: taking any ready task keeps the order completable, so a legal
+        take is never an error."""
         dag = self._dag(problem)
         tasks = problem["tasks"]
-        done = state[1]
-        open_ = {v: (dag.preds[v] & ~done).bit_count() for v in range(len(tasks)) if not done >> v & 1}
-        blocked = [v for v, k in open_.items() if k]
+        order, done = state
+        last = order[-1] if order else -1
+        before = done & ~(1 << last) if order else done
+        left = {v: (dag.preds[v] & ~before).bit_count() for v in range(len(tasks)) if not done >> v & 1}
+        drops = []
+        if last >= 0:
+            for v in dag.succs[last]:
+                if v in left:
+                    left[v] -= 1
+                    drops.append((v, left[v] + 1, left[v]))
+        blocked = [v for v, k in left.items() if k]
         if not blocked:
             return None
-        v = rng.choice([v for v in blocked if open_[v] == 1] or blocked)
-        ready = ", ".join(tasks[u] for u, k in open_.items() if not k)
-        return {"node": tasks[v]}, f"Ready: {ready}; {tasks[v]}'s prerequisites look done too. Take {tasks[v]}."
+        v = rng.choice([v for v in blocked if left[v] == 1] or blocked)
+        ready = sorted([*(u for u, k in left.items() if not k), v])
+        if rng.random() < 0.5:  # the drop that would have freed it, miscounted
+            drops = [(x, a, 0 if x == v else b) for x, a, b in drops]
+        text = _take_text(tasks, last, drops, ready, v, say, {x: k for x, k in left.items() if x != v})
+        u = _first_bit(dag.preds[v] & ~done)
+        reveal = say(("<u> -> <v> is still open: <u> has not been taken", "<v> still waits for <u>, which is not placed",
+                      "<u> must come before <v>, so <v> was not ready yet"), u=tasks[u], v=tasks[v])
+        return Mistake({"node": tasks[v]}, text, "misread", reveal)
 
-    def continue_wrong(self, problem: dict[str, Any], state: State, rng: random.Random) -> list[TraceStep]:
+    def continue_wrong(self, problem: dict[str, Any], state: State, say: Voice, rng: random.Random) -> list[TraceStep]:
         """Carry on with Kahn's loop as if the task taken too early had been ready."""
-        return self._kahn(problem, state)
+        return self._kahn(problem, state, say)
+
+    def confirm(self, problem: dict[str, Any], before: State, move: Any, say: Voice) -> str | None:
+        dag = self._dag(problem)
+        tasks = problem["tasks"]
+        v = dag.index[move["node"]]
+        preds = [tasks[u] for u in range(len(tasks)) if dag.preds[v] >> u & 1]
+        if not preds:
+            return say(("nothing points into <v>", "<v> has no prerequisite at all"), v=tasks[v])
+        order = before[0]
+        places = [f"{tasks[u]} at {order.index(u) + 1}" if u in order else f"{tasks[u]} not yet" for u in range(len(tasks)) if dag.preds[v] >> u & 1]
+        text = say(("its prerequisites <p> were all placed before it", "every arrow into <v> (from <p>) was already used",
+                    "<v> needs <p>, and they were all in the order"), p=say.listing(preds), v=tasks[v])
+        if say.chance(0.5):
+            text += say((" (<w>)", "; positions: <w>"), w=", ".join(places))
+        return text
+
+    def narrate(self, problem: dict[str, Any], state: State, move: Any, say: Voice) -> str:
+        dag = self._dag(problem)
+        tasks = problem["tasks"]
+        order, done = state
+        last = order[-1] if order else -1
+        before = done & ~(1 << last) if order else done
+        left = {u: (dag.preds[u] & ~before).bit_count() for u in range(len(tasks)) if not done >> u & 1}
+        drops = []
+        if last >= 0:
+            for u in dag.succs[last]:
+                if u in left:
+                    left[u] -= 1
+                    drops.append((u, left[u] + 1, left[u]))
+        v = dag.index.get(str(move["node"]).upper(), 0)
+        ready = sorted({*(u for u, k in left.items() if not k), v})
+        return _take_text(tasks, last, drops, ready, v, say, left)
+
+    def muse(self, problem: dict[str, Any], state: State, say: Voice) -> str | None:
+        return _degrees_text(problem, self._dag(problem), state[1], say)
+
+    def verify_text(self, problem: dict[str, Any], answer: str, say: Voice) -> str:
+        order = [t for t in answer.split() if t]
+        where = {x: i for i, x in enumerate(order)}
+        sample = [f"{a} ({where.get(a, '?')}) -> {b} ({where.get(b, '?')})" for a, b in problem["edges"][:3]]
+        count = say(("all <n> tasks appear once", "the order lists the <n> tasks once each", "<n> tasks, none twice"), n=len(order))
+        arrows = say(("each of the <m> arrows points forward (e.g. <s>)", "every arrow goes from an earlier to a later position, like <s>",
+                      "the <m> arrows all point forward"), m=len(problem["edges"]), s=say.listing(sample))
+        return f"{verify_intro(say, answer)}: {count}; {arrows}; {verify_holds(say)}."
 
     def read_off(self, problem: dict[str, Any], state: State) -> str:
         return " ".join(problem["tasks"][v] for v in state[0])
@@ -234,7 +346,7 @@ class TopoSort(ReasoningFamily):
 
     # ------------------------------------------------------------------ verifier
 
-    def verify(self, problem: dict[str, Any], answer: str) -> tuple[bool, str]:
+    def judge(self, problem: dict[str, Any], answer: str) -> tuple[bool, str]:
         tasks = problem["tasks"]
         index = self._dag(problem).index
         order: list[str] = []
