@@ -215,6 +215,11 @@ class ReasoningFamily(ABC):
         wordings as the solver's moves (its kinds of step drawn about as often)."""
         return say("{Next|Now|Then}: {try|take|play} <m>.", m=self.move_text(move))
 
+    def aftermath(self, problem: dict[str, Any], before: Any, move: Any, after: Any, say: Voice) -> str | None:
+        """The note the family's solver writes right after a move (the flows a max-flow round
+        changed), or None; the random teacher writes it after its moves too."""
+        return None
+
     def muse(self, problem: dict[str, Any], state: Any, say: Voice) -> str | None:
         """An analysis the family's solver writes between moves (a priced choice, a table of
         in-degrees), computed on ``state``, or None: what the random teacher writes about as

@@ -39,7 +39,8 @@ import re
 from typing import Any, NamedTuple
 
 from synth.reasoning import draw
-from synth.reasoning.base import ReasoningFamily, Search, TraceStep
+from synth.reasoning.base import Mistake, ReasoningFamily, Search, TraceStep
+from synth.reasoning.phrasing import Voice, cap, verify_holds, verify_intro
 from synth.registry import register
 
 _INNER = "abcdefghijkl"
@@ -125,23 +126,67 @@ def _path(parent: list[int]) -> list[int]:
 
 
 def _hop_text(net: _Net, flows: tuple[int, ...], a: int, b: int) -> str:
-    """A residual hop as the trace names it: forward 's->a 4', backward 'c->a 2 (cancels ...)'."""
-    r = _residual(net, flows, a, b)
+    """A residual hop as the trace names it: forward 's->a 4', backward 'c->a 2 (cancels ...)'
+    (an over-full edge, which only a broken state has, reads as 0 left)."""
+    r = max(0, _residual(net, flows, a, b))
     if net.hops[(a, b)][1]:
         return f"{net.names[a]}->{net.names[b]} {r}"
     return f"{net.names[a]}->{net.names[b]} {r} (cancels flow on {net.names[b]}->{net.names[a]})"
 
 
-def _search_text(net: _Net, flows: tuple[int, ...], found: str, path: list[int], amount: int) -> str:
+def _search_text(net: _Net, flows: tuple[int, ...], found: str, path: list[int], amount: int, say: Voice) -> str:
     """One Edmonds-Karp round as the trace says it; ``amount`` is what the teacher concludes
-    the bottleneck is (the blunder's misread minimum is said the same way)."""
+    the bottleneck is (a misread minimum is said the same way)."""
     hops = list(zip(path, path[1:], strict=False))
-    room = ", ".join([str(_residual(net, flows, a, b)) for a, b in hops])
-    return (
-        f"BFS from s on the residual graph: {found}. Shortest path: {' '.join([net.names[v] for v in path])}. "
-        f"Residual capacities along it: {', '.join([_hop_text(net, flows, a, b) for a, b in hops])}; "
-        f"bottleneck min({room}) = {amount}. Augment by {amount}."
-    )
+    room = ", ".join([str(max(0, _residual(net, flows, a, b))) for a, b in hops])
+    shown = ", ".join([_hop_text(net, flows, a, b) for a, b in hops])
+    route = " ".join([net.names[v] for v in path])
+    return say(("BFS from s on the residual graph: <f>. Shortest path: <p>. Residual capacities along it: <h>; bottleneck min(<r>) = <a>. Augment by <a>.",
+                "Breadth-first from s over residual edges: <f>. The shortest route is <p>, with residuals <h>. The smallest, min(<r>), is <a>: push <a>.",
+                "Residual BFS from s: <f>. Path <p>: <h>. Bottleneck = min(<r>) = <a>, so augment <a>.",
+                "Search the residual graph breadth-first: <f>. That gives <p>; along it <h>, so the bottleneck is min(<r>) = <a>. Send <a>."),
+               f=found, p=route, h=shown, r=room, a=amount)
+
+
+def _update_text(net: _Net, flows: tuple[int, ...], path: list[int], amount: int, value: int, say: Voice) -> str:
+    """The flows a round changed and the new value."""
+    changed = []
+    style = say.pick(("<e> <n> <f> of <c><x>", "<e> <n> <f>/<c><x>", "<e>: <f> of <c><x>"))
+    for a, b in zip(path, path[1:], strict=False):
+        i, forward = net.hops[(a, b)]
+        u, v, c = net.edges[i]
+        if flows[i] >= c:
+            extra = say((" (saturated)", " (full)", " (now full)"))
+        else:
+            extra = say(("", "", " (<k> left)", ", <k> to spare"), k=c - flows[i])
+        changed.append(say(style, e=f"{net.names[u]}->{net.names[v]}", n="now" if forward else "back to", f=flows[i], c=c, x=extra))
+    text = say(("Update: <c>. Flow value <v> + <a> = <w>.", "After the push: <c>. The value goes from <v> to <w>.", "Flows now <c>; value <v> + <a> = <w>.",
+                "Record it: <c>. Value: <v> + <a> = <w>."), c=", ".join(changed), v=value, a=amount, w=value + amount)
+    full = [f"{net.names[u]}->{net.names[v]}" for (u, v, c), f in zip(net.edges, flows, strict=True) if f >= c]
+    if full and say.chance(0.4):
+        text += say((" Saturated so far: <s>.", " Full edges: <s>.", " <s> can take no more."), s=", ".join(full))
+    return text
+
+
+def _cut_text(net: _Net, flows: tuple[int, ...], reached: set[int], value: int, say: Voice) -> str:
+    """The cut the last search found, its capacity and the conclusion (a careless teacher
+    concludes it whatever the numbers say)."""
+    names = net.names
+    crossing = [(u, v, c, f) for (u, v, c), f in zip(net.edges, flows, strict=True) if (u in reached) != (v in reached)]
+    leaving = [(u, v, c, f) for u, v, c, f in crossing if u in reached]
+    entering = [(u, v, c, f) for u, v, c, f in crossing if v in reached]
+    capacity = sum(c for *_, c, _ in leaving)
+    side = ", ".join(names[v] for v in sorted(reached))
+    out = ", ".join(f"{names[u]}->{names[v]} {f} of {c}" for u, v, c, f in leaving) or "none"
+    into = ", ".join(f"{names[u]}->{names[v]} {f}" for u, v, _, f in entering) or "none"
+    sums = " + ".join(str(c) for *_, c, _ in leaving) or "0"
+    return say(
+        ("Cut check: the search reached {<s>}. Edges leaving it: <o>, capacity <k> = <c>; edges entering it: <i>. Every leaving edge is full "
+         "and every entering edge empty, so no flow can beat the cut's <c>: the flow value <v> is the maximum.",
+         "The reachable side is {<s>}. Leaving it: <o> (capacity <k> = <c>); entering: <i>. The cut's capacity <c> bounds every flow, and the "
+         "flow is <v>: maximum.",
+         "Min-cut check on {<s>}: out-edges <o>, total <k> = <c>; in-edges <i>. So the value <v> cannot be improved."),
+        s=side, o=out, k=sums, c=capacity, i=into, v=value)
 
 
 def _augmented(net: _Net, flows: tuple[int, ...], path: list[int], amount: int) -> tuple[int, ...]:
@@ -236,6 +281,42 @@ def _check(net: _Net, answer: str) -> tuple[bool, str]:
     return True, f"a feasible flow (capacities and conservation hold) of value {value}, the maximum"
 
 
+def _rounds(net: _Net, flows: tuple[int, ...], say: Voice, forward_only: bool) -> tuple[list[TraceStep], tuple[int, ...], int]:
+    """Augmenting rounds from ``flows`` until the search reaches t no more, each with its
+    update, then the failed search and the cut check: the expert's whole search, or (with
+    ``forward_only``, reverse edges forgotten) a noisy teacher's continuation. Returns the
+    steps, the flows and the number of searches."""
+    steps: list[TraceStep] = []
+    value = _value(net, flows)
+    rounds = 0
+    while True:
+        rounds += 1
+        parent, found = _bfs(net, flows, forward_only)
+        if parent[-1] < 0:
+            break
+        path = _path(parent)
+        amount = min(_residual(net, flows, a, b) for a, b in zip(path, path[1:], strict=False))
+        lead = say(("Round <k>. ", "Search <k>. ", "Pass <k>: ", ""), k=rounds)
+        steps.append(TraceStep("apply", lead + _search_text(net, flows, found, path, amount, say), {"path": [net.names[v] for v in path], "amount": amount}))
+        flows = _augmented(net, flows, path, amount)
+        steps.append(TraceStep("think", _update_text(net, flows, path, amount, value, say), stage="check"))
+        value += amount
+    steps.append(TraceStep("think", _none_left(rounds, found, say), stage="check"))
+    steps.append(TraceStep("think", _cut_text(net, flows, {v for v, p in enumerate(parent) if p >= 0}, value, say), stage="check"))
+    return steps, flows, rounds
+
+
+def _none_left(rounds: int, found: str, say: Voice) -> str:
+    return say(("Round <k>. BFS from s on the residual graph: <f>. t is not reached: no augmenting path is left.",
+                "Search <k>: <f>. No route to t remains.", "BFS once more: <f>. t is out of reach, so no augmenting path is left."), k=rounds, f=found)
+
+
+def _cut_capacity(net: _Net, flows: tuple[int, ...]) -> int:
+    parent, _ = _bfs(net, flows)
+    reached = {v for v, p in enumerate(parent) if p >= 0}
+    return sum(c for u, v, c in net.edges if u in reached and v not in reached)
+
+
 class MaxFlow(ReasoningFamily):
     name = "max_flow"
     group = "graphs"
@@ -291,12 +372,37 @@ class MaxFlow(ReasoningFamily):
             "a->t 4, b->t 5 (edges you leave out carry 0)."
         )
 
-    def read(self, problem: dict[str, Any]) -> str:
-        return (
-            f"A directed network with {len(problem['nodes'])} nodes and {len(problem['edges'])} "
-            "capacitated edges. I need the largest flow from s to t that respects every capacity "
-            "and conserves flow at the inner nodes, and the flow on each edge."
-        )
+    def read(self, problem: dict[str, Any], say: Voice) -> str:
+        net = _net(problem)
+        out_s = sum(c for u, _, c in net.edges if u == 0)
+        into_t = sum(c for _, v, c in net.edges if v == len(net.names) - 1)
+        head = say(("A directed network with <n> nodes and <m> capacitated edges", "<n> nodes and <m> directed edges with capacities",
+                    "The network has <n> nodes, <m> edges"), n=len(net.names), m=len(net.edges))
+        goal = say(("I need the largest flow from s to t that respects every capacity and conserves flow at the inner nodes, and the flow on each edge",
+                    "the task is a maximum s-t flow, capacities respected and flow conserved, with every edge's flow",
+                    "find the biggest flow from s to t and what each edge carries"))
+        bound = say((" Edges out of s carry at most <a> and edges into t at most <b>.", " The value cannot exceed min(<a>, <b>) (out of s, into t).", ""),
+                    a=out_s, b=into_t) if say.chance(0.6) else ""
+        extra = ""
+        if say.chance(0.5):
+            outs = [f"{net.names[v]} ({c})" for u, v, c in net.edges if u == 0]
+            extra = say((" From s: <o>.", " s feeds <o>.", " The edges out of s go to <o>."), o=say.listing(outs))
+        return f"{head}. {cap(goal)}.{bound}{extra}"
+
+    def plan(self, problem: dict[str, Any], say: Voice) -> str:
+        method = say(("Edmonds-Karp: search breadth-first from s on the residual graph (forward edges with capacity left, and edges walked "
+                      "backwards to cancel flow), take the shortest path to t, augment by its bottleneck and update the residuals.",
+                      "Use Edmonds-Karp: BFS on residual capacities (reverse edges included, so flow can be cancelled), augment the shortest "
+                      "s-t path by its bottleneck, update.",
+                      "Repeatedly find the shortest augmenting path by BFS over residual edges, backward ones too, and push its bottleneck."))
+        stop = say(("Repeat until t cannot be reached, then check that the cut the last search found is as large as the flow.",
+                    "Stop when BFS cannot reach t; the reached side then gives a cut whose capacity must equal the flow.",
+                    "When no path is left, the cut of the last search proves the value."))
+        net = _net(problem)
+        t = len(net.names) - 1
+        ins = sum(1 for _, v, _ in net.edges if v == t)
+        note = say(("t has <k> edges coming in.", "<k> edges enter t, so at most <k> paths end in distinct edges.", ""), k=ins)
+        return " ".join(x for x in [method, stop, note] if x)
 
     def start(self, problem: dict[str, Any]) -> tuple[int, ...]:
         return (0,) * len(problem["edges"])
@@ -305,63 +411,12 @@ class MaxFlow(ReasoningFamily):
 
     def solve(self, problem: dict[str, Any]) -> Search:
         net = _net(problem)
-        names = net.names
-        flows = self.start(problem)
-        steps: list[TraceStep] = []
-        value, rounds = 0, 0
-        while True:
-            rounds += 1
-            parent, found = _bfs(net, flows)
-            if parent[-1] < 0:
-                break
-            path = _path(parent)
-            hops = list(zip(path, path[1:], strict=False))
-            amount = min(_residual(net, flows, a, b) for a, b in hops)
-            steps.append(TraceStep(
-                "apply",
-                f"Round {rounds}. {_search_text(net, flows, found, path, amount)}",
-                {"path": [names[v] for v in path], "amount": amount},
-            ))
-            flows = _augmented(net, flows, path, amount)
-            changed = []
-            for a, b in hops:
-                i, forward = net.hops[(a, b)]
-                u, v, c = net.edges[i]
-                full = " (saturated)" if flows[i] == c else ""
-                changed.append(f"{names[u]}->{names[v]} {'now' if forward else 'back to'} {flows[i]} of {c}{full}")
-            steps.append(TraceStep(
-                "think", f"Update: {', '.join(changed)}. Flow value {value} + {amount} = {value + amount}.", stage="check"
-            ))
-            value += amount
-        steps.append(TraceStep(
-            "think", f"Round {rounds}. BFS from s on the residual graph: {found}. t is not reached: no augmenting path is left.",
-            stage="check",
-        ))
-        cut = {v for v, p in enumerate(parent) if p >= 0}
-        crossing = [(u, v, c, f) for (u, v, c), f in zip(net.edges, flows, strict=True) if (u in cut) != (v in cut)]
-        leaving = [(u, v, c, f) for u, v, c, f in crossing if u in cut]
-        entering = [(u, v, c, f) for u, v, c, f in crossing if v in cut]
-        capacity = sum(c for *_, c, _ in leaving)
-        if capacity != value or any(f != c for *_, c, f in leaving) or any(f for *_, f in entering):
+        steps, flows, rounds = _rounds(net, self.start(problem), self.voice(problem), forward_only=False)
+        value = _value(net, flows)
+        capacity = _cut_capacity(net, flows)
+        if capacity != value:
             raise AssertionError(f"Edmonds-Karp ended with flow {value} but a cut of capacity {capacity}")
-        steps.append(TraceStep(
-            "think",
-            f"Cut check: the search reached {{{', '.join(names[v] for v in sorted(cut))}}}. Edges leaving it: "
-            f"{', '.join(f'{names[u]}->{names[v]} {f} of {c}' for u, v, c, f in leaving)}, capacity "
-            f"{' + '.join(str(c) for *_, c, _ in leaving)} = {capacity}; edges entering it: "
-            f"{', '.join(f'{names[u]}->{names[v]} {f}' for u, v, _, f in entering) or 'none'}. Every leaving "
-            f"edge is full and every entering edge empty, so no flow can beat the cut's {capacity}: the "
-            f"flow value {value} is the maximum.",
-            stage="check",
-        ))
-        plan = (
-            "Edmonds-Karp: search breadth-first from s on the residual graph (forward edges with "
-            "capacity left, and edges walked backwards to cancel flow), take the shortest path to "
-            "t, augment by its bottleneck and update the residuals; repeat until t cannot be "
-            "reached, then check that the cut the last search found is as large as the flow."
-        )
-        stats = {"augmentations": rounds - 1, "value": value}
-        return Search(plan, steps, self.read_off(problem, flows), stats)
+        return Search(steps, self.read_off(problem, flows), {"augmentations": rounds - 1, "value": value})
 
     # ------------------------------------------------------------------ rules
 
@@ -398,11 +453,12 @@ class MaxFlow(ReasoningFamily):
         return _augmented(net, state, nodes, amount), broken
 
     def observe(self, problem: dict[str, Any], state: tuple[int, ...]) -> str:
-        return f"Flow value {_value(_net(problem), state)}."
+        return self.read_off(problem, state)
 
-    def blunder(self, problem: dict[str, Any], state: tuple[int, ...], rng: random.Random) -> tuple[Any, str] | None:
+    def mistake(self, problem: dict[str, Any], state: tuple[int, ...], search: Search, say: Voice, rng: random.Random) -> Mistake | None:
         """Two classic slips: misreading the minimum when computing the bottleneck, and pushing
-        along a path read off the capacities, forgetting the flow already on its edges."""
+        along a path read off the capacities, forgetting the flow already on its edges. Both
+        break a rule (a capacity): any legal augmentation keeps the maximum reachable."""
         net = _net(problem)
         names = net.names
         options = []
@@ -413,41 +469,71 @@ class MaxFlow(ReasoningFamily):
             bigger = [r for r in room if r > min(room)]
             if bigger:
                 wrong = min(bigger)
-                options.append(({"path": [names[v] for v in path], "amount": wrong}, _search_text(net, state, found, path, wrong)))
+                k = room.index(min(room))
+                a, b = path[k], path[k + 1]
+                reveal = say(("<h> has only <r> left, less than <w>", "the bottleneck is <r> (at <h>), not <w>", "min of the residuals is <r>, on <h>: <w> overflows it"),
+                              h=f"{names[a]}->{names[b]}", r=min(room), w=wrong)
+                options.append(Mistake({"path": [names[v] for v in path], "amount": wrong}, _search_text(net, state, found, path, wrong, say), "slip", reveal))
         raw, found = _bfs(net, (0,) * len(state), forward_only=True)
         path = _path(raw)
         hops = list(zip(path, path[1:], strict=False))
         caps = [net.edges[net.hops[(a, b)][0]][2] for a, b in hops]
         move = {"path": [names[v] for v in path], "amount": min(caps)}
-        if self.apply(problem, state, move)[1]:
-            options.append((
-                move,
-                f"BFS from s along the edges: {found}. Shortest path: {' '.join(move['path'])}. Capacities along "
-                f"it: {', '.join(f'{names[a]}->{names[b]} {c}' for (a, b), c in zip(hops, caps, strict=True))}; "
-                f"bottleneck min({', '.join(map(str, caps))}) = {min(caps)}. Augment by {min(caps)}.",
-            ))
+        broken = self.apply(problem, state, move)[1]
+        if broken:
+            text = say(("BFS from s along the edges: <f>. Shortest path: <p>. Capacities along it: <c>; bottleneck min(<k>) = <a>. Augment by <a>.",
+                        "Search from s: <f>. Path <p> with capacities <c>, so min(<k>) = <a>: push <a>."),
+                       f=found, p=" ".join(move["path"]), c=", ".join(f"{names[a]}->{names[b]} {c}" for (a, b), c in zip(hops, caps, strict=True)),
+                       k=", ".join(map(str, caps)), a=min(caps))
+            reveal = say(("the capacities are not what is left: <b>", "I used full capacities, but <b>", "flow already on the path: <b>"), b=broken)
+            options.append(Mistake(move, text, "forgotten", reveal))
         return rng.choice(options) if options else None
 
-    def continue_wrong(self, problem: dict[str, Any], state: tuple[int, ...], rng: random.Random) -> list[TraceStep]:
-        """Augment greedily along forward edges only (the classic omission of reverse edges):
-        flows only grow, so the broken edge stays broken and the answer stays wrong."""
+    def continue_wrong(self, problem: dict[str, Any], state: tuple[int, ...], say: Voice, rng: random.Random) -> list[TraceStep]:
+        """Augment on along forward edges only (the classic omission of reverse edges), with
+        the same updates and the same closing cut check, believed: flows only grow, so the
+        broken edge stays broken and the answer stays wrong."""
+        return _rounds(_net(problem), state, say, forward_only=True)[0]
+
+    def confirm(self, problem: dict[str, Any], before: tuple[int, ...], move: Any, say: Voice) -> str | None:
         net = _net(problem)
-        names = net.names
-        steps = []
-        while True:
-            parent, found = _bfs(net, state, forward_only=True)
-            if parent[-1] < 0:
-                return steps
-            path = _path(parent)
-            room = [_residual(net, state, a, b) for a, b in zip(path, path[1:], strict=False)]
-            amount = min(room)
-            steps.append(TraceStep(
-                "apply",
-                f"BFS from s over edges with capacity left: {found}. Path {' '.join(names[v] for v in path)}, "
-                f"bottleneck min({', '.join(map(str, room))}) = {amount}. Augment by {amount}.",
-                {"path": [names[v] for v in path], "amount": amount},
-            ))
-            state = _augmented(net, state, path, amount)
+        path = [net.index.get(x, 0) for x in move["path"]]
+        hops = list(zip(path, path[1:], strict=False))
+        if any(h not in net.hops for h in hops):
+            return None
+        room = [_residual(net, before, a, b) for a, b in hops]
+        return say(("the residuals along <p> were <r>, so <a> fits", "each hop of <p> had at least <a> left (<r>)", "min(<r>) = <m> >= <a> along <p>"),
+                   p=" ".join(move["path"]), r=", ".join(map(str, room)), a=move["amount"], m=min(room))
+
+    def narrate(self, problem: dict[str, Any], state: tuple[int, ...], move: Any, say: Voice) -> str:
+        net = _net(problem)
+        _, found = _bfs(net, state)
+        path = [net.index.get(x, 0) for x in move["path"]]
+        lead = say(("Round <k>. ", "Search <k>. ", "Pass <k>: ", ""), k=1 + _value(net, state) % 5)
+        if all(h in net.hops for h in zip(path, path[1:], strict=False)):
+            return lead + _search_text(net, state, found, path, move["amount"], say)
+        return say(("BFS from s on the residual graph: <f>. Path <p>; augment by <a>.", "Residual BFS: <f>. Take <p> and push <a>."),
+                   f=found, p=" ".join(move["path"]), a=move["amount"])
+
+    def aftermath(self, problem: dict[str, Any], before: tuple[int, ...], move: Any, after: tuple[int, ...], say: Voice) -> str | None:
+        net = _net(problem)
+        path = [net.index.get(x, 0) for x in move["path"]]
+        if not all(h in net.hops for h in zip(path, path[1:], strict=False)):
+            return None
+        return _update_text(net, after, path, move["amount"], _value(net, before), say)
+
+    def muse(self, problem: dict[str, Any], state: tuple[int, ...], say: Voice) -> str | None:
+        net = _net(problem)
+        parent, found = _bfs(net, state)
+        if say.chance(0.5):
+            return _none_left(2 + int(say.rng.random() * 4), found, say)
+        return _cut_text(net, state, {v for v, p in enumerate(parent) if p >= 0}, _value(net, state), say)
+
+    def verify_text(self, problem: dict[str, Any], answer: str, say: Voice) -> str:
+        caps = say(("every edge carries between 0 and its capacity", "no edge is over capacity", "all flows fit their capacities"))
+        kept = say(("in equals out at each inner node", "flow is conserved at every node but s and t", "nothing is lost at the inner nodes"))
+        value = say(("the value is the net flow out of s", "the stated value matches what leaves s", "the value equals the flow out of s"))
+        return f"{verify_intro(say, answer)}: {say.listing(say.order([caps, kept, value]))}; {verify_holds(say)}."
 
     def read_off(self, problem: dict[str, Any], state: tuple[int, ...]) -> str:
         flows = ", ".join(f"{u}->{v} {f}" for (u, v, _), f in zip(problem["edges"], state, strict=True))
@@ -472,7 +558,7 @@ class MaxFlow(ReasoningFamily):
 
     # ------------------------------------------------------------------ verifier
 
-    def verify(self, problem: dict[str, Any], answer: str) -> tuple[bool, str]:
+    def judge(self, problem: dict[str, Any], answer: str) -> tuple[bool, str]:
         net = _net(problem)
         verdict = net.verdicts.get(answer)
         if verdict is None:

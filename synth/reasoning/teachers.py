@@ -245,7 +245,10 @@ def _random(family: ReasoningFamily, problem: dict[str, Any], search: Search, sa
         move = family.random_move(problem, state, rng)
         if move is None:
             break
-        trace.add(TraceStep("apply", family.narrate(problem, state, move, say), move))
+        after = trace.add(TraceStep("apply", family.narrate(problem, state, move, say), move))[0]
+        note = family.aftermath(problem, state, move, after, say)
+        if note:
+            trace.add(TraceStep("think", note, stage="check"))
         trace.check()
     return trace, family.read_off(problem, trace.stack[-1]), {"budget": budget}
 
