@@ -38,7 +38,8 @@ from fractions import Fraction
 from functools import lru_cache
 from typing import Any
 
-from synth.reasoning.base import ReasoningFamily, Search, TraceStep
+from synth.reasoning.base import Mistake, ReasoningFamily, Search, TraceStep
+from synth.reasoning.phrasing import Voice, cap, dead_end, verify_holds, verify_intro
 from synth.registry import register
 
 Num = int | Fraction  # exact; always an int when whole (ints are many times faster than Fractions)
@@ -128,7 +129,47 @@ def _results(x: Num, y: Num) -> tuple[tuple[Num, str, Num, Num], ...]:
     return tuple(t for t in out if t[3] is not None)
 
 
-def _search(values: tuple[Num, ...], target: int, budget: int, record: bool):
+_OP_WORDS = {"+": ("plus", "added to"), "-": ("minus", "less"), "*": ("times", "multiplied by"), "/": ("divided by", "over")}
+
+
+def _calc(a: Num, op: str, b: Num, r: Num, say: Voice) -> str:
+    """'8 * 3 = 24', sometimes in words ('8 times 3 is 24')."""
+    if say.chance(0.3):
+        return say(("<a> <w> <b> is <r>", "<a> <w> <b> gives <r>"), a=_fmt(a), w=say.pick(_OP_WORDS[op]), b=_fmt(b), r=_fmt(r))
+    return f"{_fmt(a)} {op} {_fmt(b)} = {_fmt(r)}"
+
+
+def _try_text(values: tuple[Num, ...], a: Num, op: str, b: Num, r: Num, left: tuple[Num, ...], k: int, target: int, say: Voice) -> str:
+    """A combination tried: the numbers it starts from, the operation and what is left (and,
+    sometimes, how close the result is to the target, or what the rest must then give)."""
+    near = ""
+    if say.chance(0.35) and len(left) > 1:
+        near = say((" (<r> is <d> from <t>)", "; <r> is closest to <t>", ", close to <t>"), r=_fmt(r), d=_fmt(abs(r - target)), t=target)
+    elif len(left) == 2 and say.chance(0.4):
+        x, y = left
+        need = say(("; then <x> and <y> must make <t>", ", so <t> has to come from <x> and <y>", "; what is left, <x> and <y>, must give <t>"),
+                   x=_fmt(x), y=_fmt(y), t=target)
+        near = need
+    calc = _calc(a, op, b, r, say)
+    return say(("From <v>: <w> <c>, leaving <l><n>.", "<V>: <w> <c>, which leaves <l><n>.", "With <v>, <w> <c>; left: <l><n>.",
+                "From <v>, <w> <c> (leaving <l>)<n>."),
+               v=_listing(values), V=cap(_listing(values)), w=say(("try", "first", "start with") if k == 0 else ("next", "then", "now try")),
+               c=calc, l=_listing(left), n=near)
+
+
+def _last_text(values: tuple[Num, ...], a: Num, op: str, b: Num, r: Num, say: Voice) -> str:
+    return say(("<v> left: <c>, the target.", "Two numbers, <v>: <c>, which is the target.", "With <v> left, <c>: there it is."),
+               v=_listing(values), c=_calc(a, op, b, r, say))
+
+
+def _dead_text(values: tuple[Num, ...], target: int, say: Voice) -> str:
+    style = say.pick(("<a> <o> <b> = <r>", "<r> (<a><o><b>)", "<a><o><b>=<r>"))
+    tried = ", ".join(say(style, a=_fmt(a), o=op, b=_fmt(b), r=_fmt(r)) for a, op, b, r in _results(*values))
+    return say(("<v> left: <t>; none is <g>, <d>.", "Only <v> remain: <t>. None gives <g>: <d>.", "<V> left; the results are <t>, and <g> is not among them: <d>."),
+               v=_listing(values), V=cap(_listing(values)), t=tried, g=target, d=dead_end(say))
+
+
+def _search(values: tuple[Num, ...], target: int, budget: int, record: bool, say: Voice | None = None):
     """Depth-first search for ``target`` from ``values``; the expert's and the noisy teacher's.
 
     Returns (trace steps, tries, dead ends), or None when the search needs more than
@@ -147,14 +188,11 @@ def _search(values: tuple[Num, ...], target: int, budget: int, record: bool):
             for a, op, b, r in results:
                 if r == target:
                     if record:
-                        text = f"{_listing(values)} left: {_fmt(a)} {op} {_fmt(b)} = {_fmt(r)}, the target."
-                        steps.append(TraceStep("apply", text, {"a": _num(a), "op": op, "b": _num(b), "result": _num(r)}))
+                        steps.append(TraceStep("apply", _last_text(values, a, op, b, r, say), {"a": _num(a), "op": op, "b": _num(b), "result": _num(r)}))
                     return True
             count["dead_ends"] += 1
             if record:
-                tried = ", ".join(f"{_fmt(a)} {op} {_fmt(b)} = {_fmt(r)}" for a, op, b, r in results)
-                text = f"{_listing(values)} left: {tried}; none is {_fmt(target)}, dead end."
-                steps.append(TraceStep("backtrack", text, depth=depth - 1))
+                steps.append(TraceStep("backtrack", _dead_text(values, target, say), depth=depth - 1))
             return False
         order = sorted(_combos(values), key=lambda c: abs(c[5] - goal))
         for k, (a, op, b, r, left, _) in enumerate(order):
@@ -162,14 +200,13 @@ def _search(values: tuple[Num, ...], target: int, budget: int, record: bool):
             if count["tries"] > budget:
                 raise _OverBudget
             if record:
-                lead = "try" if k == 0 else "next"
-                text = f"From {_listing(values)}: {lead} {_fmt(a)} {op} {_fmt(b)} = {_fmt(r)}, leaving {_listing(left)}."
-                steps.append(TraceStep("apply", text, {"a": _num(a), "op": op, "b": _num(b), "result": _num(r)}))
+                steps.append(TraceStep("apply", _try_text(values, a, op, b, r, left, k, target, say), {"a": _num(a), "op": op, "b": _num(b), "result": _num(r)}))
             if node(left, depth + 1):
                 return True
         if record and steps and steps[-1].kind == "backtrack":
             steps[-1].depth = depth - 1
-            steps[-1].text += f" Every combination of {_listing(values)} is tried: none reaches {_fmt(target)}."
+            steps[-1].text += " " + say(("Every combination of <v> is tried: none reaches <t>.", "All ways to combine <v> fail as well.",
+                                         "<V> is exhausted too: no route to <t>."), v=_listing(values), V=cap(_listing(values)), t=_fmt(target))
         return False
 
     try:
@@ -177,6 +214,13 @@ def _search(values: tuple[Num, ...], target: int, budget: int, record: bool):
     except _OverBudget:
         return None
     return (steps, count["tries"], count["dead_ends"]) if found else None
+
+
+def _prod(numbers: list[int]) -> int:
+    out = 1
+    for x in numbers:
+        out *= x
+    return out
 
 
 class _OverBudget(Exception):
@@ -234,12 +278,33 @@ class Game24(ReasoningFamily):
             f"{target}.\nAnswer with one expression over the given numbers, for example: (8-2)*(3+1)"
         )
 
-    def read(self, problem: dict[str, Any]) -> str:
-        return (
-            f"Numbers {_listing(problem['numbers'])}, target {problem['target']}. "
-            "Combining two numbers into their result leaves one number fewer; after "
-            f"{len(problem['numbers']) - 1} combinations one number is left, and it must be {problem['target']}."
-        )
+    def read(self, problem: dict[str, Any], say: Voice) -> str:
+        numbers, target = problem["numbers"], problem["target"]
+        head = say(("Numbers <n>, target <t>", "I have <n> and must make <t>", "From <n>, reach <t>"), n=_listing(numbers), t=target)
+        rule = say(("Combining two numbers into their result leaves one number fewer; after <k> combinations one number is left, and it must be <t>",
+                    "each step merges two numbers into one, so <k> steps leave a single number, which must equal <t>",
+                    "<k> combinations, each replacing two numbers by their result, must end at <t>"), k=len(numbers) - 1, t=target)
+        extra = ""
+        if say.chance(0.5):
+            big = max(numbers)
+            extra = say((" The largest is <b>; <t> is <r> times it, roughly.", " Their sum is <s>.", " The product of all of them is <p>."),
+                        b=big, t=target, r=round(target / big, 1), s=sum(numbers), p=_prod(numbers))
+        return f"{head}. {cap(rule)}.{extra}"
+
+    def plan(self, problem: dict[str, Any], say: Voice) -> str:
+        target = problem["target"]
+        method = say(("Depth-first search: combine two of the numbers left with an operation and go on with one number fewer.",
+                      "Search depth-first over combinations: pick two numbers, combine them, recurse on what is left.",
+                      "Try combinations depth-first, two numbers at a time."))
+        order = say(("At each point try first the results closest to <t>; + and * once per pair, subtraction larger minus smaller, division both ways, "
+                     "and skip a combination that leaves the same numbers as one tried before it.",
+                     "Order the options by how close their result is to <t>; use + and * once per pair, larger minus smaller, division either way, "
+                     "and skip repeats of the same leftover numbers.",
+                     "Results nearest <t> first; no negative differences; division both ways; no two tries with the same numbers left."), t=target)
+        end = say(("With two numbers left, check all their results against <t>: if none matches it is a dead end, so undo the last combination and "
+                   "try the next one.", "When two remain, test every result; no match means undo the last step and take the next option.",
+                   "Two numbers left and no result equal to <t> is a dead end: back up one combination."), t=target)
+        return " ".join([method, order, end])
 
     def start(self, problem: dict[str, Any]) -> tuple[Item, ...]:
         return _sorted([_atom(n) for n in problem["numbers"]])
@@ -248,20 +313,12 @@ class Game24(ReasoningFamily):
 
     def solve(self, problem: dict[str, Any]) -> Search:
         target = problem["target"]
-        found = _search(tuple(problem["numbers"]), target, 10**6, record=True)
+        found = _search(tuple(problem["numbers"]), target, 10**6, record=True, say=self.voice(problem))
         if found is None:
             raise ValueError(f"no way to make {target} from {problem['numbers']}")
         steps, tries, dead_ends = found
-        plan = (
-            "Depth-first search: combine two of the numbers left with an operation and go on with "
-            f"one number fewer. At each point try first the results closest to {target}; + and * once "
-            "per pair, subtraction larger minus smaller, division both ways, and skip a combination "
-            "that leaves the same numbers as one tried before it. With two numbers left, check all "
-            f"their results against {target}: if none matches it is a dead end, so undo the last "
-            "combination and try the next one."
-        )
         answer = self.read_off(problem, self.replay(problem, steps)[-1])
-        return Search(plan, steps, answer, {"tries": tries, "dead_ends": dead_ends})
+        return Search(steps, answer, {"tries": tries, "dead_ends": dead_ends})
 
     # ------------------------------------------------------------------ rules
 
@@ -293,22 +350,30 @@ class Game24(ReasoningFamily):
         return after, None
 
     def observe(self, problem: dict[str, Any], state: tuple[Item, ...]) -> str:
-        return f"Numbers left: {_listing([it[0] for it in state])}."
+        return f"Numbers left: {_listing([it[0] for it in state])} ({', '.join(it[1] for it in state)})."
 
-    def blunder(self, problem: dict[str, Any], state: tuple[Item, ...], rng: random.Random) -> tuple[Any, str] | None:
-        """A slip in the combination the search would try first here, or a number used again
-        after it was combined away. Not a slip in the last combination: the answer is the
-        expression, which stays right whatever the last result is written as."""
+    def mistake(self, problem: dict[str, Any], state: tuple[Item, ...], search: Search, say: Voice, rng: random.Random) -> Mistake | None:
+        """A slip in the combination the search would try first here (a times-table or carry
+        error), or a number used again after it was combined away (a misread of what is left).
+        Both break a rule: a correct combination is never a mistake, the search may undo it.
+        Not a slip in the last combination: the answer is the expression, which stays right
+        whatever the last result is written as."""
         values = [it[0] for it in state]
         gone = sorted(set(problem["numbers"]) - set(values))
         if len(values) < 2 or (len(values) == 2 and not gone):
             return None
+        goal = float(problem["target"])
         if len(values) == 2 or (gone and rng.random() < 0.4):
             v, y = rng.choice(gone), rng.choice(values)
             op = rng.choice("+*")
             r = _compute(v, op, y)
-            return {"a": _num(v), "op": op, "b": _num(y), "result": _num(r)}, f"Use {_fmt(v)} {op} {_fmt(y)} = {_fmt(r)}."
-        goal = float(problem["target"])
+            rest = list(values)
+            rest.remove(y)
+            left = tuple(sorted((*rest, r), reverse=True))
+            text = _try_text(tuple(values), v, op, y, r, left, 0, problem["target"], say)
+            reveal = say(("<v> is not among the numbers left (<l>): it was used already", "only <l> remain, and <v> is gone",
+                          "I reused <v>, which an earlier step combined away"), v=_fmt(v), l=_listing(values))
+            return Mistake({"a": _num(v), "op": op, "b": _num(y), "result": _num(r)}, text, "misread", reveal)
         a, op, b, true, _, _ = min(_combos(tuple(values)), key=lambda c: abs(c[5] - goal))
         slips = (-b, b, -a, a, -1, 1) if op == "*" else (-10, 10, -1, 1)
         claimed = rng.choice([true + d for d in slips if d and true + d > 0])
@@ -316,36 +381,70 @@ class Game24(ReasoningFamily):
         rest.remove(a)
         rest.remove(b)
         left = tuple(sorted((*rest, claimed), reverse=True))
-        text = f"From {_listing(values)}: try {_fmt(a)} {op} {_fmt(b)} = {_fmt(claimed)}, leaving {_listing(left)}."
-        return {"a": _num(a), "op": op, "b": _num(b), "result": _num(claimed)}, text
+        text = _try_text(tuple(values), a, op, b, claimed, left, 0, problem["target"], say)
+        reveal = say(("<a> <o> <b> is <t>, not <c>", "recomputing <a> <o> <b>: <t>, so <c> was a slip", "<a> <o> <b> = <t>; I wrote <c>"),
+                      a=_fmt(a), o=op, b=_fmt(b), t=_fmt(true), c=_fmt(claimed))
+        return Mistake({"a": _num(a), "op": op, "b": _num(b), "result": _num(claimed)}, text, "slip", reveal)
 
-    def continue_wrong(self, problem: dict[str, Any], state: tuple[Item, ...], rng: random.Random) -> list[TraceStep]:
+    def continue_wrong(self, problem: dict[str, Any], state: tuple[Item, ...], say: Voice, rng: random.Random) -> list[TraceStep]:
         """Go for the target from the numbers as (wrongly) written, the way the search would
-        find it; with no way there, add up what is left. Either way the expression must miss
-        the target for real (a slip can cancel out, e.g. when its result is multiplied by 0)."""
+        find it (its dead ends and backtracks kept, above the slip); with no way there, add up
+        what is left. Either way the expression must miss the target for real (a slip can
+        cancel out, e.g. when its result is multiplied by 0)."""
         target = problem["target"]
-        found = _search(tuple(it[0] for it in state), target, _NOISY_TRIES, record=True)
+        base = len(problem["numbers"]) - len(state)
+        found = _search(tuple(it[0] for it in state), target, _NOISY_TRIES, record=True, say=say)
         if found is not None:
-            path: list[TraceStep] = []
-            for s in found[0]:
+            steps = [TraceStep(s.kind, s.text, s.move, s.stage, s.depth + base) for s in found[0]]
+            end = list(state)
+            stack = [tuple(state)]
+            for s in steps:
                 if s.kind == "apply":
-                    path.append(s)
-                else:
-                    del path[s.depth :]
-            end = state
-            for s in path:
-                end = self.apply(problem, end, s.move)[0]
+                    stack.append(self.apply(problem, stack[-1], s.move)[0])
+                elif s.kind == "backtrack":
+                    del stack[s.depth - base + 1 :]
+            end = stack[-1]
             if end[0][3] != target:
-                return path
+                return steps
         steps = []
         while len(state) > 1:
             x, y = state[0], state[1]
             op = next(op for op in "+*-" if len(state) > 2 or _combine(x, op, y, 0)[3] != target)
             r = _compute(x[0], op, y[0])
+            left = tuple(sorted([*(it[0] for it in state[2:]), r], reverse=True))
             move = {"a": _num(x[0]), "op": op, "b": _num(y[0]), "result": _num(r)}
-            steps.append(TraceStep("apply", f"No way to {target} shows up; combine {_fmt(x[0])} {op} {_fmt(y[0])} = {_fmt(r)}.", move))
+            steps.append(TraceStep("apply", _try_text(tuple(it[0] for it in state), x[0], op, y[0], r, left, 0, target, say), move))
             state = self.apply(problem, state, move)[0]
         return steps
+
+    def confirm(self, problem: dict[str, Any], before: tuple[Item, ...], move: Any, say: Voice) -> str | None:
+        a, b, r = _value(move.get("a")), _value(move.get("b")), _value(move.get("result"))
+        if a is None or b is None or r is None:
+            return None
+        values = [it[0] for it in before]
+        return say(("<a> <o> <b> = <r> is right, and both were among <l>", "recomputed, <a> <o> <b> = <r>; <a> and <b> were available",
+                    "<a> and <b> were left (<l>), and <a> <o> <b> is <r>"), a=_fmt(a), o=move["op"], b=_fmt(b), r=_fmt(r), l=_listing(values))
+
+    def narrate(self, problem: dict[str, Any], state: tuple[Item, ...], move: Any, say: Voice) -> str:
+        values = tuple(it[0] for it in state)
+        a, b, r = _value(move["a"]), _value(move["b"]), _value(move["result"])
+        rest = list(values)
+        for v in (a, b):
+            if v in rest:
+                rest.remove(v)
+        left = tuple(sorted((*rest, r), reverse=True))
+        if len(values) == 2 and say.chance(0.5):
+            return _last_text(values, a, move["op"], b, r, say)
+        return _try_text(values, a, move["op"], b, r, left, int(say.chance(0.5)), problem["target"], say)
+
+    def stuck(self, problem: dict[str, Any], state: tuple[Item, ...], say: Voice) -> str | None:
+        values = tuple(it[0] for it in state)
+        return _dead_text(values[:2], problem["target"], say) if len(values) >= 2 else None
+
+    def verify_text(self, problem: dict[str, Any], answer: str, say: Voice) -> str:
+        uses = say(("it uses <n> once each", "each of <n> appears once", "all of <n>, none twice"), n=_listing(problem["numbers"]))
+        value = say(("and evaluates to <t>", "and its value is <t>", "and comes to <t>"), t=problem["target"])
+        return f"{verify_intro(say, answer)}: {uses} {value}; {verify_holds(say)}."
 
     def read_off(self, problem: dict[str, Any], state: tuple[Item, ...]) -> str:
         return ", ".join(it[1] for it in state)
@@ -364,7 +463,7 @@ class Game24(ReasoningFamily):
 
     # ------------------------------------------------------------------ verifier
 
-    def verify(self, problem: dict[str, Any], answer: str) -> tuple[bool, str]:
+    def judge(self, problem: dict[str, Any], answer: str) -> tuple[bool, str]:
         return _judge(tuple(problem["numbers"]), problem["target"], answer)
 
 
