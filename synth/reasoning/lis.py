@@ -32,7 +32,8 @@ import random
 import re
 from typing import Any
 
-from synth.reasoning.base import ReasoningFamily, Search, TraceStep
+from synth.reasoning.base import Mistake, ReasoningFamily, Search, TraceStep
+from synth.reasoning.phrasing import Voice, cap, verify_holds, verify_intro
 from synth.registry import register
 
 Entry = tuple[int, int | None]  # L[i], prev[i]
@@ -71,14 +72,20 @@ def _finish(seq: list[int], state: tuple[Entry, ...]) -> tuple[Entry, ...]:
     return state
 
 
-def _reconstruct(seq: list[int], state: tuple[Entry, ...]) -> TraceStep:
+def _reconstruct(seq: list[int], state: tuple[Entry, ...], say: Voice) -> TraceStep:
     """The closing thought: where the largest L is and the chain read back from it."""
     chain = _chain(state)
     k = chain[-1]
     links = " <- ".join(str(j) for j in chain[::-1])
     values = ", ".join(f"a[{j}]={seq[j]}" for j in chain)
-    text = f"The largest L is {state[k][0]}, first reached at a[{k}]={seq[k]}. Follow prev back: {links}; in order that is {values}."
-    return TraceStep("think", text, stage="reconstruct")
+    table = ""
+    if say.chance(0.4):
+        table = say((" (L = <t>)", " The table: L = <t>.", " L reads <t>."), t=" ".join(str(e[0]) for e in state))
+    text = say(("The largest L is <m>, first reached at a[<k>]=<v>. Follow prev back: <l>; in order that is <o>.",
+                "Max L = <m>, at a[<k>]=<v> first. Back along prev: <l>, i.e. <o>.",
+                "L peaks at <m> (a[<k>]=<v>). Reading prev backwards gives <l>; forwards: <o>."),
+               m=state[k][0], k=k, v=seq[k], l=links, o=values)
+    return TraceStep("think", text + table, stage="reconstruct")
 
 
 def longest(seq: list[int]) -> int:
@@ -92,6 +99,39 @@ def longest(seq: list[int]) -> int:
         else:
             tops[k] = v
     return len(tops)
+
+
+def _entry_text(seq: list[int], state: tuple[Entry, ...], i: int, length: int, prev: int | None, say: Voice, claimed: bool = False) -> str:
+    """The thought behind L[i]: the smaller earlier values with their L, the equal ones that
+    cannot come before it, and the entry (``claimed``: the entry as written, whatever the
+    comparisons say, which is how a slip reads)."""
+    v = seq[i]
+    if i == 0:
+        return say(("a[0]=<v> has nothing before it: L[0]=1, no prev.", "a[0]=<v> starts everything: L[0]=1.", "First value, a[0]=<v>: L=1, no prev."), v=v)
+    style = say.pick(("a[<k>]=<x> (L=<l>)", "<x> at <k> (L <l>)", "a[<k>]=<x> with L=<l>"))
+    smaller = [say(style, k=k, x=seq[k], l=state[k][0]) for k in range(i) if seq[k] < v]
+    if len(smaller) > 2 and say.chance(0.3):
+        smaller = [f"{len(smaller)} of them: " + smaller[0], *smaller[1:]]
+    equal = [f"a[{k}]" for k in range(i) if seq[k] == v]
+    skip = say((" <e> <eq> it, so cannot come before it.", " <e> <eq> it and is skipped.", " (<e> <eq> it: not smaller.)"),
+               e=", ".join(equal), eq="equals" if len(equal) == 1 else "equal") if equal else ""
+    larger = [str(seq[k]) for k in range(i) if seq[k] > v]
+    if prev is None:
+        big = say((" The earlier values <l> are all larger.", " Before it: <l>, every one bigger.", " (<l> come first, all above <v>.)"),
+                  l=", ".join(larger), v=v) if larger else ""
+        return say(("a[<i>]=<v>: no earlier value is smaller.<s><b> So L[<i>]=<l>, no prev.", "a[<i>]=<v> has nothing smaller before it.<s><b> L[<i>]=<l>.",
+                    "Nothing before a[<i>]=<v> is below it.<s><b> L[<i>]=<l>, no prev."), i=i, v=v, s=skip, b=big, l=length)
+    big = say((" <k> earlier value(s) are larger.", " Larger ones (<l>) are skipped.", ""), k=len(larger), l=", ".join(larger)) if larger and say.chance(0.4) else ""
+    best = state[prev][0] if prev < len(state) else 0
+    head = say(("a[<i>]=<v>: smaller earlier values <m>.", "For a[<i>]=<v>, the smaller ones before it: <m>.", "a[<i>]=<v>. Earlier and smaller: <m>."),
+               i=i, v=v, m=", ".join(smaller) or "none")
+    tail = say(("The longest is L=<b> at a[<p>]=<x>, so L[<i>]=<l>, prev <p>.", "Best is a[<p>]=<x> with L=<b>: L[<i>] = <b>+1 = <l>, prev <p>.",
+                "a[<p>]=<x> gives the most, L=<b>, so L[<i>]=<l> with prev <p>."), b=best if not claimed else length - 1, p=prev, x=seq[prev], i=i, l=length)
+    run = ""
+    if state and say.chance(0.3):
+        top = max(range(len(state)), key=lambda k: (state[k][0], -k))
+        run = say((" (Best so far: L=<l> at a[<k>].)", " The table's top so far is <l>, at a[<k>].", ""), l=state[top][0], k=top)
+    return f"{head}{skip}{big} {tail}{run}"
 
 
 class LIS(ReasoningFamily):
@@ -122,12 +162,34 @@ class LIS(ReasoningFamily):
             "Answer with its values in order, separated by spaces, for example: 2 5 7 11"
         )
 
-    def read(self, problem: dict[str, Any]) -> str:
+    def read(self, problem: dict[str, Any], say: Voice) -> str:
         seq = problem["seq"]
-        return (
-            f"{len(seq)} numbers, a[0]..a[{len(seq) - 1}] = {', '.join(map(str, seq))}. I need the longest "
-            "subsequence, in the original order, whose values strictly increase."
-        )
+        head = say(("<n> numbers, a[0]..a[<m>] = <s>", "The sequence has <n> values: <s>", "a[0]..a[<m>] are <s>"), n=len(seq), m=len(seq) - 1,
+                   s=", ".join(map(str, seq)))
+        goal = say(("I need the longest subsequence, in the original order, whose values strictly increase",
+                    "the task: a longest strictly increasing subsequence (equal values do not count as increasing)",
+                    "find a longest run of values, kept in order, each larger than the one before"))
+        facts = []
+        repeats = len(seq) - len(set(seq))
+        if repeats:
+            facts.append(say(("<k> value(s) repeat, which can never both be used", "there are <k> repeated value(s)"), k=repeats))
+        facts.append(say(("the smallest is <a>, the largest <b>", "values range from <a> to <b>"), a=min(seq), b=max(seq)))
+        extra = "".join(" " + cap(f) + "." for f in say.order(facts)[: say.pick((0, 1, 2))])
+        return f"{head}. {cap(goal)}.{extra}"
+
+    def plan(self, problem: dict[str, Any], say: Voice) -> str:
+        method = say(("Dynamic programming: L[i] is the length of the longest strictly increasing subsequence ending at a[i].",
+                      "DP over positions: L[i] = length of the best increasing run that ends exactly at a[i].",
+                      "Let L[i] be the longest strictly increasing subsequence ending at a[i]; fill L left to right."))
+        rule = say(("Going left to right, compare a[i] with every earlier a[j]: only a[j] < a[i] can come before it, and the longest such L[j] "
+                    "gives L[i] = L[j] + 1 with prev[i] = j (L[i] = 1 when no earlier value is smaller).",
+                    "For each i, scan the earlier values: among those smaller than a[i], the one with the largest L gives L[i] = L + 1 and prev[i]; "
+                    "with none smaller, L[i] = 1.",
+                    "Each entry looks back at every smaller earlier value and extends the longest of them (equal values are skipped)."))
+        end = say(("Then start at the largest L and follow prev back.", "At the end, walk prev back from the largest L.",
+                   "The answer is read back along prev from the biggest L."))
+        note = say(("With <n> values that is <c> comparisons.", ""), n=len(problem["seq"]), c=len(problem["seq"]) * (len(problem["seq"]) - 1) // 2)
+        return " ".join(x for x in [method, rule, end, note] if x)
 
     def start(self, problem: dict[str, Any]) -> tuple[Entry, ...]:
         return ()
@@ -136,38 +198,21 @@ class LIS(ReasoningFamily):
 
     def solve(self, problem: dict[str, Any]) -> Search:
         seq = problem["seq"]
+        say = self.voice(problem)
         state: tuple[Entry, ...] = ()
         steps: list[TraceStep] = []
         for i in range(len(seq)):
-            move, text = self._entry(seq, state, i)
+            move, text = self._entry(seq, state, i, say)
             steps.append(TraceStep("apply", text, move))
             state = (*state, (move["length"], move["prev"]))
-        steps.append(_reconstruct(seq, state))
-        plan = (
-            "Dynamic programming: L[i] is the length of the longest strictly increasing subsequence "
-            "ending at a[i]. Going left to right, compare a[i] with every earlier a[j]: only a[j] < a[i] "
-            "can come before it, and the longest such L[j] gives L[i] = L[j] + 1 with prev[i] = j "
-            "(L[i] = 1 when no earlier value is smaller). Then start at the largest L and follow prev back."
-        )
-        return Search(plan, steps, self.read_off(problem, state), {"entries": len(seq), "longest": longest(seq)})
+        steps.append(_reconstruct(seq, state, say))
+        return Search(steps, self.read_off(problem, state), {"entries": len(seq), "longest": longest(seq)})
 
-    def _entry(self, seq: list[int], state: tuple[Entry, ...], i: int) -> tuple[dict[str, Any], str]:
+    def _entry(self, seq: list[int], state: tuple[Entry, ...], i: int, say: Voice) -> tuple[dict[str, Any], str]:
         """The right entry for ``i`` from ``state``, and the thought with the comparisons."""
-        v = seq[i]
         best, j = _extend(seq, state, i)
-        if i == 0:
-            return {"i": 0, "length": 1, "prev": None}, f"a[0]={v} has nothing before it: L[0]=1, no prev."
-        smaller = [f"a[{k}]={seq[k]} (L={state[k][0]})" for k in range(i) if seq[k] < v]
-        equal = [f"a[{k}]" for k in range(i) if seq[k] == v]
-        skip = f" {', '.join(equal)} equal{'s' if len(equal) == 1 else ''} it, so cannot come before it." if equal else ""
-        if j is None:
-            text = f"a[{i}]={v}: no earlier value is smaller.{skip} So L[{i}]=1, no prev."
-            return {"i": i, "length": 1, "prev": None}, text
-        text = (
-            f"a[{i}]={v}: smaller earlier values {', '.join(smaller)}.{skip} The longest is L={best} at "
-            f"a[{j}]={seq[j]}, so L[{i}]={best + 1}, prev {j}."
-        )
-        return {"i": i, "length": best + 1, "prev": j}, text
+        move = {"i": i, "length": best + 1, "prev": j}
+        return move, _entry_text(seq, state, i, best + 1, j, say)
 
     # ------------------------------------------------------------------ rules
 
@@ -195,13 +240,15 @@ class LIS(ReasoningFamily):
         return after, None
 
     def observe(self, problem: dict[str, Any], state: tuple[Entry, ...]) -> str:
-        return f"{len(state)} of {len(problem['seq'])} entries filled."
+        return "L so far: " + (" ".join(str(e[0]) for e in state) or "empty") + "."
 
-    def blunder(self, problem: dict[str, Any], state: tuple[Entry, ...], rng: random.Random) -> tuple[Any, str] | None:
+    def mistake(self, problem: dict[str, Any], state: tuple[Entry, ...], search: Search, say: Voice, rng: random.Random) -> Mistake | None:
         """Extend the longest run so far without checking that it ends lower (equal or larger
-        values included), stop at the nearest or the first smaller value instead of the best
-        one, or misread the best one's L by one. A slip off the final chain would leave the answer right, so
-        one whose consequences reach the answer is preferred."""
+        values included: strictness forgotten), stop at the nearest or the first smaller value
+        instead of the best one (a greedy scan), or misread the best one's L by one (an
+        off-by-one). Each breaks the recurrence, a rule the env recomputes. A slip off the final
+        chain would leave the answer right, so one whose consequences reach the answer is
+        preferred."""
         seq = problem["seq"]
         i = len(state)
         if i == 0 or i >= len(seq):
@@ -212,34 +259,61 @@ class LIS(ReasoningFamily):
         unchecked = [k for k in range(i) if seq[k] >= v and state[k][0] > best]
         if unchecked:
             k = max(unchecked, key=lambda k: (state[k][0], k))
-            text = f"a[{i}]={v}: the longest run so far ends at a[{k}]={seq[k]} with L={state[k][0]}, so L[{i}]={state[k][0] + 1}, prev {k}."
-            slips.append(({"i": i, "length": state[k][0] + 1, "prev": k}, text))
-        for scan, where in ((range(i - 1, -1, -1), "nearest"), (range(i), "first")):
+            slips.append(({"i": i, "length": state[k][0] + 1, "prev": k}, "forgotten",
+                          say(("a[<k>]=<x> is not smaller than a[<i>]=<v>, so it cannot come before it", "<x> >= <v>: a[<k>] may not precede a[<i>]"),
+                              k=k, x=seq[k], i=i, v=v)))
+        for scan, kind in ((range(i - 1, -1, -1), "greedy"), (range(i), "greedy")):
             k = next((k for k in scan if seq[k] < v), None)
-            if k is not None and state[k][0] < best and all(m["prev"] != k for m, _ in slips):
-                text = f"a[{i}]={v}: the {where} smaller value is a[{k}]={seq[k]} with L={state[k][0]}, so L[{i}]={state[k][0] + 1}, prev {k}."
-                slips.append(({"i": i, "length": state[k][0] + 1, "prev": k}, text))
-        if j is None:
-            text = f"a[{i}]={v}: it starts a run, and with a[{i}] itself that makes L[{i}]=2, no prev."
-        else:
-            text = f"a[{i}]={v}: the longest smaller one is a[{j}]={seq[j]} with L={best + 1}, so L[{i}]={best + 2}, prev {j}."
-        slips.append(({"i": i, "length": best + 2, "prev": j}, text))
+            if k is not None and state[k][0] < best and all(m["prev"] != k for m, _, _ in slips):
+                slips.append(({"i": i, "length": state[k][0] + 1, "prev": k}, kind,
+                              say(("a[<j>]=<y> has L=<b>, longer than a[<k>]'s <c>", "the best smaller value is a[<j>] (L=<b>), not a[<k>] (L=<c>)"),
+                                  j=j, y=seq[j], b=best, k=k, c=state[k][0])))
+        wrong = best + 2
+        slips.append(({"i": i, "length": wrong, "prev": j}, "off_by_one",
+                      say(("L[<i>] is <r>: <b> + 1, not <w>", "recounting, <b> + 1 = <r>, so L[<i>]=<w> was one too many"), i=i, r=best + 1, b=best, w=wrong)))
         rng.shuffle(slips)
-        for move, text in slips:
-            end = _finish(seq, (*state, (move["length"], move["prev"])))
-            if not self.verify(problem, self.read_off(problem, end))[0]:
-                return move, text
-        return slips[0]
+        reaching = [m for m in slips if not self.verify(problem, self.read_off(problem, _finish(seq, (*state, (m[0]["length"], m[0]["prev"])))))[0]]
+        move, kind, reveal = (reaching or slips)[0]
+        text = _entry_text(seq, state, i, move["length"], move["prev"], say, claimed=True)
+        return Mistake(move, text, kind, reveal)
 
-    def continue_wrong(self, problem: dict[str, Any], state: tuple[Entry, ...], rng: random.Random) -> list[TraceStep]:
+    def continue_wrong(self, problem: dict[str, Any], state: tuple[Entry, ...], say: Voice, rng: random.Random) -> list[TraceStep]:
         """Fill the rest of the table from the wrong entry on, never going back to it."""
         seq = problem["seq"]
         steps = []
         for i in range(len(state), len(seq)):
-            move, text = self._entry(seq, state, i)
+            move, text = self._entry(seq, state, i, say)
             steps.append(TraceStep("apply", text, move))
             state = (*state, (move["length"], move["prev"]))
-        return [*steps, _reconstruct(seq, state)]
+        return [*steps, _reconstruct(seq, state, say)]
+
+    def confirm(self, problem: dict[str, Any], before: tuple[Entry, ...], move: Any, say: Voice) -> str | None:
+        seq = problem["seq"]
+        i, prev = move["i"], move["prev"]
+        if prev is None:
+            return say(("nothing before a[<i>]=<v> is smaller, so L=1", "no earlier value is below <v>: L[<i>]=1"), i=i, v=seq[i])
+        if not (0 <= prev < len(before)):
+            return None
+        return say(("a[<p>]=<x> < <v> with L=<l>, the longest such, so L[<i>]=<m>", "prev a[<p>] (<x> < <v>) carries L=<l>; L[<i>] = <l>+1 = <m>"),
+                   p=prev, x=seq[prev], v=seq[i], l=before[prev][0], i=i, m=move["length"])
+
+    def narrate(self, problem: dict[str, Any], state: tuple[Entry, ...], move: Any, say: Voice) -> str:
+        seq = problem["seq"]
+        i = move["i"]
+        if i >= len(seq) or i != len(state):
+            return say(("Set L[<i>]=<l>, prev <p>.", "L[<i>] = <l> with prev <p>."), i=i, l=move["length"], p=move["prev"])
+        prev = move["prev"] if move["prev"] is None or 0 <= move["prev"] < i else None
+        return _entry_text(seq, state, i, move["length"], prev, say, claimed=True)
+
+    def muse(self, problem: dict[str, Any], state: tuple[Entry, ...], say: Voice) -> str | None:
+        return _reconstruct(problem["seq"], state, say).text if state else None
+
+    def verify_text(self, problem: dict[str, Any], answer: str, say: Voice) -> str:
+        values = [t for t in answer.split() if t]
+        rising = say(("<v> rises strictly", "each of <v> is larger than the one before", "<v>: strictly increasing"), v=" < ".join(values))
+        order = say(("and the values appear in this order in the sequence", "taken in the sequence's own order", "and their positions increase too"))
+        size = say(("<k> values, which is the largest L", "length <k>, the top of the table"), k=len(values))
+        return f"{verify_intro(say, answer)}: {rising}, {order}; {size}; {verify_holds(say)}."
 
     def read_off(self, problem: dict[str, Any], state: tuple[Entry, ...]) -> str:
         return " ".join(str(problem["seq"][j]) for j in _chain(state))
@@ -255,7 +329,7 @@ class LIS(ReasoningFamily):
 
     # ------------------------------------------------------------------ verifier
 
-    def verify(self, problem: dict[str, Any], answer: str) -> tuple[bool, str]:
+    def judge(self, problem: dict[str, Any], answer: str) -> tuple[bool, str]:
         seq = problem["seq"]
         tokens = [t for t in _TOKENS.split(answer.strip()) if t]
         if not tokens:

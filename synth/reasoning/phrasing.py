@@ -12,8 +12,9 @@ string, then cached):
 
 - ``{a|b|c}``: one of the alternatives, uniformly; alternatives nest and may be empty
   (``{ now|}`` is an optional word);
-- ``<name>``: the value of the slot ``name`` (``str()`` of what the caller passes);
-- ``\\{``, ``\\}``, ``\\|``, ``\\<``, ``\\>``: the character itself.
+- ``<name>``: the value of the slot ``name`` (``str()`` of what the caller passes); a ``<``
+  not followed by a name and ``>`` is plain text ("a < b");
+- ``\\{``, ``\\}``, ``\\|``, ``\\<``: the character itself.
 
 :class:`Voice` renders templates and holds the small helpers every family needs (lists,
 optional clauses, clause order). The phrase pools shared by all families (going back to a
@@ -24,11 +25,13 @@ no family words them its own way and no tier has a phrase of its own.
 from __future__ import annotations
 
 import random
+import re
 from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any
 
 Part = str | tuple  # literal text | ("slot", name) | ("alt", (sequence, ...))
+_SLOT = re.compile(r"<(\w+)>")
 
 
 @lru_cache(maxsize=8192)
@@ -72,15 +75,12 @@ def _parse(text: str, i: int, top: bool) -> tuple[tuple[Part, ...], int]:
             if top:
                 raise ValueError(f"'{ch}' outside alternatives at {i} in template {text!r}")
             break
-        if ch == "<":
-            close = text.find(">", i)
-            if close < 0:
-                raise ValueError(f"unclosed '<' at {i} in template {text!r}")
+        if ch == "<" and (slot := _SLOT.match(text, i)):
             if buf:
                 out.append("".join(buf))
                 buf = []
-            out.append(("slot", text[i + 1 : close]))
-            i = close + 1
+            out.append(("slot", slot.group(1)))
+            i = slot.end()
             continue
         buf.append(ch)
         i += 1

@@ -130,7 +130,7 @@ def _relax(graph: _Graph, dist: tuple[int, ...], last: int, tentative: dict[int,
             notes.append(say(("<v>: <a>+<w>=<n>, first route, set", "<v> gets <a>+<w> = <n> (new)", "<v>: first route, <a>+<w>=<n>"), v=v, a=du, w=w, n=nd))
             tentative[v] = (nd, last)
         elif nd < old[0]:
-            notes.append(say(("<v>: <a>+<w>=<n> \\< <o>, update", "<v> drops from <o> to <a>+<w> = <n>", "<v>: <n> beats <o>, update"), v=v, a=du, w=w, n=nd, o=old[0]))
+            notes.append(say(("<v>: <a>+<w>=<n> < <o>, update", "<v> drops from <o> to <a>+<w> = <n>", "<v>: <n> beats <o>, update"), v=v, a=du, w=w, n=nd, o=old[0]))
             tentative[v] = (nd, last)
         else:
             notes.append(say(("<v>: <a>+<w>=<n>, not below <o>, keep", "<v> stays at <o> (<a>+<w> = <n> is no better)", "<v>: <n> >= <o>, keep <o>"),
