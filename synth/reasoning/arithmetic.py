@@ -37,7 +37,8 @@ from fractions import Fraction
 from functools import lru_cache
 from typing import Any
 
-from synth.reasoning.base import ReasoningFamily, Search, TraceStep
+from synth.reasoning.base import Mistake, ReasoningFamily, Search, TraceStep
+from synth.reasoning.phrasing import Voice, cap, verify_holds, verify_intro
 from synth.registry import register
 
 State = tuple[tuple[str, Fraction], ...]
@@ -62,21 +63,47 @@ _NAMES = (
 # ---------------------------------------------------------------------------- numbers
 
 
-def parse_number(text: str) -> Fraction | None:
-    """The one number ``text`` states, exactly, or None: tolerant of form ("$1,234.50",
-    "12.5 km", "25/2", "12 1/2", "-3"), strict on content (two numbers, words around a number
-    other than a trailing unit, a malformed thousands group: None)."""
-    m = _NUMBER.fullmatch(text.strip().rstrip("."))
-    if m is None or _NOT_UNITS & set(re.split(r"[ /.-]", (m.group("unit") or "").lower())):
-        return None
+# words and suffixes that scale the number before them: they change the number, never vanish
+_SCALES = {
+    "hundred": Fraction(100), "thousand": Fraction(1000), "million": Fraction(10**6), "billion": Fraction(10**9),
+    "trillion": Fraction(10**12), "k": Fraction(1000), "bn": Fraction(10**9),
+    "tenth": Fraction(1, 10), "hundredth": Fraction(1, 100), "thousandth": Fraction(1, 1000), "millionth": Fraction(1, 10**6),
+}
+_AMBIGUOUS = {"m": "million or metres", "b": "billion or something else", "mn": "million or minutes", "mil": "million or mils"}
+
+
+def read_number(text: str) -> tuple[Fraction | None, str]:
+    """The one number ``text`` states, exactly, and "" — or None and why not. Tolerant of form
+    ("$1,234.50", "12.5 km", "25/2", "12 1/2", "-3"), strict on content: a scale word or suffix
+    changes the number ("525 thousand" and "525k" are 525000, "525 thousandths" is 0.525), an
+    ambiguous one ("525m") is refused, and two numbers, words around a number other than a
+    trailing unit, or a malformed thousands group are not a number."""
+    m = _NUMBER.fullmatch(text.strip())
+    if m is None:
+        return None, f"{text.strip()!r} is not a single number"
+    unit = (m.group("unit") or "").lower()
+    words = re.split(r"[ /.-]", unit)
+    if _NOT_UNITS & set(words):
+        return None, f"{text.strip()!r} is not a single number"
     if m.group("dec"):
         value = Fraction(m.group("dec").replace(",", ""))
     else:
         whole, p, q = (m.group("whole") or "0", m.group("p"), m.group("q")) if m.group("q") else ("0", m.group("n"), m.group("d"))
         if int(q) == 0:
-            return None
+            return None, f"{text.strip()!r} divides by zero"
         value = int(whole) + Fraction(int(p), int(q))
-    return -value if m.group("sign") else value
+    head = words[0] if words else ""
+    if head in _AMBIGUOUS:
+        return None, f"{text.strip()!r}: '{head}' could mean {_AMBIGUOUS[head]}; write the number in full"
+    scale = _SCALES.get(head) or _SCALES.get(head.removesuffix("s"))
+    if scale is not None:
+        value *= scale
+    return (-value if m.group("sign") else value), ""
+
+
+def parse_number(text: str) -> Fraction | None:
+    """:func:`read_number` without the reason."""
+    return read_number(text)[0]
 
 
 def plain(x: Fraction) -> str:
@@ -565,9 +592,23 @@ class Arithmetic(ReasoningFamily):
             "example: 12.5"
         )
 
-    def read(self, problem: dict[str, Any]) -> str:
-        given = ", ".join(show(Fraction(v), u) for _, v, u in problem["given"])
-        return f"Given: {given}. Asked: {problem['asks']}."
+    def read(self, problem: dict[str, Any], say: Voice) -> str:
+        quantities = [show(Fraction(v), u) for _, v, u in problem["given"]]
+        given = say.listing(quantities)
+        head = say(("Given: <g>.", "The story gives <g>.", "Known: <g>."), g=given)
+        asked = say(("Asked: <a>.", "The question: <a>.", "I need <a>."), a=problem["asks"])
+        count = say((" <k> operations lead there.", " That takes <k> steps of arithmetic.", ""), k=len(problem["program"])) if say.chance(0.5) else ""
+        return f"{head} {asked}{count}"
+
+    def plan(self, problem: dict[str, Any], say: Voice) -> str:
+        order = say(("Go through the story in order: each sentence gives a new quantity or an operation on quantities already known.",
+                     "Follow the story sentence by sentence; each one adds a quantity or combines known ones.",
+                     "Read it in order: every sentence is a given or an operation on what is known so far."))
+        how = say(("Compute them one at a time, exactly, with units, until <a>.", "Work each operation out exactly, units attached, up to <a>.",
+                   "One operation per step, exact, keeping units, until <a> is known."), a=problem["asks"])
+        ops = [p[1] for p in problem["program"]]
+        note = say((" There is a percentage in it: p% of x is p/100 times x.", " One step takes a percentage, p/100 of the amount.", ""), ) if "%" in ops else ""
+        return f"{order} {how}{note}"
 
     def start(self, problem: dict[str, Any]) -> State:
         return _givens(tuple((name, value) for name, value, _ in problem["given"]))
@@ -575,16 +616,11 @@ class Arithmetic(ReasoningFamily):
     # ------------------------------------------------------------------ the search
 
     def solve(self, problem: dict[str, Any]) -> Search:
-        steps = self._compute(problem, self.start(problem))
-        plan = (
-            "Go through the story in order: each sentence gives a new quantity or an operation on "
-            f"quantities already known. Compute them one at a time, exactly, with units, until "
-            f"{problem['asks']}."
-        )
+        steps = self._compute(problem, self.start(problem), self.voice(problem))
         answer = self.read_off(problem, self.replay(problem, steps)[-1])
-        return Search(plan, steps, answer, {"operations": len(problem["program"])})
+        return Search(steps, answer, {"operations": len(problem["program"])})
 
-    def _compute(self, problem: dict[str, Any], state: State) -> list[TraceStep]:
+    def _compute(self, problem: dict[str, Any], state: State, say: Voice) -> list[TraceStep]:
         """The program's steps not yet in ``state``, each computed from the values in it (the
         expert's whole trace from the start; a noisy teacher's rest after its slip)."""
         values = dict(state)
@@ -594,7 +630,7 @@ class Arithmetic(ReasoningFamily):
             if name in values:
                 continue
             value = _calc(op, values[a], values[b])
-            steps.append(TraceStep("apply", _line(label, op, a, b, value, values, units, unit), _move(name, op, a, b, value)))
+            steps.append(TraceStep("apply", _line(label, op, a, b, value, values, units, unit, say), _move(name, op, a, b, value)))
             values[name] = value
         return steps
 
@@ -625,9 +661,10 @@ class Arithmetic(ReasoningFamily):
     def observe(self, problem: dict[str, Any], state: State) -> str:
         return f"{state[-1][0]} = {plain(state[-1][1])}."
 
-    def blunder(self, problem: dict[str, Any], state: State, rng: random.Random) -> tuple[Any, str] | None:
+    def mistake(self, problem: dict[str, Any], state: State, search: Search, say: Voice, rng: random.Random) -> Mistake | None:
         """The next operation with a typical slip: a times-table or carry error, a misplaced
-        decimal point, a percentage taken as a tenth."""
+        decimal point, a percentage taken as a tenth. It breaks a rule (the env recomputes the
+        operation from the known values): a correct step is never a mistake here."""
         values = dict(state)
         todo = next((p for p in problem["program"] if p[0] not in values), None)
         if todo is None:
@@ -636,20 +673,53 @@ class Arithmetic(ReasoningFamily):
         x, y = values[a], values[b]
         true = _calc(op, x, y)
         if op == "*":
-            slips = [true + x, true - x, true + y, true - y, true * 10, true / 10]
+            slips = [(true + x, "slip"), (true - x, "slip"), (true + y, "slip"), (true - y, "slip"), (true * 10, "off_by_one"), (true / 10, "off_by_one")]
         elif op == "%":
-            slips = [x * y / 10, true * 10, true + 1, true - 1]
+            slips = [(x * y / 10, "misread"), (true * 10, "off_by_one"), (true + 1, "slip"), (true - 1, "slip")]
         elif op == "/":
-            slips = [true + 1, true - 1, true * 10, y / x if x else true + 1]
+            slips = [(true + 1, "slip"), (true - 1, "slip"), (true * 10, "off_by_one"), (y / x if x else true + 1, "misread")]
         else:
-            slips = [true + 10, true - 10, true + 1, true - 1]
-        wrong = rng.choice([v for v in slips if v > 0 and v != true] or [true + 1])
-        text = _line(label, op, a, b, wrong, values, _units(problem), unit)
-        return _move(name, op, a, b, wrong), text
+            slips = [(true + 10, "slip"), (true - 10, "slip"), (true + 1, "slip"), (true - 1, "slip")]
+        wrong, kind = rng.choice([v for v in slips if v[0] > 0 and v[0] != true] or [(true + 1, "slip")])
+        units = _units(problem)
+        text = _line(label, op, a, b, wrong, values, units, unit, say)
+        shown = f"{show(x, units[a])} of {show(y, units[b])}" if op == "%" else f"{show(x, units[a])} {_SYMBOLS[op]} {show(y, units[b])}"
+        reveal = say(("<e> is <t>, not <w>", "recomputing <e> gives <t>; <w> was a slip", "<e> = <t>, so the <w> was wrong"),
+                     e=shown, t=show(true, unit), w=show(wrong, unit))
+        return Mistake(_move(name, op, a, b, wrong), text, kind, reveal)
 
-    def continue_wrong(self, problem: dict[str, Any], state: State, rng: random.Random) -> list[TraceStep]:
+    def continue_wrong(self, problem: dict[str, Any], state: State, say: Voice, rng: random.Random) -> list[TraceStep]:
         """The rest of the computation on the wrong value, which carries into the answer."""
-        return self._compute(problem, state)
+        return self._compute(problem, state, say)
+
+    def confirm(self, problem: dict[str, Any], before: State, move: Any, say: Voice) -> str | None:
+        values = dict(before)
+        args = move.get("args") or []
+        if len(args) != 2 or any(x not in values for x in args) or move.get("op") not in ("+", "-", "*", "/", "%"):
+            return None
+        true = _calc(move["op"], values[args[0]], values[args[1]])
+        if true is None:
+            return None
+        units = {**dict.fromkeys(values, ""), **_units(problem)}
+        x, y = show(values[args[0]], units[args[0]]), show(values[args[1]], units[args[1]])
+        expr = f"{x} of {y}" if move["op"] == "%" else f"{x} {_SYMBOLS[move['op']]} {y}"
+        how = _check(move["op"], values[args[0]], values[args[1]], say)
+        return say(("<e> = <v><h>", "redoing <e>: <v><h>", "<e> comes to <v><h>"), e=expr, v=plain(true), h=how)
+
+    def narrate(self, problem: dict[str, Any], state: State, move: Any, say: Voice) -> str:
+        values = dict(state)
+        units = {**dict.fromkeys(values, ""), **_units(problem)}
+        a, b = move["args"]
+        value = _move_value(move["value"]) or Fraction(0)
+        label = say.pick([p[5] for p in problem["program"]])  # it names what it thinks it computes
+        return _line(label, move["op"], a, b, value, values, units, units.get(a, ""), say)
+
+    def verify_text(self, problem: dict[str, Any], answer: str, say: Voice) -> str:
+        last = problem["program"][-1]
+        chain = say(("the chain of <k> operations ends at <a>", "all <k> operations done, the last giving <a>", "after <k> steps, <a> is known"),
+                    k=len(problem["program"]), a=last[5])
+        units = say(("its unit is right", "the units line up", "units check out"))
+        return f"{verify_intro(say, answer)}: {chain}, {answer}; {units}; {verify_holds(say)}."
 
     def read_off(self, problem: dict[str, Any], state: State) -> str:
         asked = problem["program"][-1][0]
@@ -671,11 +741,11 @@ class Arithmetic(ReasoningFamily):
 
     # ------------------------------------------------------------------ verifier
 
-    def verify(self, problem: dict[str, Any], answer: str) -> tuple[bool, str]:
+    def judge(self, problem: dict[str, Any], answer: str) -> tuple[bool, str]:
         asked = problem["asks"]
-        value = parse_number(answer)
+        value, why = read_number(answer)
         if value is None:
-            return False, f"{answer.strip()!r} is not a single number"
+            return False, why
         values = dict(self.start(problem))
         for name, op, a, b, *_ in problem["program"]:
             values[name] = _calc(op, values[a], values[b])
@@ -695,11 +765,28 @@ def _units(problem: dict[str, Any]) -> dict[str, str]:
     return {row[0]: row[-1] if len(row) == 3 else row[4] for row in (*problem["given"], *problem["program"])}
 
 
-def _line(label: str, op: str, a: str, b: str, value: Fraction, values: dict, units: dict, unit: str) -> str:
-    """A step's thought: "The discount: 20% of $16 = $3.20." """
+def _line(label: str, op: str, a: str, b: str, value: Fraction, values: dict, units: dict, unit: str, say: Voice) -> str:
+    """A step's thought: "The discount: 20% of $16 = $3.20.", sometimes with the arithmetic
+    written out (the carry of a product, the division as a multiplication)."""
     left, right = show(values[a], units[a]), show(values[b], units[b])
     expr = f"{left} of {right}" if op == "%" else f"{left} {_SYMBOLS[op]} {right}"
-    return f"{label[0].upper()}{label[1:]}: {expr} = {show(value, unit)}."
+    work = _check(op, values[a], values[b], say) if say.chance(0.45) else ""
+    return say(("<L>: <e> = <v><w>.", "Now <l>: <e> = <v><w>.", "<L> is <e>, which is <v><w>.", "Next, <l>. <E> = <v><w>.", "For <l>, <e> = <v><w>."),
+               L=cap(label), l=label, e=expr, E=cap(expr), v=show(value, unit), w=work)
+
+
+def _check(op: str, x: Fraction, y: Fraction, say: Voice) -> str:
+    """The arithmetic behind one operation, written out as one would on paper."""
+    if op == "%":
+        return say((" (<y> / 100 = <q>, times <x>)", " (that is <q> x <x>)"), y=plain(x), q=plain(x / 100), x=plain(y))
+    if op == "*" and x.denominator == 1 and y.denominator == 1 and x > 10 and y > 1:
+        tens, ones = divmod(int(x), 10)
+        return say((" (<t>0 x <y> = <a>, <o> x <y> = <b>)", " (<a> + <b>)"), t=tens, o=ones, y=plain(y), a=tens * 10 * int(y), b=ones * int(y))
+    if op == "/" and y:
+        return say((" (check: <r> x <y> = <x>)", " (since <r> x <y> is <x>)"), r=plain(x / y), y=plain(y), x=plain(x))
+    if op == "-":
+        return say((" (check: <r> + <y> = <x>)", ""), r=plain(x - y), y=plain(y), x=plain(x))
+    return ""
 
 
 def _move(name: str, op: str, a: str, b: str, value: Fraction) -> dict[str, Any]:

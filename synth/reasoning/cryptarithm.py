@@ -37,7 +37,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from synth.reasoning.base import ReasoningFamily, Search, TraceStep
+from synth.reasoning.base import Mistake, ReasoningFamily, Search, TraceStep
+from synth.reasoning.phrasing import Voice, cap, dead_end, verify_holds, verify_intro
 from synth.registry import register
 
 _LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
@@ -115,7 +116,7 @@ class _OverBudget(Exception):
     pass
 
 
-def _search(p: _Puzzle, budget: int, record: bool) -> tuple[list[TraceStep], list[int], int] | None:
+def _search(p: _Puzzle, budget: int, record: bool, voice: Voice | None = None) -> tuple[list[TraceStep], list[int], int] | None:
     """Column-by-column depth-first search from the units; returns (trace, digits, tries) or
     None past ``budget`` tries. ``record`` False skips the texts (the generator only needs to
     know whether the search is short enough).
@@ -131,13 +132,13 @@ def _search(p: _Puzzle, budget: int, record: bool) -> tuple[list[TraceStep], lis
     found: list[int] = []
     tries = 0
 
-    def say(kind: str, text: str, move: Any = None, depth: int = 0) -> None:
+    def emit(kind: str, text: str, move: Any = None, depth: int = 0) -> None:
         if record:
             steps.append(TraceStep(kind, " ".join([*notes, text]), move, depth=depth))
         notes.clear()
 
     def dead(text: str, base: int) -> bool:
-        say("backtrack", f"{text}: dead end.", depth=base)
+        emit("backtrack", f"{text}: {dead_end(voice)}." if record else "", depth=base)
         return False
 
     def clash(i: int, d: int) -> str | None:
@@ -147,7 +148,7 @@ def _search(p: _Puzzle, budget: int, record: bool) -> tuple[list[TraceStep], lis
         return broken
 
     def put(i: int, d: int, text: str, depth: int, then) -> bool:
-        say("apply", text, {"letter": p.letters[i], "digit": d})
+        emit("apply", text, {"letter": p.letters[i], "digit": d})
         digits[i], owner[d] = d, i
         ok = then(depth + 1)
         del owner[d]
@@ -185,8 +186,10 @@ def _search(p: _Puzzle, budget: int, record: bool) -> tuple[list[TraceStep], lis
                 if record:
                     skipped.append(f"{name}={d} fails ({broken})")
                 continue
-            lead = why if not tried else f"Next for {name}"
-            text = "; ".join([lead, *skipped, f"try {name}={d}."])
+            text = ""
+            if record:
+                lead = why if not tried else voice(("Next for <n>", "<n> again", "Another digit for <n>"), n=name)
+                text = "; ".join([lead, *skipped, voice(("try <n>=<d>.", "take <n>=<d>.", "<n>=<d> next."), n=name, d=d)])
             skipped.clear()
             if put(i, d, text, depth, lambda dp: then(dp, depth)):
                 return True
@@ -195,7 +198,8 @@ def _search(p: _Puzzle, budget: int, record: bool) -> tuple[list[TraceStep], lis
             return dead("; ".join([why, *skipped, f"no digit fits {name}"]), base)
         if record:
             steps[-1].depth = base
-            steps[-1].text = " ".join([steps[-1].text, *(f"{x}." for x in skipped), f"No digit is left for {name} either."])
+            steps[-1].text = " ".join([steps[-1].text, *(f"{x}." for x in skipped),
+                                       voice(("No digit is left for <n> either.", "<n> has no other digit to try.", "Nothing else fits <n>."), n=name)])
         return False
 
     def column(c: int, carry: int, depth: int, base: int) -> bool:
@@ -211,7 +215,8 @@ def _search(p: _Puzzle, budget: int, record: bool) -> tuple[list[TraceStep], lis
         if free:
             i = free[0]
             options = [d for d in range(10) if d not in owner and (d or i not in p.leading)]
-            why = f"{_place(c).capitalize()}: {p.letters[i]} is open" if record else ""
+            why = voice(("<P>: <n> is open", "<P>: <n> has no digit yet", "In <p>, <n> is still open"), P=_place(c).capitalize(), p=_place(c),
+                        n=p.letters[i]) if record else ""
             return choose(i, options, why, c, carry, depth, base, lambda dp, bs: column(c, carry, dp, bs))
         total = carry + sum(digits[i] for i in top)
         want, out = total % 10, total // 10
@@ -230,7 +235,8 @@ def _search(p: _Puzzle, budget: int, record: bool) -> tuple[list[TraceStep], lis
         if broken:
             return dead(f"{where}: {text}, so {name} would be {want}, but then {broken}", base)
         then = lambda dp: column(c + 1, out, dp, base)  # noqa: E731
-        return put(r, want, f"{where}: {text}, so {name}={want}, carry {out}.", depth, then)
+        return put(r, want, voice(("<w>: <t>, so <n>=<v>, carry <o>.", "<w>: <t>; that makes <n>=<v> with carry <o>.", "<w> adds up to <t>: <n>=<v>, carry <o>."),
+                                  w=where, t=text, n=name, v=want, o=out) if record else "", depth, then)
 
     def solve_for(c: int, carry: int, i: int, depth: int, base: int) -> bool:
         """The column's last open letter when its result letter is known: only digits that
@@ -253,7 +259,8 @@ def _search(p: _Puzzle, budget: int, record: bool) -> tuple[list[TraceStep], lis
         broken = clash(i, options[0])
         if broken:
             return dead(f"{need}, so {name} would be {options[0]}, but then {broken}", base)
-        return put(i, options[0], f"{need}, so {name}={options[0]}.", depth, lambda dp: column(c, carry, dp, base))
+        return put(i, options[0], voice(("<n>, so <x>=<d>.", "<n>: only <x>=<d> does it.", "<n>, which forces <x>=<d>."), n=need, x=name, d=options[0])
+                   if record else "", depth, lambda dp: column(c, carry, dp, base))
 
     longest = max(len(w) for w in p.addends)
     try:
@@ -269,6 +276,35 @@ def _search(p: _Puzzle, budget: int, record: bool) -> tuple[list[TraceStep], lis
     except _OverBudget:
         return None
     return (steps, found, tries) if ok else None
+
+
+def _column_text(p: _Puzzle, digits: list[int], c: int, carry: int, i: int, d: int, say: Voice) -> str:
+    """A letter set in column ``c`` the way the search words it: a result letter read off the
+    column sum (with the carry out), an addend letter tried (sometimes after a smaller digit
+    that fails, as the search says when it skips one)."""
+    top, r = p.columns[c]
+    place = _place(c)
+    name = p.letters[i] if i >= 0 else "?"
+    if i == r and all(digits[k] >= 0 for k in top):
+        total = carry + sum(digits[k] for k in top)
+        return say(("<W>: <t>, so <n>=<v>, carry <o>.", "<W>: <t>; that makes <n>=<v> with carry <o>.", "<W> adds up to <t>: <n>=<v>, carry <o>."),
+                   W=place.capitalize(), t=_sum_text(p, digits, c, carry), n=name, v=d, o=total // 10)
+    skipped = ""
+    taken = [x for x in digits if x >= 0]
+    if taken and d > 0 and say.chance(0.35):
+        x = say.pick(range(d))
+        owner = next((p.letters[k] for k, v in enumerate(digits) if v == (x + sum(max(0, digits[k2]) for k2 in top) + carry) % 10), None)
+        if owner is not None and r != i:
+            skipped = f"; {name}={x} fails ({p.letters[r]} would be {(x + carry) % 10}, which is {owner}'s)"
+    return say(("<P>: <n> is open<s>; try <n>=<d>.", "<P>: <n> has no digit yet<s>; take <n>=<d>.", "In <p>, <n> is still open<s>; <n>=<d> next."),
+               P=place.capitalize(), p=place, n=name, d=d, s=skipped)
+
+
+def _closed_note(p: _Puzzle, digits: list[int], c: int, carry: int, total: int, say: Voice) -> str:
+    top, r = p.columns[c]
+    name = p.letters[r]
+    said = f"{_sum_text(p, digits, c, carry)} ends in {name}={total % 10}, carry {total // 10}" if top else f"the carry {carry} is {name}"
+    return f"{_place(c).capitalize()}: {said}."
 
 
 class Cryptarithm(ReasoningFamily):
@@ -309,13 +345,30 @@ class Cryptarithm(ReasoningFamily):
             "Answer with every letter and its digit, for example: A=1 B=2 C=3"
         )
 
-    def read(self, problem: dict[str, Any]) -> str:
+    def read(self, problem: dict[str, Any], say: Voice) -> str:
         p = _puzzle(problem)
-        return (
-            f"{' + '.join(p.addends)} = {p.result}: {len(p.letters)} letters ({', '.join(p.letters)}), "
-            f"{len(p.columns)} columns. Each letter gets its own digit; "
-            f"{', '.join(sorted(p.letters[i] for i in p.leading))} start words, so they are not 0."
-        )
+        head = say(("<s> = <r>: <k> letters (<l>), <c> columns", "The sum <s> = <r> uses <k> letters, <l>, over <c> columns",
+                    "<k> letters (<l>) in <c> columns: <s> = <r>"), s=" + ".join(p.addends), r=p.result, k=len(p.letters), l=", ".join(p.letters),
+                   c=len(p.columns))
+        rule = say(("Each letter gets its own digit; <z> start words, so they are not 0", "different letters, different digits, and <z> cannot be 0 (they lead words)",
+                    "all digits distinct; the leading letters <z> are not 0"), z=", ".join(sorted(p.letters[i] for i in p.leading)))
+        extra = ""
+        longest = max(len(w) for w in p.addends)
+        if len(p.result) > longest and say.chance(0.6):
+            extra = say((" <r> is longer than the addends, so its first letter is a carry.", " The result has an extra column: its leading letter comes from a carry."),
+                        r=p.result)
+        return f"{head}. {cap(rule)}.{extra}"
+
+    def plan(self, problem: dict[str, Any], say: Voice) -> str:
+        method = say(("Work column by column from the units, carrying as on paper.", "Go from the units column leftwards, keeping the carry as on paper.",
+                      "Column by column, right to left, with carries."))
+        tries = say(("In each column try the smallest free digit for every addend letter still open; the column sum then fixes the result letter.",
+                     "Give open addend letters the smallest free digit; the column's sum then decides its result letter.",
+                     "Addend letters get the smallest free digits in turn, and each column's sum settles its result letter."))
+        back = say(("A digit that is taken, starts a word with 0 or closes a column that does not add up is a dead end: go back and try the next digit.",
+                    "If a digit is taken, makes a leading zero, or leaves a closed column wrong, back up and try the next one.",
+                    "Dead ends (a used digit, a leading 0, a column that fails) mean undoing the last try and taking the next digit."))
+        return " ".join([method, tries, back])
 
     def start(self, problem: dict[str, Any]) -> tuple[int, ...]:
         return (-1,) * len(_puzzle(problem).letters)
@@ -324,17 +377,11 @@ class Cryptarithm(ReasoningFamily):
 
     def solve(self, problem: dict[str, Any]) -> Search:
         p = _puzzle(problem)
-        found = _search(p, 10**6, record=True)
+        found = _search(p, 10**6, record=True, voice=self.voice(problem))
         if found is None:
             raise ValueError(f"{' + '.join(p.addends)} = {p.result} has no solution")
         steps, digits, tries = found
-        plan = (
-            "Work column by column from the units, carrying as on paper. In each column try the "
-            "smallest free digit for every addend letter still open; the column sum then fixes the "
-            "result letter. A digit that is taken, starts a word with 0 or closes a column that does "
-            "not add up is a dead end: go back and try the next digit."
-        )
-        return Search(plan, steps, self.read_off(problem, tuple(digits)), {"tries": tries})
+        return Search(steps, self.read_off(problem, tuple(digits)), {"tries": tries})
 
     # ------------------------------------------------------------------ rules
 
@@ -360,11 +407,12 @@ class Cryptarithm(ReasoningFamily):
         return after, next((why for c, why in wrong.items() if c not in before), None)
 
     def observe(self, problem: dict[str, Any], state: tuple[int, ...]) -> str:
-        return f"{sum(d >= 0 for d in state)} of {len(state)} letters have digits."
+        return self.read_off(problem, state)
 
-    def blunder(self, problem: dict[str, Any], state: tuple[int, ...], rng: random.Random) -> tuple[Any, str] | None:
+    def mistake(self, problem: dict[str, Any], state: tuple[int, ...], search: Search, say: Voice, rng: random.Random) -> Mistake | None:
         """Forget the carry (or slip by one) when reading a result letter off its column, or
-        take a digit that another letter already has."""
+        take a digit that another letter already has; both break a rule, which the env checks
+        column by column."""
         p = _puzzle(problem)
         c, carry, _ = _scan(p, state)
         if c == len(p.columns) or min(state) >= 0:
@@ -375,27 +423,35 @@ class Cryptarithm(ReasoningFamily):
         if not open_top and state[r] < 0:
             total = carry + sum(state[i] for i in top)
             text = _sum_text(p, state, c, carry)
-            slips = [((total + d) % 10, f"{text.rsplit('=', 1)[0]}= {total + d}") for d in (-1, 1)]
+            slips = [((total + d) % 10, f"{text.rsplit('=', 1)[0]}= {total + d}", "slip") for d in (-1, 1)]
             if carry:
-                slips.append(((total - carry) % 10, _sum_text(p, state, c, 0)))
-            slips = [(d, t) for d, t in slips if d not in taken and (d or r not in p.leading)]
+                slips.append(((total - carry) % 10, _sum_text(p, state, c, 0), "forgotten"))
+            slips = [(d, t, k) for d, t, k in slips if d not in taken and (d or r not in p.leading)]
             if slips:
-                d, said = rng.choice(slips)
+                d, said, kind = rng.choice(slips)
                 name = p.letters[r]
-                return {"letter": name, "digit": d}, f"{_place(c).capitalize()}: {said}, so {name}={d}."
+                thought = say(("<P>: <s>, so <n>=<d>.", "<P>: <s>; that makes <n>=<d>.", "<P> adds up to <s>: <n>=<d>."), P=_place(c).capitalize(), s=said, n=name, d=d)
+                reveal = say(("the column is <t>, which ends in <e>, not <d>", "<t> ends in <e>; <n>=<d> was a slip", "redoing the column: <t>, so <n> would be <e>"),
+                             t=text, e=total % 10, d=d, n=name)
+                return Mistake({"letter": name, "digit": d}, thought, kind, reveal)
         i = open_top[0] if open_top else r
         if not taken:
             return None
         d = rng.choice(taken)
-        return {"letter": p.letters[i], "digit": d}, f"{_place(c).capitalize()}: {p.letters[i]} is open; try {p.letters[i]}={d}."
+        owner = p.letters[state.index(d)]
+        thought = say(("<P>: <n> is open; try <n>=<d>.", "<P>: <n> has no digit yet; take <n>=<d>."), P=_place(c).capitalize(), n=p.letters[i], d=d)
+        reveal = say(("<d> already belongs to <o>", "<o> has <d>, so <n> cannot", "<d> was taken by <o> earlier"), d=d, o=owner, n=p.letters[i])
+        return Mistake({"letter": p.letters[i], "digit": d}, thought, "misread", reveal)
 
-    def continue_wrong(self, problem: dict[str, Any], state: tuple[int, ...], rng: random.Random) -> list[TraceStep]:
-        """Finish column by column as the expert does, but never look back: the smallest free
-        digit for an open addend letter (or one that makes the column end in its known result
-        letter), the column sum for the result letter; when no digit fits, the smallest free."""
+    def continue_wrong(self, problem: dict[str, Any], state: tuple[int, ...], say: Voice, rng: random.Random) -> list[TraceStep]:
+        """Finish column by column as the expert does, in its words, but never look back: the
+        smallest free digit for an open addend letter (or one that makes the column end in its
+        known result letter), the column sum for the result letter; when no digit fits, the
+        smallest free. Closed columns are noted the way the search notes them."""
         p = _puzzle(problem)
         digits = list(state)
         steps = []
+        notes: list[str] = []
         carry = 0
         for c, (top, r) in enumerate(p.columns):
             for i in [*dict.fromkeys(i for i in top if digits[i] < 0), r]:
@@ -411,9 +467,72 @@ class Cryptarithm(ReasoningFamily):
                     fits = [d for d in free if (known + top.count(i) * d) % 10 == digits[r]]
                 d = (fits or free)[0]
                 digits[i] = d
-                steps.append(TraceStep("apply", f"{_place(c).capitalize()}: {p.letters[i]}={d}.", {"letter": p.letters[i], "digit": d}))
+                text = _column_text(p, digits, c, carry, i, d, say)
+                steps.append(TraceStep("apply", " ".join([*notes, text]), {"letter": p.letters[i], "digit": d}))
+                notes.clear()
+            if digits[r] >= 0 and all(digits[k] >= 0 for k in top) and (not top or say.chance(0.5)):
+                total = carry + sum(digits[k] for k in top)
+                notes.append(_closed_note(p, digits, c, carry, total, say))
             carry = (carry + sum(digits[k] for k in top)) // 10
+        if notes:
+            steps.append(TraceStep("think", " ".join(notes), stage="check"))
         return steps
+
+    def confirm(self, problem: dict[str, Any], before: tuple[int, ...], move: Any, say: Voice) -> str | None:
+        p = _puzzle(problem)
+        letter, d = str(move["letter"]).upper(), move["digit"]
+        if letter not in p.letters:
+            return None
+        used = ", ".join(f"{p.letters[i]}={x}" for i, x in enumerate(before) if x >= 0) or "none"
+        return say(("<d> was free (taken: <u>)", "no other letter had <d> (<u>)", "with <u> assigned, <d> was still free for <l>"), d=d, u=used, l=letter)
+
+    def narrate(self, problem: dict[str, Any], state: tuple[int, ...], move: Any, say: Voice) -> str:
+        p = _puzzle(problem)
+        c, carry, _ = _scan(p, state)
+        c = min(c, len(p.columns) - 1)
+        letter = str(move["letter"]).upper()
+        i = p.letters.find(letter)
+        digits = list(state)
+        if i >= 0:
+            digits[i] = move["digit"]
+        longest = max(len(w) for w in p.addends)
+        if i == p.letters.find(p.result[0]) and len(p.result) > longest and max(state) < 0:
+            why = f"{p.result} is longer than every addend, so {p.result[0]} is the carry out of the {_PLACES[longest - 1]} column"
+            return say(("<w>, which can only be 1: <n>=<d>.", "<w>, 1 to <m>; try <n>=<d>."), w=why, n=letter, d=move["digit"], m=len(p.addends) - 1)
+        note = ""
+        if c > 0 and say.chance(0.45):
+            prev_top, _ = p.columns[c - 1]
+            before = _scan(p, tuple(state))[1] if c - 1 == 0 else 0
+            note = _closed_note(p, [max(0, x) for x in state], c - 1, before, before + sum(max(0, state[k]) for k in prev_top), say) + " "
+        top, r = p.columns[c]
+        if i in top and state[r] >= 0 and say.chance(0.4):
+            lhs = "+".join([p.letters[k] for k in top] + ([f"carry {carry}"] if carry else []))
+            return note + say(("<P>: <l> must end in <R>=<v>, so <n>=<d>.", "<P>: <l> must end in <R>=<v>: only <n>=<d> does it."),
+                              P=_place(c).capitalize(), l=lhs, R=p.letters[r], v=state[r], n=letter, d=move["digit"])
+        return note + _column_text(p, digits, c, carry, i, move["digit"], say)
+
+    def stuck(self, problem: dict[str, Any], state: tuple[int, ...], say: Voice) -> str | None:
+        """A clash worded like the search's: the result letter a column would need is another
+        letter's digit (or a leading 0)."""
+        p = _puzzle(problem)
+        c, carry, _ = _scan(p, state)
+        c = min(c, len(p.columns) - 1)
+        top, r = p.columns[c]
+        total = carry + sum(max(0, state[k]) for k in top)
+        want, owners = total % 10, [p.letters[k] for k, x in enumerate(state) if x == total % 10 and k != r]
+        where, text = _place(c).capitalize(), _sum_text(p, [max(0, x) for x in state], c, carry)
+        if owners:
+            return f"{where}: {text}, so {p.letters[r]} would be {want}, but {want} is {owners[0]}'s: {dead_end(say)}."
+        return f"{where}: {text}, so {p.letters[r]} would be {want}, but then the next column fails: {dead_end(say)}."
+
+    def verify_text(self, problem: dict[str, Any], answer: str, say: Voice) -> str:
+        p = _puzzle(problem)
+        digits = dict(re.findall(r"([A-Z])=(\d)", answer.upper()))
+        numbers = ["".join(digits.get(ch, "?") for ch in w) for w in (*p.addends, p.result)]
+        sum_text = say(("<a> = <r>", "<a> gives <r>", "adding <a> makes <r>"), a=" + ".join(numbers[:-1]), r=numbers[-1])
+        rules = say(("every letter has a different digit, and no word starts with 0", "the digits are all different, no leading zero",
+                     "distinct digits throughout, and the words do not start with 0"))
+        return f"{verify_intro(say, answer)}: {sum_text}; {rules}; {verify_holds(say)}."
 
     def read_off(self, problem: dict[str, Any], state: tuple[int, ...]) -> str:
         p = _puzzle(problem)
@@ -430,7 +549,7 @@ class Cryptarithm(ReasoningFamily):
 
     # ------------------------------------------------------------------ verifier
 
-    def verify(self, problem: dict[str, Any], answer: str) -> tuple[bool, str]:
+    def judge(self, problem: dict[str, Any], answer: str) -> tuple[bool, str]:
         p = _puzzle(problem)
         digits: dict[str, int] = {}
         rest = _PAIR.sub(" ", answer)
