@@ -350,7 +350,7 @@ class Nonogram(ReasoningFamily):
             count, fill, cross = _fit(clue, line)
             head = f"{_WORD[kind].lower()} {k + 1} (clue {_clue_text(clue)})"
             wrong = [p for p in _placements(clue, len(line)) if _agrees(p, line) and _spell(p, len(line)) != _line(gold, w, kind, k)]
-            if count > 1 and wrong and rng.random() < 0.5:
+            if count > 1 and wrong and rng.random() < 0.8:
                 settled = _spell(wrong[0], len(line))
                 marks = "".join(new if old == "?" else "?" for old, new in zip(line, settled, strict=True))
                 f2, c2 = _known(marks)

@@ -395,15 +395,15 @@ class NQueens(ReasoningFamily):
         first = next((c for c, why in enumerate(reasons) if why is None), problem["n"])
         attacked = [c for c, why in enumerate(reasons) if why and why[0] == "attacked"]
         blocked = [c for c, why in enumerate(reasons) if why and why[0] == "blocked"]
-        options = {  # squares a leftmost-first search would take by mistake: left of its real first candidate
-            "greedy": unblocked[:1] if unblocked and reasons[unblocked[0]] is not None else [],
+        options = {  # squares a leftmost-first search would take by mistake: a free one the forward check rules out, or one left of its real first candidate
+            "greedy": [c for c in unblocked if reasons[c] is not None],
             "forgotten": [c for c in attacked if c < first],
             "misread": [c for c in blocked if c < first],
         }
         kinds = [k for k, cs in options.items() if cs]
         if not kinds:
             return None
-        kind = rng.choices(kinds, [{"greedy": 5, "forgotten": 4, "misread": 1}[k] for k in kinds])[0]
+        kind = rng.choices(kinds, [{"greedy": 7, "forgotten": 3, "misread": 1}[k] for k in kinds])[0]
         c = rng.choice(options[kind])
         out = [(x, why) for x, why in enumerate(reasons[:c]) if why]
         rest = [x for x, why in enumerate(reasons) if x > c and why is None]

@@ -366,7 +366,7 @@ class Sokoban(ReasoningFamily):
                 if stand in came and (beyond not in room.floor or beyond in boxes):
                     blocked.append((box, d, beyond))
         if not blocked:
-            return None
+            return self._bad_walk(room, position, h, search, say, rng)
         box, d, beyond = rng.choice(blocked)
         what = "a box" if beyond in boxes else "the wall"
         lead = _visit_text(room, position, _pushes(room, state), h, sorted(options), [], search.stats["bound"], say)
@@ -374,6 +374,24 @@ class Sokoban(ReasoningFamily):
         reveal = say(("<b> is <w>, so the box at <x> cannot move <d>", "the box at <x> would have to go into <w> at <b>",
                       "behind the box at <x> there is <w> (<b>): no push <d>"), b=room.name(beyond), w=what, x=room.name(box), d=WORDS[d])
         return Mistake({"moves": _walk(came, box - room.delta[d]) + d}, text, "misread", reveal)
+
+    def _bad_walk(self, room: _Room, position: Position, h: int, search: Search, say: Voice, rng: random.Random) -> Mistake | None:
+        """A walk straight at the square behind a box, through a wall or another box (the room
+        misread): the push it was meant to reach, worded as usual."""
+        player, boxes, came = position
+        for box in sorted(boxes - room.goals):
+            for d in DIRS:
+                stand = box - room.delta[d]
+                if stand in room.floor and stand != player:
+                    straight = _straight(room, player, stand) + d
+                    if _breaks(room, player, boxes, straight):
+                        options = sorted(_options(room, position, h))
+                        lead = _visit_text(room, position, 0, h, options, [], search.stats["bound"], say)
+                        text = f"{lead} {_push_say(room, position, (box, d), say, walk=straight[:-1])}"
+                        reveal = say(("the walk <w> runs into a wall or a box on the way", "<w> is not a clear path: something blocks it",
+                                      "the straight walk <w> crosses a wall or a box"), w=straight[:-1])
+                        return Mistake({"moves": straight}, text, "misread", reveal)
+        return None
 
     def continue_wrong(self, problem: dict[str, Any], state: State, say: Voice, rng: random.Random) -> list[TraceStep]:
         """The pushes a fresh search finds from where the player stands, as if the bad push

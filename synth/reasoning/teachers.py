@@ -42,6 +42,8 @@ P_CHECK = 0.15  # chance of a recheck after a move, in every tier
 RECENT = 4  # a recheck looks at one of the last few moves in force
 CATCH_AFTER = (0, 1, 1, 2, 2, 3, 4, 6)  # later moves a reflective teacher makes before its recheck catches the mistake
 MISTAKE_TRIES = 12
+LEGAL_LOOKAHEAD = 6  # points at which a mistake is drawn before one is chosen
+P_LEGAL = 0.8  # chance that a legal mistake, when one was drawn, is the one made
 ANSWER_LINES = ("Answer: <a>", "Final answer: <a>", "The answer: <a>", "So the answer is: <a>")  # the last thought
 
 
@@ -161,15 +163,21 @@ def _points(family: ReasoningFamily, problem: dict[str, Any], search: Search, rn
 
 def _mistakes(family: ReasoningFamily, problem: dict[str, Any], search: Search, say: Voice):
     """(position, moves in force, mistake, state after it, broken rule) at seeded points; the
-    env's own rule confirms each one is wrong."""
-    for i, state, depth in _points(family, problem, search, say.rng):
+    env's own rule confirms each one is wrong. Legal mistakes (moves that break no rule but lose
+    the solution) come first in most episodes, when the family has any near these points: they
+    are the errors solvers mostly make."""
+    found = []
+    for i, state, depth in _points(family, problem, search, say.rng)[:LEGAL_LOOKAHEAD]:
         m = family.mistake(problem, state, search, say, say.rng)
         if m is None:
             continue
         after, broken, ok, _ = judge(family, problem, search, state, True, m.move)
-        if ok:
-            raise AssertionError(f"{family.name}.mistake returned a right move {m.move!r} ({m.kind})")
-        yield i, depth, m, after, broken
+        if ok:  # right after all (a guess the search itself would make here): no mistake at this point
+            continue
+        found.append((i, depth, m, after, broken))
+    if say.rng.random() < P_LEGAL:
+        found.sort(key=lambda f: f[4] is not None)  # stable: the drawn order among legal ones, then the rest
+    yield from found
 
 
 def _wrong_rest(family: ReasoningFamily, problem: dict[str, Any], after: Any, depth: int, say: Voice) -> list[TraceStep]:
