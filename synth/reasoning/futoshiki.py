@@ -623,7 +623,7 @@ def _eliminated(problem: dict[str, Any], grid: list[int], dom: list[int], i: int
             parts.append(say(("<w> has <l>", "<l> <v> in <w>", "<w> rules out <l>"), w=why, l=listed, v="is" if one else "are"))
         else:
             parts.append(say(("<w> removes <l>", "<l> <v> <w>", "<w> rules out <l>"), w=why, l=listed, v="fails" if one else "fail"))
-    return say.listing(parts)
+    return "; ".join(parts)
 
 
 def _single_text(problem: dict[str, Any], grid: list[int], dom: list[int], i: int, d: int, say: Voice, misread: list[int]) -> str:

@@ -319,11 +319,13 @@ def _step_text(say: Voice, maze: Maze, at: Cell, d: str, options: str, seen: lis
     back to visited cells, the walls around, how far G is after the move), the one taken."""
     nb = maze.neighbour(at, d)
     go = say(("<w> -> <c>", "<w> to <c>", "<w>, into <c>", "<w> (to <c>)"), w=WORDS[d], c=fmt(nb))
-    back = say((" (<s> {leads|lead} back to visited cells)", "; <s> I have seen", " (<s>: already visited)", ""), s=say.listing(seen)) if seen else ""
+    back = say((" (<s> <v> back to visited cells)", "; <s> I have seen", " (<s>: already visited)", ""), s=say.listing(seen),
+               v="leads" if len(seen) == 1 else "lead") if seen else ""
     wall = [WORDS[x] for x in DIRS if not maze.is_open(at, x)]
     extras = []
     if wall and say.chance(0.35):
-        extras.append(say(("Walls: <w>.", "<W> {is|are} walled off.", "No way <w>."), w=say.listing(wall), W=cap(say.listing(wall))))
+        extras.append(say(("Walls: <w>.", "<W> <v> walled off.", "No way <w>."), w=say.listing(wall, "or"), W=cap(say.listing(wall)),
+                          v="is" if len(wall) == 1 else "are"))
     if say.chance(0.3):
         extras.append(say(("Now <k> from G.", "That leaves <k> steps to G as the crow flies.", "G is <k> away from there."), k=maze.to_goal(nb)))
     tail = "".join(" " + e for e in say.order(extras))
