@@ -13,6 +13,7 @@ import pytest
 
 from synth.reasoning.arithmetic import parse_number, plain
 from synth.reasoning.lis import longest
+from synth.reasoning.phrasing import Voice
 from synth.registry import get_family
 
 
@@ -165,13 +166,29 @@ PAR = {
 
 def test_arithmetic_parse_number_is_tolerant_of_form_and_strict_on_content():
     half = Fraction(25, 2)
-    for text in ("12.5", "$12.50", "25/2", "12 1/2", "12.50 dollars", " 12.5. ", "$ 12.5", "12.5km"):
+    for text in ("12.5", "$12.50", "25/2", "12 1/2", "12.50 dollars", " 12.5 ", "$ 12.5", "12.5km"):
         assert parse_number(text) == half, text
     assert parse_number("1,234.5") == Fraction(2469, 2)
     assert parse_number("-3") == -3 and parse_number("−3") == -3
     assert parse_number("20%") == 20
     for text in ("12 or 13", "1,23", "twelve", "12.5.3", "", "12/0", "about 12", "12 and 13 pens"):
         assert parse_number(text) is None, text
+
+
+@pytest.mark.parametrize(("text", "value"), [
+    ("525 thousand", 525_000), ("525 thousands", 525_000), ("525k", 525_000), ("525 K", 525_000), ("525 million", 525_000_000),
+    ("2 billion", 2_000_000_000), ("525 thousandths", Fraction(525, 1000)), ("3 tenths", Fraction(3, 10)), ("12.5 hundred", 1250),
+])
+def test_arithmetic_scale_words_change_the_number(text, value):
+    assert parse_number(text) == value
+
+
+def test_arithmetic_answers_a_thousand_times_off_fail_and_ambiguous_scales_are_refused():
+    answer = AR.solve(PAR).answer  # 0.65
+    assert bad(AR, PAR, f"{answer} thousand").startswith("650 is not")
+    assert bad(AR, PAR, f"{answer}k").startswith("650 is not")
+    assert "could mean million or metres" in bad(AR, PAR, f"{answer}m")
+    assert ok(AR, PAR, f"{answer}.") and ok(AR, PAR, f"'{answer}'") and ok(AR, PAR, f"Answer: ${answer}")
 
 
 def test_arithmetic_plain_writes_exact_short_numbers():
@@ -210,7 +227,7 @@ def test_arithmetic_rules_flag_slips_and_unknown_quantities():
     _, broken = AR.apply(PAR, state, {"name": "after", "op": "-", "args": ["cost", "coupon"], "value": "0.65"})
     assert broken == "'cost' is not a known quantity yet"
     slipped, _ = AR.apply(PAR, state, {"name": "cost", "op": "*", "args": ["qty", "price"], "value": "0.8"})
-    rest = AR.continue_wrong(PAR, slipped, random.Random(0))
+    rest = AR.continue_wrong(PAR, slipped, Voice(random.Random(0)), random.Random(0))
     assert [s.move["value"] for s in rest] == ["0.7"] and "0.7" in bad(AR, PAR, "0.7")
 
 

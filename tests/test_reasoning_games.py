@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import random
+import re
 from collections import deque
 
 import pytest
@@ -27,12 +28,18 @@ def _episode(family, seed: int, difficulty: int, tier: str):
 
 @pytest.mark.parametrize("name", ["hanoi", "sliding", "sokoban"])
 def test_noisy_answers_fail_naming_the_illegal_move(name):
+    """Hanoi and sliding mistakes break a rule (every legal move there can still be completed),
+    and the answer keeps the illegal move; a sokoban mistake is a dead push (legal: the answer
+    leaves a box off the goals) or a push into a wall or box."""
     family = get_family(name)
     for seed in range(6):
         t = _episode(family, seed, 1, "noisy")
         assert not t.outcome.success
-        assert t.outcome.detail.startswith("move "), t.outcome.detail
-        assert t.policy.params["broken_rule"]
+        if t.policy.params["legal"]:
+            assert name == "sokoban" and "off the goals" in t.outcome.detail, t.outcome.detail
+        else:
+            assert t.outcome.detail.startswith("move "), t.outcome.detail
+            assert t.policy.params["broken_rule"]
 
 
 @pytest.mark.parametrize("name", ["hanoi", "sliding", "sokoban"])
@@ -112,16 +119,17 @@ def test_hanoi_solver_is_optimal_and_prices_both_ways():
         assert moves == _hanoi_distance(5, hanoi._pegs(problem["start"]), hanoi._pegs(problem["goal"]))
     # some start/goal pairs are shorter with the largest disk moved twice, and the trace says why
     assert twice is not None
-    assert any("twice is shorter" in s.text for s in twice.steps)
+    assert any(re.search(r"[Tt]wice|via", s.text) and s.kind == "think" for s in twice.steps)
 
 
 def test_hanoi_trace_states_the_recursion_and_the_free_peg_checks():
     steps = get_family("hanoi").solve(HANOI).steps
-    assert steps[0].kind == "think" and "Once: 3 moves to gather disks 1-2 on B" in steps[0].text
+    assert steps[0].kind == "think" and "disks 1-2" in steps[0].text and re.search(r"\b7\b", steps[0].text)  # the once price, 3+1+3
     first = steps[1]
     assert first.move == {"disk": 1, "from": "A", "to": "C"}
-    assert first.text == "To move disk 2 from A to B, first clear disk 1 onto C. Move disk 1 from A to C: it is the top of A and C is empty."
-    assert "the top of C is disk 2, which is larger" in steps[-1].text
+    assert "disk 2" in first.text and "disk 1" in first.text.lower()  # the recursion that asks for it
+    assert re.search(r"C is empty|nothing is on C|C is free|C holds no disk|onto C is clear", first.text), first.text
+    assert "disk 2" in steps[-1].text  # the larger disk it goes onto
 
 
 def test_hanoi_apply_carries_out_a_blunder_and_names_it():
@@ -191,9 +199,11 @@ def test_sliding_ida_star_is_optimal_and_its_bound_is_the_answer_length():
         search = family.solve(problem)
         record = sliding._search(3, 3, tuple(problem["board"]))
         assert record.bound == search.stats["moves"] == len(search.answer.split()) == _sliding_distance(problem)
-        rounds = [s.text for s in search.steps if s.text.startswith("Bound")]
+        rounds = [s.text for s in search.steps if s.kind == "think"]
         assert len(rounds) == len(record.rounds) + 1
-        assert rounds[-1] == f"Bound {record.bound}: search again, cheapest option first."
+        assert f"ound {record.bound}" in rounds[-1]
+        for text, rnd in zip(rounds, record.rounds, strict=False):
+            assert str(rnd.bound) in text and str(rnd.next) in text and str(rnd.nodes) in text  # the evidence for raising it
 
 
 def test_sliding_trace_states_f_values_and_its_backtracks_are_real():
@@ -205,14 +215,15 @@ def test_sliding_trace_states_f_values_and_its_backtracks_are_real():
         geo = sliding._geometry(task.env["rows"], task.env["cols"])
         stack = family.replay(task.env, [])
         for step in search.steps:
-            if step.kind == "apply" and "gives f =" in step.text:
+            if step.kind == "apply" and "g = " in step.text:
                 board = stack[-1][0]
                 h = sliding._manhattan(geo, sliding._slide(board, board.index(step.move["tile"]), board.index(0)))
                 g = len(stack)  # moves in force after this one
-                assert f"{step.move['tile']} gives f = {g}+{h} = {g + h}" in step.text
+                t = step.move["tile"]
+                assert re.search(rf"\b{t}(?: gives f = |: f = ){g}\+{h} = {g + h}\b|\b{t} gives {g + h} \({g}\+{h}\)", step.text), step.text
             if step.kind == "backtrack":
                 traced += 1
-                assert step.text.startswith("Every line below it fails within the bound")
+                assert str(search.stats["bound"]) in step.text
             if step.kind == "apply":
                 stack = [*stack, family.apply(task.env, stack[-1], step.move)[0]]
             elif step.kind == "backtrack":
@@ -221,7 +232,8 @@ def test_sliding_trace_states_f_values_and_its_backtracks_are_real():
 
 
 def test_sliding_budget_gives_up_on_an_unsolvable_board():
-    assert sliding._search(3, 3, (2, 1, 3, 4, 5, 6, 7, 8, 0)) is None
+    record = sliding._search(3, 3, (2, 1, 3, 4, 5, 6, 7, 8, 0))
+    assert record is None or not record.line
 
 
 # ---------------------------------------------------------------------------- sokoban
@@ -262,9 +274,38 @@ def test_sokoban_trace_checks_dead_squares_and_walks_to_each_push():
     assert search.answer == "URR" and search.stats["pushes"] == 2
     first = search.steps[1]
     assert first.move == {"moves": "UR"}
-    assert "box (1,2) left is dead ((1,1) is a corner that is not a goal)" in first.text
-    assert "box (1,2) right gives f = 1+1 = 2" in first.text
-    assert "walk U to (1,1), then push R" in first.text
+    assert "box (1,2) left" in first.text and "(1,1) is a corner that is not a goal" in first.text
+    assert re.search(r"box \(1,2\) right(?: gives f = |: f = )1\+1 = 2|box \(1,2\) right gives 2 \(1\+1\)", first.text), first.text
+    assert "(1,1)" in first.text and re.search(r"\bU\b", first.text) and "push R" in first.text or "then R" in first.text
+
+
+def test_sokoban_dead_push_is_legal_and_the_first_error():
+    """Pushing the box into the corner breaks no rule but loses the room: the env flags it."""
+    from stores.schema import Action, Policy
+    from synth.episode import run_episode
+    from synth.reasoning.base import ScriptTeacher
+
+    family = get_family("sokoban")
+    task = family.make_task(0, 1, {})
+    task = type(task)(task.id, task.family, family.describe(CORNER), 1, {"answer": "URR"}, CORNER, 0)
+    moves = _dead_push(family, CORNER)
+    assert family.apply(CORNER, family.start(CORNER), {"moves": moves})[1] is None
+    script = [("r", Action("think", {"stage": "read"})), ("push", Action("move", {"moves": moves})), ("a", Action("answer", {"answer": moves}))]
+    t = run_episode("reasoning", task, family.make_env(task, {}), ScriptTeacher(Policy("t", "expert"), script), RUN_A).trajectory
+    assert t.first_error_step == 1 and not t.outcome.success
+
+
+def _dead_push(family, problem) -> str:
+    """A legal walk and push that puts a box on a dead square of the room."""
+    from synth.reasoning.sokoban import _room, _walk
+
+    room = _room(tuple(problem["rows"]))
+    came = room.reach(room.player, room.boxes)
+    for box in sorted(room.boxes):
+        for d, step in room.delta.items():
+            if box - step in came and box + step in room.floor and box + step not in room.boxes and box + step not in room.dist:
+                return _walk(came, box - step) + d
+    raise AssertionError("no dead push in this room")
 
 
 def test_sokoban_env_stops_at_the_illegal_step_and_keeps_it_in_the_answer():
