@@ -76,6 +76,10 @@ def run(config: Annotated[Path, typer.Argument(help="Pipeline config YAML, e.g. 
     repeated = sum(result.repeated_tasks.values())
     if repeated:
         out.print(f"episodes replaced because their task was already drawn: {repeated}")
+    failed = sum(result.failed_experts.values())
+    if failed:
+        shown = ", ".join(f"{name} {n}" for name, n in sorted(result.failed_experts.items()))
+        out.print(f"expert episodes replaced because they failed (never published): {failed} ({shown})")
     if result.llm:
         m = result.llm
         out.print(

@@ -18,6 +18,7 @@ from typing import Any
 
 import orjson
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
@@ -52,6 +53,7 @@ class RunResult:
     prior: str | None
     repeated_tasks: dict[str, int] = field(default_factory=dict)
     shortfall: dict[str, int] = field(default_factory=dict)
+    failed_experts: dict[str, int] = field(default_factory=dict)
     stage_seconds: dict[str, float] = field(default_factory=dict)
     stats: dict[str, Any] = field(default_factory=dict)
     llm: dict[str, Any] | None = None
@@ -160,8 +162,21 @@ class Synthesis:
     blobs: pa.Table
     repeated_tasks: dict[str, int]  # episodes dropped because their task was already in the dataset
     shortfall: dict[str, int]  # episodes still missing after the top-up rounds (task space exhausted)
+    failed_experts: dict[str, int] = field(default_factory=dict)  # expert episodes dropped because they failed
     llm_failures: list[dict[str, Any]] = field(default_factory=list)
     llm_summary: dict[str, Any] | None = None
+
+
+def drop_failed_experts(table: pa.Table) -> tuple[pa.Table, int]:
+    """``table`` without its failed expert rows (a wrong answer, no answer, the step limit hit)
+    and how many there were. An expert tier is what a trainer imitates, so a failed expert is
+    never published; the synthesize flow replaces it from further seeds, like a repeated task."""
+    if table.num_rows == 0:
+        return table, 0
+    tier = pc.struct_field(table["policy"], "tier")
+    failed = pc.and_(pc.equal(tier, "expert"), pc.invert(pc.struct_field(table["outcome"], "success")))
+    n = pc.sum(pc.cast(failed, pa.int64())).as_py() or 0
+    return (table.filter(pc.invert(failed)), n) if n else (table, 0)
 
 
 @flow(name="prepare")
@@ -181,9 +196,11 @@ def prepare_flow(config: PipelineConfig, store: Store) -> tuple[PipelineConfig, 
 
 @flow(name="synthesize")
 def synthesize_flow(config: PipelineConfig, provenance: Provenance, llm: LLMRun | None = None) -> Synthesis:
-    """Generate every family's episodes, keeping one episode per distinct task.
+    """Generate every family's episodes, keeping one episode per distinct task and only expert
+    episodes that succeed.
 
-    Episodes whose task repeats an earlier one are dropped and replaced by episodes from
+    Episodes whose task repeats an earlier one, and expert episodes that failed (a wrong or
+    missing answer, the step limit reached), are dropped and replaced by episodes from
     further indexes (still derived from the run seed, so a rerun gives the same rows), for up
     to ``TOP_UP_ROUNDS`` rounds; what is still missing then is reported as a shortfall.
     """
@@ -191,6 +208,7 @@ def synthesize_flow(config: PipelineConfig, provenance: Provenance, llm: LLMRun 
     tables: dict[str, list[pa.Table]] = {fam.family: [] for fam in families}
     blobs: list[pa.Table] = []
     repeated = dict.fromkeys(tables, 0)
+    failed = dict.fromkeys(tables, 0)
     kept = dict.fromkeys(tables, 0)
     produced = {fam.family: fam.count for fam in families}
     pending = [spec for fam in families for spec in family_specs(config, fam, 0, fam.count, llm)]
@@ -208,9 +226,11 @@ def synthesize_flow(config: PipelineConfig, provenance: Provenance, llm: LLMRun 
         pending = []
         for fam in (f for f in families if f.family in touched):
             table, dropped = task_dedup(pa.concat_tables(tables[fam.family]))
+            table, bad = drop_failed_experts(table)
             table = table.slice(0, fam.count)
             tables[fam.family] = [table]
             repeated[fam.family] += dropped
+            failed[fam.family] += bad
             kept[fam.family] = table.num_rows
             missing = fam.count - table.num_rows
             if missing > 0:
@@ -222,15 +242,17 @@ def synthesize_flow(config: PipelineConfig, provenance: Provenance, llm: LLMRun 
     shortfall = {fam.family: fam.count - kept[fam.family] for fam in families if kept[fam.family] < fam.count}
     for name, missing in shortfall.items():
         get_run_logger().warning(
-            "%s: %d episode(s) short: its task space at the configured difficulties ran out of distinct tasks",
-            name, missing,
+            "%s: %d episode(s) short after %d top-up rounds (%d repeated tasks and %d failed experts replaced): "
+            "its task space at the configured difficulties ran out of distinct tasks, or its experts kept failing",
+            name, missing, TOP_UP_ROUNDS, repeated[name], failed[name],
         )
     summary = None
     if results:
         from synth.llm.batch import summarize
 
         summary = {**summarize(results), "failures": len(failures)}
-    return Synthesis(table, referenced_blobs(table, merge_blobs(blobs)), repeated, shortfall, failures, summary)
+    failed = {name: n for name, n in failed.items() if n}
+    return Synthesis(table, referenced_blobs(table, merge_blobs(blobs)), repeated, shortfall, failed, failures, summary)
 
 
 def run_synthesis(config: PipelineConfig, provenance: Provenance, llm: LLMRun | None = None) -> Synthesis:
@@ -344,6 +366,7 @@ def pipeline(config: PipelineConfig, store_root: str | None = None) -> RunResult
     table, duplicates = exact_dedup(table)
     run["repeated_tasks"] = synthesis.repeated_tasks
     run["shortfall"] = synthesis.shortfall
+    run["failed_experts"] = synthesis.failed_experts
     if synthesis.llm_summary is not None:
         run["llm"] = synthesis.llm_summary
     lap("synthesize")
@@ -360,4 +383,4 @@ def pipeline(config: PipelineConfig, store_root: str | None = None) -> RunResult
     info = publish_flow(store, config, table, blobs, files, prepared + parents, run)
     lap("publish")
     return RunResult(info.ref, info.rows, duplicates + more, prior, synthesis.repeated_tasks, synthesis.shortfall,
-                     seconds, info.manifest["stats"]["content"], synthesis.llm_summary)
+                     synthesis.failed_experts, seconds, info.manifest["stats"]["content"], synthesis.llm_summary)

@@ -17,7 +17,6 @@ from stores.schema import Action, Trajectory, canonical_json, from_table, to_tab
 from synth.episode import run_episode
 from synth.generate import ShardSpec, generate_shard
 from synth.reasoning.base import SCRIPTED_TIERS, ReasoningEnv
-from synth.reasoning.phrasing import Voice
 from synth.reasoning.maze import (
     SIZES,
     Maze,
@@ -28,6 +27,7 @@ from synth.reasoning.maze import (
     parse_moves,
     verify_maze,
 )
+from synth.reasoning.phrasing import Voice
 from synth.registry import get_family
 from tests.factories import RUN_A, RUN_B
 

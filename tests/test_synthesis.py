@@ -1,5 +1,6 @@
-"""The synthesize flow: one episode per distinct task, repeats replaced deterministically,
-shortfalls reported, and the same rows whether shards run in-process or on the pool."""
+"""The synthesize flow: one episode per distinct task, repeats and failed experts replaced
+deterministically, shortfalls reported, and the same rows whether shards run in-process or on
+the pool."""
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -7,8 +8,8 @@ import pytest
 
 from filters.dedup import task_dedup
 from flows.config import parse_config
-from flows.pipeline import run_synthesis
-from synth.reasoning.base import ReasoningFamily, Search, TraceStep
+from flows.pipeline import drop_failed_experts, run_synthesis
+from synth.reasoning.base import Mistake, ReasoningFamily, Search, TraceStep
 from synth.registry import register
 from tests.factories import RUN_A, make_table
 
@@ -29,13 +30,16 @@ class Countdown(ReasoningFamily):
     def describe(self, p):
         return f"Count to {p['k']}."
 
-    def read(self, p):
+    def read(self, p, say):
         return f"Target {p['k']}."
 
-    def solve(self, p):
-        return Search("Add one at a time.", [TraceStep("apply", f"{i + 1}.", {"add": 1}) for i in range(p["k"])], str(p["k"]))
+    def plan(self, p, say):
+        return "Add one at a time."
 
-    def verify(self, p, answer):
+    def solve(self, p):
+        return Search([TraceStep("apply", f"{i + 1}.", {"add": 1}) for i in range(p["k"])], str(p["k"]))
+
+    def judge(self, p, answer):
         return (answer.strip() == str(p["k"]), f"expected a count of {p['k']}")
 
     def start(self, p):
@@ -44,8 +48,8 @@ class Countdown(ReasoningFamily):
     def apply(self, p, state, move):
         return state + 1, None if state < p["k"] else f"{state + 1} passes {p['k']}"
 
-    def blunder(self, p, state, rng):
-        return ({"add": 1}, "one more") if state >= p["k"] else None
+    def mistake(self, p, state, search, say, rng):
+        return Mistake({"add": 1}, "one more", "slip") if state >= p["k"] else None
 
     def read_off(self, p, state):
         return str(state)
@@ -55,6 +59,20 @@ class Countdown(ReasoningFamily):
 
 
 register(Countdown())
+
+
+class Flaky(Countdown):
+    """Countdown whose expert miscounts every target divisible by 3: a family with failing
+    experts, as a buggy solver or a step limit would give."""
+
+    name = "flaky"
+
+    def solve(self, p):
+        k = p["k"] - (p["k"] % 3 == 0)
+        return Search([TraceStep("apply", f"{i + 1}.", {"add": 1}) for i in range(k)], str(k))
+
+
+register(Flaky())
 
 
 def config(count: int, difficulties: list[int], workers: int = 1, family: str = "maze"):
@@ -97,6 +115,37 @@ def test_an_exhausted_task_space_is_reported(prefect_server):
     ids = task_ids(result.trajectories)
     assert len(ids) == len(set(ids)) == 9  # every task of difficulty 1, once
     assert result.shortfall == {"countdown": 21}
+
+
+def test_failed_experts_never_reach_train_and_are_replaced(prefect_server):
+    cfg = parse_config({
+        "dataset": "synth", "seed": 2, "shard_size": 16, "workers": 1,
+        "synth": {"reasoning": [{"family": "flaky", "count": 20, "difficulties": [5],
+                                 "tiers": {"expert": 0.5, "random": 0.5}}]},
+    })
+    result = synthesize(cfg)
+    table = result.trajectories
+    tiers = pc.struct_field(table["policy"], "tier").to_pylist()
+    success = pc.struct_field(table["outcome"], "success").to_pylist()
+    assert table.num_rows == 20 and result.shortfall == {}
+    assert all(ok for tier, ok in zip(tiers, success, strict=True) if tier == "expert")
+    assert "expert" in tiers and result.failed_experts["flaky"] > 0
+    assert drop_failed_experts(table)[1] == 0
+    assert synthesize(cfg).trajectories.equals(table), "the replacements are seeded like every episode"
+
+
+def test_drop_failed_experts_keeps_every_other_row():
+    table = make_table(30, seed=4)  # factory rows: tier expert when successful, noisy otherwise
+    kept, dropped = drop_failed_experts(table)
+    assert dropped == 0 and kept.equals(table)
+    policy = table["policy"].to_pylist()
+    policy[0] = {**policy[0], "tier": "expert"}
+    outcome = table["outcome"].to_pylist()
+    outcome[0] = {**outcome[0], "success": False}
+    broken = table.set_column(table.schema.get_field_index("policy"), "policy", pa.array(policy, table.schema.field("policy").type))
+    broken = broken.set_column(broken.schema.get_field_index("outcome"), "outcome", pa.array(outcome, table.schema.field("outcome").type))
+    kept, dropped = drop_failed_experts(broken)
+    assert dropped == 1 and kept.num_rows == 29 and kept.equals(broken.slice(1))
 
 
 def test_the_process_pool_gives_the_same_rows(prefect_server):
