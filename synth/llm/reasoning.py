@@ -40,12 +40,15 @@ SOLVE_SYSTEM = (
 )
 
 SERG_SYSTEM = (
-    "You rewrite a solver's terse step-by-step trace of a {problem} problem as natural "
-    "step-by-step reasoning, as a careful person would think it through. Keep every step of the "
-    "trace in order: every move, every check, every dead end and every backtrack, with the same "
-    "squares, values and numbers; add no step the trace lacks and skip none. Write one step per "
-    "paragraph, with a blank line between paragraphs, and end with the trace's final answer line "
-    "unchanged, in the form\nAnswer: <answer>"
+    "You rewrite a solver's step-by-step trace of a {problem} problem as natural step-by-step "
+    "reasoning, as a careful person would think it through. Each trace step is tagged with its "
+    "kind: [read], [plan], [move: ...] (the move it makes), [check] (a recheck of an earlier step, "
+    "or a summary of what the search found), [backtrack to step N] (a dead end or a caught "
+    "mistake: what failed and where it returns to) and [verify]. Keep every step in order, "
+    "checks, dead ends and backtracks included, with the same squares, values and numbers, and "
+    "say what each check found; add no step the trace lacks and skip none. Do not copy the tags. "
+    "Write one step per paragraph, with a blank line between paragraphs, and end with the "
+    "trace's final answer line unchanged, in the form\nAnswer: <answer>"
 )
 
 
@@ -59,12 +62,13 @@ def solve_messages(family: ReasoningFamily, task: Task) -> list[dict[str, str]]:
 
 
 def serg_messages(family: ReasoningFamily, task: Task, skeleton: list[str]) -> list[dict[str, str]]:
-    """The problem and the expert's skeleton (its thoughts, numbered, ending with the
-    ``Answer:`` line), with the request to rewrite it naturally."""
-    trace = "\n".join(f"{i}. {thought}" for i, thought in enumerate(skeleton, 1))
+    """The problem and the expert's skeleton (its tagged thoughts, numbered from 0 like the
+    step numbers its checks and backtracks name, ending with the ``Answer:`` line), with the
+    request to rewrite it naturally."""
+    trace = "\n".join(f"{i}. {thought}" for i, thought in enumerate(skeleton))
     user = (
         f"Problem:\n{task.instruction}\n\n"
-        f"Solver trace ({len(skeleton)} steps):\n{trace}\n\n"
+        f"Solver trace ({len(skeleton)} steps, numbered from 0 as its own step references are):\n{trace}\n\n"
         "Rewrite this trace as natural step-by-step reasoning, one paragraph per step, and end "
         "with the same final line 'Answer: ...'."
     )
@@ -75,9 +79,20 @@ def serg_messages(family: ReasoningFamily, task: Task, skeleton: list[str]) -> l
 
 
 def skeleton(family: ReasoningFamily, task: Task) -> list[str]:
-    """The expert's thoughts, read to answer: what a SERG rewrite must keep."""
+    """The expert's trace as a SERG rewrite must keep it: each thought tagged with its kind
+    (and a move with what it does, a backtrack with the step it returns to), ending with the
+    answer line in its canonical form."""
     teacher = family.make_teacher("expert", task, random.Random(task.seed), {})
-    return [thought for thought, _ in teacher.script]
+    lines = []
+    for thought, action in teacher.script[:-1]:
+        if action.name == family.action:
+            tag = f"[move: {family.move_text(action.arguments)}]"
+        elif action.name == "backtrack":
+            tag = f"[backtrack to step {action.arguments['to_step']}]"
+        else:
+            tag = f"[{action.arguments.get('stage', 'think')}]"
+        lines.append(f"{tag} {thought}")
+    return [*lines, f"Answer: {task.reference['answer']}"]
 
 
 # ---------------------------------------------------------------------------- parsing
