@@ -400,6 +400,8 @@ class NQueens(ReasoningFamily):
             "forgotten": [c for c in attacked if c < first],
             "misread": [c for c in blocked if c < first],
         }
+        if not any(options.values()):  # nothing tempting to the left: any square the thought can call free
+            options = {"forgotten": attacked, "misread": blocked}
         kinds = [k for k, cs in options.items() if cs]
         if not kinds:
             return None

@@ -366,7 +366,7 @@ class Sokoban(ReasoningFamily):
                 if stand in came and (beyond not in room.floor or beyond in boxes):
                     blocked.append((box, d, beyond))
         if not blocked:
-            return self._bad_walk(room, position, h, search, say, rng)
+            return self._bad_walk(room, position, h, search, say, rng) or self._slip(room, state, position, h, search, say, rng)
         box, d, beyond = rng.choice(blocked)
         what = "a box" if beyond in boxes else "the wall"
         lead = _visit_text(room, position, _pushes(room, state), h, sorted(options), [], search.stats["bound"], say)
@@ -391,6 +391,38 @@ class Sokoban(ReasoningFamily):
                         reveal = say(("the walk <w> runs into a wall or a box on the way", "<w> is not a clear path: something blocks it",
                                       "the straight walk <w> crosses a wall or a box"), w=straight[:-1])
                         return Mistake({"moves": straight}, text, "misread", reveal)
+        return None
+
+    def _slip(self, room: _Room, state: State, position: Position, h: int, search: Search, say: Voice,
+              rng: random.Random) -> Mistake | None:
+        """A push the search would make, written down with one letter wrong (a left for a
+        right, an up for a down) where that runs the player into a wall or a box, or loses a
+        box for good: the last resort in a room so small that nothing else tempts."""
+        player, boxes, came = position
+        options = _options(room, position, h)
+        good = sorted((hc, push) for hc, push, why in options if not why)
+        for _, push in good:
+            moves = _push_moves(room, position, push)
+            spots = list(range(len(moves)))
+            rng.shuffle(spots)
+            for i in spots:
+                others = [x for x in DIRS if x != moves[i]]
+                rng.shuffle(others)
+                for x in others:
+                    wrong = moves[:i] + x + moves[i + 1:]
+                    at, bs, broken = player, boxes, None
+                    for step in wrong:
+                        at, bs, broken = room.step(at, bs, step)
+                        if broken is not None:
+                            break
+                    if broken is None and room.h(bs) < _BIG:
+                        continue
+                    lead = _visit_text(room, position, _pushes(room, state), h, sorted(options), [], search.stats["bound"], say)
+                    text = f"{lead} {_push_say(room, position, push, say)}"
+                    reveal = say(("I wrote <x> where I meant <y>: <w> is not the move I worked out", "the move <w> has <x> in place of <y>",
+                                  "a slip: <w> should read <m>, the <x> sends the player <d>"),
+                                 x=x, y=moves[i], w=wrong, m=moves, d=WORDS[x])
+                    return Mistake({"moves": wrong}, text, "slip", reveal)
         return None
 
     def continue_wrong(self, problem: dict[str, Any], state: State, say: Voice, rng: random.Random) -> list[TraceStep]:
@@ -635,8 +667,8 @@ def _push_say(room: _Room, position: Position, push: tuple[int, str], say: Voice
     gain = ""
     if say.chance(0.4) and to in room.dist and box in room.dist:
         gain = say((" (goal distance <a> -> <b>)", ", <b> push(es) from a goal after it", ""), a=room.dist[box], b=room.dist[to])
-    return say(("Push the box at <x> <d> to <t>: <h>, then push <D>.<g>", "Box <x> goes <d> to <t>: <h>, then <D>.<g>",
-                "Move the box at <x> <d> (to <t>): <h>, and push <D>.<g>"), x=room.name(box), d=WORDS[d], t=room.name(to), h=how, D=d, g=gain)
+    return say(("Push the box at <x> <d> to <t>: <h>, then push <D><g>.", "Box <x> goes <d> to <t>: <h>, then <D><g>.",
+                "Move the box at <x> <d> (to <t>): <h>, and push <D><g>."), x=room.name(box), d=WORDS[d], t=room.name(to), h=how, D=d, g=gain)
 
 
 def _visit_text(room: _Room, position: Position, g: int, h: int, options: list, repeats: list, bound: int, say: Voice) -> str:
@@ -661,21 +693,6 @@ def _visit_text(room: _Room, position: Position, g: int, h: int, options: list, 
         h = sum(room.dist.get(b, 9) for b in position[1])
     head = say(("<g> push(es) so far, h = <h><x>", "g = <g>, h = <h><x>", "After <g> push(es), h = <h><x>"), g=g, h=h, x=hx)
     return f"{head}: {'; '.join(listed) or say(('no push is reachable', 'no box can be pushed'))}."
-
-
-def _pushes(room: _Room, state: State) -> int:
-    """The pushes made so far in a state's history."""
-    count, history, player, boxes = 0, state[2], room.player, room.boxes
-    moves = []
-    while history is not None:
-        history, part = history
-        moves.append(part)
-    for part in reversed(moves):
-        for d in part:
-            before = boxes
-            player, boxes, _ = room.step(player, boxes, d)
-            count += boxes is not before
-    return count
 
 
 def _pushes(room: _Room, state: State) -> int:

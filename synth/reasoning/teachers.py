@@ -167,7 +167,9 @@ def _mistakes(family: ReasoningFamily, problem: dict[str, Any], search: Search, 
     the solution) come first in most episodes, when the family has any near these points: they
     are the errors solvers mostly make."""
     found = []
-    for i, state, depth in _points(family, problem, search, say.rng)[:LEGAL_LOOKAHEAD]:
+    for k, (i, state, depth) in enumerate(_points(family, problem, search, say.rng)):
+        if k >= LEGAL_LOOKAHEAD and found:
+            break
         m = family.mistake(problem, state, search, say, say.rng)
         if m is None:
             continue
