@@ -51,11 +51,12 @@ from stores.schema import Policy, Task, canonical_json
 from stores.store import Store, default_root
 from stores.world import WorldSpec
 from synth.registry import register
-from synth.research.agents import ScriptTeacher, detour_plan, expert_plan, random_plan
+from synth.research.agents import detour_plan, expert_plan, random_plan
 from synth.research.browser import MAX_LINES, SCREEN_LINES
 from synth.research.byo import load_questions
 from synth.research.env import ResearchEnv
 from synth.research.questions import HOPS, TYPES, QuestionMaker, question_mark
+from synth.research.script import ScriptTeacher
 
 FAMILY = "multihop"
 TIERS = ("expert", "reflective", "noisy", "random", "llm")
@@ -223,7 +224,7 @@ class MultihopFamily:
         else:
             q = _maker(corpus).make(rng, difficulty, tuple(p.types), tuple(sorted(set(p.hops))))
             reference = {
-                "question": q.text, "type": q.program["type"], "hops": q.hazards["hops"] + 2,
+                "question": q.text, "type": q.program["type"], "hops": q.hops,
                 "answer": q.answer, "aliases": q.aliases, "answer_kind": q.answer_kind, "program": q.program,
                 "evidence": q.evidence, "gold_docids": [corpus.docid(r) for r in q.gold],
                 "minimal_evidence": [corpus.docid(r) for r in q.minimal],
