@@ -64,6 +64,7 @@ from synth.research.script import Script
 NAMESAKE_NOTE = "not to be confused"
 ENTITY_KINDS = ("person", "organisation", "place", "work", "event")
 URL_SHARE = 0.15  # visits to a page whose exact name is known that go straight to its url
+LONG_TAIL_HEADROOM = 64  # tool calls the derivation itself may need beside the long tail
 CAUSES = {
     "namesake": "a near-namesake ranked above the exact match was opened as the entity's page",
     "distractor": "a page with a similar title ranked above the exact match was opened as the entity's page",
@@ -580,9 +581,10 @@ def _script(task: Task, corpus: Corpus, params: dict[str, Any], rng: random.Rand
 
 
 def expert_plan(task: Task, corpus: Corpus, rng: random.Random, params: dict[str, Any]) -> tuple[list, dict[str, Any]]:
-    """The expert's plan and its policy params (whether this episode is a long-tail one is
-    drawn from ``rng``; a question whose leads motivate fewer than ``min_calls`` extra calls
-    is researched without the long tail)."""
+    """The expert's plan and its policy params. Whether this episode is a long-tail one is
+    drawn from ``rng``; it then follows every lead it sees (:mod:`synth.research.longtail`), and
+    a question whose leads motivate fewer than ``min_calls`` extra calls is researched without
+    the long tail (so long-tail episodes lean to questions with more to check)."""
     tail = params.get("long_tail") or {}
     wanted = int(tail.get("min_calls", 100)) if rng.random() < float(tail.get("rate", 0.0)) else 0
     seed = rng.random()
@@ -590,9 +592,10 @@ def expert_plan(task: Task, corpus: Corpus, rng: random.Random, params: dict[str
         script = _script(task, corpus, params, random.Random(seed))
         _byo_expert(script, task)
         return script.steps, {"topn": SEARCH_TOPN, "long_tail": False, "context_every": script.every}
-    if wanted:
+    if wanted:  # every lead followed, within the tool budget's headroom
         script = _script(task, corpus, params, random.Random(seed))
-        researcher = Researcher(script, task, random.Random(seed), explore_calls=wanted)
+        cap = int(task.env["max_tool_calls"]) - LONG_TAIL_HEADROOM
+        researcher = Researcher(script, task, random.Random(seed), explore_calls=cap)
         researcher.run()
         if researcher.explorer.calls >= wanted:
             return script.steps, {"topn": SEARCH_TOPN, "long_tail": True, "extra_calls": researcher.explorer.calls,
@@ -681,8 +684,8 @@ def random_plan(task: Task, corpus: Corpus, rng: random.Random) -> tuple[list, d
             if view.hits:
                 line = view.hits[0]
                 script.note = script.cite(view.page, line) + "." + v.others(list(view.hits[1:4]))
-                read = _fact_on(fb, view.page, line)
-                if read is not None and rng.random() < 0.7:  # what the line says, about whoever it is about
+                read = _fact_on(fb, corpus, view.page, line)
+                if read is not None:  # what the line says, about whoever it is about
                     script.note += v.conclude(*read)
                 cites.append(f"{corpus.docid(view.page)} L{line}")
                 noted += _names_in(fb, corpus, view.page, [line])
@@ -699,14 +702,16 @@ def random_plan(task: Task, corpus: Corpus, rng: random.Random) -> tuple[list, d
     return script.steps, {"calls": calls}
 
 
-def _fact_on(fb: FactBase | None, row: int, line: int) -> tuple[str, str, str] | None:
+def _fact_on(fb: FactBase | None, corpus: Corpus, row: int, line: int) -> tuple[str, str, str] | None:
     """(predicate, subject, object or value) of a fact stated on a line, as a reader takes it."""
     if fb is None:
         return None
+    text = corpus.lines(row)[line]
     for i in fb.in_docs([row]).tolist():
         if int(fb.line[i]) == line:
             p, o = _pred(fb, i), int(fb.object[i])
-            return p, fb.names[int(fb.subject[i])], fb.names[o] if o >= 0 else shown(p, fb.value_of(i))
+            subject, obj = fb.names[int(fb.subject[i])], fb.names[o] if o >= 0 else shown(p, fb.value_of(i))
+            return (p, subject, obj) if subject in text and obj in text else None  # only names the line shows
     return None
 
 
@@ -715,11 +720,12 @@ def _names_in(fb: FactBase | None, corpus: Corpus, row: int, lines: tuple[int, .
     if fb is None:
         return []
     wanted = set(lines)
+    text = corpus.lines(row)
     out = []
     for i in fb.in_docs([row]).tolist():
         if int(fb.line[i]) in wanted:
             for e in (int(fb.subject[i]), int(fb.object[i])):
-                if e >= 0 and fb.names[e] not in out:
+                if e >= 0 and fb.names[e] not in out and fb.names[e] in text[int(fb.line[i])]:
                     out.append(fb.names[e])
     return out
 
