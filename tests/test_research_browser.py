@@ -5,6 +5,7 @@ import re
 import pytest
 
 from stores.corpus import open_corpus
+from stores.facts import LIST
 from stores.schema import Action
 from synth.research.browser import (
     FIND_SHOWN,
@@ -177,20 +178,30 @@ def test_progress_neutral_and_detours():
     harmless = next((w for w in ("library", "award", "festival", "zzzq") if not
                      env.misleading_lines(other) & set(find_lines(corpus, other, w))), None)
     assert env.accepts(Action("find", {"pattern": harmless}))
-    # ... while a true statement about an entity of the question on another page is not: the
-    # listing on the object's page that confirms a gold fact
-    fb = corpus.facts
-    first = ref["evidence"][0]
-    subject = fb.by_name[first["subject"]]
-    rows = fb.statements(subject, first["relation"])
-    listing = next((int(fb.doc[i]) for i in rows if fb.source[i] == 1 and int(fb.doc[i]) not in env.evidence), None)
-    if listing is not None:
-        confirm = _env(task)
-        confirm.step(Action("open", {"id": corpus.url(listing)}))
-        key = first["subject"].split(" ")[-1]
-        hits = find_lines(corpus, listing, key)
-        if not env.misleading_lines(listing) & set(hits):
-            assert confirm.accepts(Action("find", {"pattern": key}))
+
+
+
+def test_confirming_a_fact_on_another_page_is_not_a_detour():
+    """A true statement about the question's own entity on a page that is not evidence (the
+    object's listing confirming a gold fact from the other side) may be read there."""
+    fb = open_corpus(*world()).facts
+    confirmed = 0
+    for seed in range(40):
+        task = _task(seed=seed, difficulty=2)
+        env, corpus = _env(task), _env(task).corpus
+        for item in task.reference["evidence"]:
+            subject = fb.by_name[item["subject"]]
+            rows = fb.statements(subject, item["relation"])
+            for i in rows[fb.source[rows] == LIST]:
+                page, line = int(fb.doc[i]), int(fb.line[i])
+                if page in env.evidence:
+                    continue
+                pattern = corpus.lines(page)[line]  # the listing line itself, about the question's entity
+                env.step(Action("open", {"id": corpus.url(page)}))
+                assert env.accepts(Action("find", {"pattern": pattern})), (task.id, pattern)
+                confirmed += 1
+                break
+    assert confirmed >= 10
 
 
 def test_evidence_metrics_count_searched_opened_and_found():

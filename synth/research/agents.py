@@ -365,6 +365,11 @@ class Researcher:
             else:
                 s.open(row, v.open_url(name), by_url=True)
         self.by_url.discard(e)
+        lines = s.corpus.lines(row)
+        shown = [i for i in sorted(s.lines_seen.get(row, ())) if i < len(lines)]
+        headings = [lines[i].strip("= ").lower() for i in shown if lines[i].startswith("==")][:3]
+        if shown:
+            s.note = v.page_seen(s.corpus.title(row), len(lines), shown[0], shown[-1], headings)
         if self.explorer is not None:
             self.explorer.opened(row)
         namesake = int(fb.namesake[e])

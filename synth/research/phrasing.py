@@ -42,26 +42,26 @@ NOUN = {
 }
 #: predicate -> ways to state a fact ("{x} was born in {y}")
 STATE = {
-    "born_in": ("{x} was born in {y}", "{x} is a native of {y}", "the birthplace of {x} is {y}"),
-    "works_for": ("{x} works for {y}", "{x} is employed by {y}", "the employer of {x} is {y}"),
-    "founded_by": ("{x} was founded by {y}", "{y} founded {x}", "the founder of {x} is {y}"),
+    "born_in": ("{x} was born in {y}", "{x} is a native of {y}", "{y} is the birthplace of {x}"),
+    "works_for": ("{x} works for {y}", "{x} is employed by {y}", "{y} is the employer of {x}"),
+    "founded_by": ("{x} was founded by {y}", "{y} founded {x}", "{y} is the founder of {x}"),
     "headquartered_in": ("{x} is headquartered in {y}", "{x} has its headquarters in {y}", "{x} is based in {y}"),
-    "located_in": ("{x} lies in {y}", "{x} is in {y}", "the country of {x} is {y}"),
-    "written_by": ("{x} was written by {y}", "{y} wrote {x}", "the author of {x} is {y}"),
-    "published_by": ("{x} was published by {y}", "{y} published {x}", "the publisher of {x} is {y}"),
-    "held_in": ("{x} was held in {y}", "{x} took place in {y}", "the host city of {x} is {y}"),
-    "organised_by": ("{x} was organised by {y}", "{y} organised {x}", "the organiser of {x} is {y}"),
-    "birth_year": ("{x} was born in {y}", "the birth year of {x} is {y}", "{x} was born in the year {y}"),
-    "founded_year": ("{x} was founded in {y}", "{x} dates back to {y}", "the founding year of {x} is {y}"),
-    "population": ("{x} has about {y} inhabitants", "the population of {x} is about {y}", "about {y} people live in {x}"),
-    "publication_year": ("{x} first appeared in {y}", "{x} was first published in {y}", "the publication year of {x} is {y}"),
-    "event_year": ("{x} took place in {y}", "{x} happened in {y}", "the year of {x} is {y}"),
+    "located_in": ("{x} lies in {y}", "{x} is in {y}", "{y} is the country of {x}"),
+    "written_by": ("{x} was written by {y}", "{y} wrote {x}", "{y} is the author of {x}"),
+    "published_by": ("{x} was published by {y}", "{y} published {x}", "{y} is the publisher of {x}"),
+    "held_in": ("{x} was held in {y}", "{x} took place in {y}", "{y} is the host city of {x}"),
+    "organised_by": ("{x} was organised by {y}", "{y} organised {x}", "{y} is the organiser of {x}"),
+    "birth_year": ("{x} was born in {y}", "{y} is the birth year of {x}", "{x} was born in the year {y}"),
+    "founded_year": ("{x} was founded in {y}", "{x} dates back to {y}", "{y} is the founding year of {x}"),
+    "population": ("{x} has about {y} inhabitants", "{x} counts about {y} residents", "about {y} people live in {x}"),
+    "publication_year": ("{x} first appeared in {y}", "{x} was first published in {y}", "{y} is the publication year of {x}"),
+    "event_year": ("{x} took place in {y}", "{x} happened in {y}", "{y} is the year of {x}"),
     "attendance": ("{x} drew about {y} visitors", "about {y} people attended {x}", "the attendance of {x} was about {y}"),
-    "occupation": ("{x} works as: {y}", "the occupation of {x} is {y}"),
-    "role": ("{x} holds the role: {y}", "the role of {x} is {y}"),
-    "industry": ("{x} is in the {y} business", "the industry of {x} is {y}"),
+    "occupation": ("{x} works as: {y}", "{y} is the occupation of {x}"),
+    "role": ("{x} holds the role: {y}", "{y} is the role of {x}"),
+    "industry": ("{x} is in the {y} business", "{y} is the industry of {x}"),
     "settlement": ("{x} is a {y} city", "the kind of city {x} is: {y}"),
-    "genre": ("{x} is of the genre: {y}", "the genre of {x} is {y}"),
+    "genre": ("{x} is of the genre: {y}", "{y} is the genre of {x}"),
     "event_type": ("{x} was of the kind: {y}", "the kind of event {x} was: {y}"),
 }
 #: relation -> what its object's listing gives ("who was born in {x}")
@@ -84,6 +84,7 @@ class Voice:
 
     def __init__(self, rng: random.Random):
         self.rng = rng
+        self._cite: int | None = None
 
     def pick(self, *options: str) -> str:
         return self.rng.choice(options)
@@ -168,18 +169,36 @@ class Voice:
 
     # ------------------------------------------------------------------ reading
 
+    def page_seen(self, title: str, n: int, first: int, last: int, headings: list[str]) -> str:
+        """What an opened page's screen shows, before reading it closely ('' about a third of
+        the time)."""
+        more = n > last + 1
+        options = [f"The page on {title} has {n} lines.", f"The page is open, lines {first}-{last} of {n}.",
+                   f"{n} lines in all" + (", more than one screen." if more else ", all on this screen."),
+                   f"The article runs to {n} lines" + ("; the fact may be further down." if more else "."),
+                   "", ""]
+        if headings:
+            options.append(f"On screen: the sections {self.join(headings)}.")
+            options.append(f"The first screen shows {self.join(headings)}.")
+        return self.pick(*options)
+
     def find(self, pattern: str, purpose: str) -> str:
         return self.pick("Find '{k}' to see {p}.", "Search the page for '{k}' ({p}).",
                          "Use find with '{k}' to get {p}.", "'{k}' should locate {p}; find it.",
-                         "Look for '{k}' on this page: {p}.", "A find for '{k}' should show {p}.").format(
+                         "Look for '{k}' on this page: {p}.", "A find for '{k}' should show {p}.",
+                         "Rather than read it all, find '{k}' for {p}.", "To get {p}, find '{k}'.").format(
             k=pattern, p=purpose)
 
     def cite(self, docid: str, line: int, text: str) -> str:
         """A quoted line with its source, as the start of a sentence (docids are never
-        capitalised: they are exact strings)."""
-        return self.pick(f'L{line} of {docid} reads "{text}"', f'At {docid} L{line}: "{text}"',
-                         f'The match is {docid} L{line}, "{text}"', f'On {docid}, L{line} says "{text}"',
-                         f'Line {line} of {docid} says "{text}"')
+        capitalised: they are exact strings). The form is a habit of the episode, drawn once:
+        a writer cites the same way throughout, and a form repeated in every step of one
+        tier's episodes would set it apart from a tier that cites once."""
+        if self._cite is None:
+            self._cite = self.rng.randrange(5)
+        return (f'L{line} of {docid} reads "{text}"', f'At {docid} L{line}: "{text}"',
+                f'The match is {docid} L{line}, "{text}"', f'On {docid}, L{line} says "{text}"',
+                f'Line {line} of {docid} says "{text}"')[self._cite]
 
     def others(self, lines: list[int]) -> str:
         """An aside on the other matching lines (about something else)."""
@@ -208,7 +227,10 @@ class Voice:
         if seen is not None:
             return self.pick(f"The results also showed {seen}, a nearly identical name; check that this page is about {x}.",
                              f"With {seen} in the results, make sure this is really the page on {x}.",
-                             f"The results also list {seen}, so confirm the page is about {x}.")
+                             f"The results also list {seen}, so confirm the page is about {x}.",
+                             f"{seen} looked very similar in the results; does this page keep the two apart?",
+                             f"Before reading on, rule out a mix-up with {seen}, listed too.",
+                             f"Is this {x} and not {seen}? Look for the page's note on the name.")
         return self.pick("Check whether this page warns about a similarly named entity.",
                          "Make sure no similarly named entity is being confused here.",
                          f"Confirm that this page is about {x} and no namesake.")

@@ -551,7 +551,7 @@ class QuestionMaker:
             stage = 4 * attempt // _TRIES  # 0-1: this type and hop count; 2: any type; 3: any hop count
             h = target if stage < 3 else rng.choice(fitting)
             kind = qtype if stage < 2 else rng.choice([t for t in types if any((h, d) in _SIZES[t] for d in (False, True))])
-            draft = self._draw(rng, want, kind, h, hops)
+            draft = self._draw(rng, want, kind, h, hops, difficulty if stage < 3 else None)
             if draft is None:
                 continue
             if draft.difficulty == difficulty and (stage == 3 or draft.hops == h):
@@ -565,8 +565,10 @@ class QuestionMaker:
             raise ValueError(f"{self.corpus.ref}: no {types} question with {hops} hops found; the world is too small")
         return q
 
-    def _draw(self, rng: random.Random, want: int, qtype: str, h: int, hops: tuple[int, ...]) -> _Draft | None:
-        """A draft of ``qtype`` sized to need about ``h`` documents."""
+    def _draw(self, rng: random.Random, want: int, qtype: str, h: int, hops: tuple[int, ...],
+              difficulty: int | None = None) -> _Draft | None:
+        """A draft of ``qtype`` sized to need about ``h`` documents (with ``difficulty``: only
+        one that would have it with ``h`` hops is finished, the cheap hazards rated first)."""
         rest = want - (h - 2)
         indirect = rest >= 3 or (rest > 0 and rng.random() < 0.35)
         sizes = _SIZES[qtype]
@@ -578,7 +580,9 @@ class QuestionMaker:
         make = {"bridge": self._bridge, "comparison": self._comparison, "intersection": self._intersection,
                 "aggregation": self._aggregation}[qtype]
         program = make(rng, facts, indirect)
-        return None if program is None else self._draft(program, hops)
+        if program is None:
+            return None
+        return self._draft(program, hops, None if difficulty is None else (h, difficulty))
 
     def _anchor(self, e: int, indirect: bool) -> dict[str, Any] | None:
         if indirect and (e not in self._describable(self.fb.kind_of(e)) or not self._searchable(e)):
@@ -730,14 +734,24 @@ class QuestionMaker:
 
     # ------------------------------------------------------------------ evidence and checks
 
-    def _draft(self, program: dict[str, Any], hops: tuple[int, ...]) -> _Draft | None:
+    def _draft(self, program: dict[str, Any], hops: tuple[int, ...],
+               expect: tuple[int, int] | None = None) -> _Draft | None:
         """The canonical derivation, minimal evidence set and hazards of a drawn program; None
-        if it is unfair or its minimal set's size is not an allowed hop count."""
+        if it is unfair or its minimal set's size is not an allowed hop count. ``expect`` =
+        (hops, difficulty): None early, before the solver and the minimal-set search, when the
+        other hazards cannot give that difficulty with that many hops."""
         fb = self.fb
         d = _Derivation(fb)
         try:
             answer, kind, aliases = d.run(program)
         except _Unfair:
+            return None
+        involved = list(dict.fromkeys(d.involved))
+        namesakes = [int(fb.namesake[e]) for e in involved if fb.namesake[e] >= 0]
+        conflicts = [doc for e, a in d.attributes for doc in fb.conflict_docs(e, a)]
+        hazards = {"hops": 0, "namesakes": min(2, len(namesakes)),
+                   "indirect": int(any(a["described"] for a in anchors(program))), "conflict": int(bool(conflicts))}
+        if expect is not None and 1 + min(4, expect[0] - 2 + sum(hazards.values())) != expect[1]:
             return None
         gold = list(dict.fromkeys(int(fb.doc[i]) for i in d.evidence))
         if solve(fb, program, gold) != answer:
@@ -745,11 +759,7 @@ class QuestionMaker:
         minimal = minimal_evidence(fb, program, answer, d.needs(), gold, max(hops))
         if minimal is None or len(minimal) not in hops:
             return None  # a one-page lookup, or more pages than asked for
-        involved = list(dict.fromkeys(d.involved))
-        namesakes = [int(fb.namesake[e]) for e in involved if fb.namesake[e] >= 0]
-        conflicts = [doc for e, a in d.attributes for doc in fb.conflict_docs(e, a)]
-        hazards = {"hops": len(minimal) - 2, "namesakes": min(2, len(namesakes)),
-                   "indirect": int(any(a["described"] for a in anchors(program))), "conflict": int(bool(conflicts))}
+        hazards["hops"] = len(minimal) - 2
         return _Draft(program, d, answer, kind, aliases, involved, namesakes, conflicts, hazards, gold, minimal)
 
     def _finish(self, draft: _Draft) -> Question | None:
