@@ -42,7 +42,7 @@ from catalog.sql import (
     run_guarded,
 )
 from stores.names import Ref
-from stores.store import BrokenVersion, Store, StoreError, VersionInfo
+from stores.store import BrokenVersion, Store, StoreError, VersionInfo, fsync_path
 
 FORMAT = "2"  # of the catalog file's tables; a file of another format is rebuilt, never migrated
 _TABLES = {
@@ -118,9 +118,9 @@ class Catalog:
                     con.execute("CHECKPOINT")
                 finally:
                     con.close()
-                _fsync(tmp)
+                fsync_path(tmp)
                 os.replace(tmp, self.path)
-                _fsync(self.store.root)
+                fsync_path(self.store.root)
             except duckdb.Error as e:
                 raise CatalogError(f"cannot update the catalog {self.path}: {one_paragraph(str(e))}") from e
             finally:
@@ -413,14 +413,6 @@ def _format(con: duckdb.DuckDBPyConnection, database: str | None = None) -> str 
 def _delete_version(con: duckdb.DuckDBPyConnection, dataset: str, version: str) -> None:
     for table in ("versions", "shards", "column_stats", "lineage", "problems"):
         con.execute(f"DELETE FROM {table} WHERE dataset = ? AND version = ?", [dataset, version])
-
-
-def _fsync(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def _text(value: Any) -> str | None:

@@ -466,7 +466,7 @@ class Store:
                 while True:  # the lock makes one pass enough; the loop guards a foreign writer
                     manifest["version"] = f"v{number}"
                     _write_file(staging / "manifest.json", json.dumps(manifest, indent=2).encode(), "manifest.json")
-                    _fsync_dir(staging)
+                    fsync_path(staging)
                     try:
                         os.rename(staging, versions_dir / f"v{number}")
                         break
@@ -474,7 +474,7 @@ class Store:
                         if not (versions_dir / f"v{number}").exists():
                             raise
                         number += 1
-                _fsync_dir(versions_dir)
+                fsync_path(versions_dir)
                 if tags:
                     user_tags = self._user_tags(name)
                     user_tags.update({t: f"v{number}" for t in tags})
@@ -663,7 +663,8 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _fsync_dir(path: Path) -> None:
+def fsync_path(path: Path) -> None:
+    """fsync a file or a folder (a folder: so a rename inside it is durable)."""
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
@@ -678,7 +679,7 @@ def _atomic_write(path: Path, data: bytes) -> None:
         fh.flush()
         os.fsync(fh.fileno())
     os.replace(tmp, path)
-    _fsync_dir(path.parent)
+    fsync_path(path.parent)
 
 
 def _pid_alive(pid: int) -> bool:

@@ -3,11 +3,15 @@ it was (every file's bytes and every folder, nothing added, nothing removed)."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
+
+import pytest
 
 from catalog.catalog import Catalog
 from stores.store import Store
@@ -42,3 +46,18 @@ def cli(*args: str, env: dict[str, str] | None = None, timeout: float = 120) -> 
     """The installed console script, as a user runs it."""
     return subprocess.run([TRAJFORGE, *args], capture_output=True, text=True, timeout=timeout,
                           env={**os.environ, "COLUMNS": "400", **(env or {})})
+
+
+@contextlib.contextmanager
+def read_only_mount(root: Path, at: Path) -> Iterator[Path]:
+    """``root`` seen through a read-only bind mount at ``at`` (the test is skipped where the
+    machine does not allow mounts)."""
+    at.mkdir()
+    if subprocess.run(["mount", "--bind", str(root), str(at)], capture_output=True).returncode != 0:
+        pytest.skip("cannot bind-mount here")
+    try:
+        if subprocess.run(["mount", "-o", "remount,bind,ro", str(at)], capture_output=True).returncode != 0:
+            pytest.skip("cannot remount read-only here")
+        yield at
+    finally:
+        subprocess.run(["umount", str(at)], capture_output=True)

@@ -3,7 +3,6 @@ checked at config load or before the first task, with one paragraph naming the f
 
 from __future__ import annotations
 
-import subprocess
 import time
 
 import pytest
@@ -13,7 +12,7 @@ from flows.cli import main
 from flows.config import ConfigError, load_config
 from stores.names import InvalidNameError, Ref
 from tests.factories import make_table
-from tests.security.helpers import cli, published_store, snapshot
+from tests.security.helpers import cli, published_store, read_only_mount, snapshot
 
 
 @pytest.fixture
@@ -108,19 +107,12 @@ def test_an_llm_cache_inside_a_version_is_refused(store, tmp_path, capsys):
 
 
 def test_a_read_only_store_fails_before_any_work(store, tmp_path):
-    mount = tmp_path / "ro"
-    mount.mkdir()
-    if subprocess.run(["mount", "--bind", str(store.root), str(mount)], capture_output=True).returncode != 0:
-        pytest.skip("cannot bind-mount here")
-    try:
-        if subprocess.run(["mount", "-o", "remount,bind,ro", str(mount)], capture_output=True).returncode != 0:
-            pytest.skip("cannot remount read-only here")
+    config = config_file(tmp_path, retrieve={"enabled": False})
+    with read_only_mount(store.root, tmp_path / "ro") as mount:
         started = time.monotonic()
-        run = cli("--store", str(mount), "run", str(config_file(tmp_path, retrieve={"enabled": False})))
+        run = cli("--store", str(mount), "run", str(config))
         assert run.returncode == 1 and "does not take writes" in run.stderr and "Traceback" not in run.stderr
         assert time.monotonic() - started < 15
-    finally:
-        subprocess.run(["umount", str(mount)], capture_output=True)
 
 
 @pytest.mark.parametrize(("content", "message"), [

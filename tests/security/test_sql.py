@@ -12,7 +12,7 @@ import pytest
 from catalog.catalog import Catalog, CatalogError
 from stores.store import Store
 from tests.factories import make_table
-from tests.security.helpers import cli, published_store, snapshot
+from tests.security.helpers import cli, published_store, read_only_mount, snapshot
 
 
 @pytest.fixture
@@ -223,21 +223,13 @@ def test_reads_write_nothing_not_even_a_lock_or_a_catalog(tmp_path):
 
 def test_reads_work_on_a_read_only_store(store, tmp_path):
     """A read-only bind mount when this machine allows one (root in a container may not)."""
-    mount = tmp_path / "ro"
-    mount.mkdir()
-    if subprocess.run(["mount", "--bind", str(store.root), str(mount)], capture_output=True).returncode != 0:
-        pytest.skip("cannot bind-mount here")
-    try:
-        if subprocess.run(["mount", "-o", "remount,bind,ro", str(mount)], capture_output=True).returncode != 0:
-            pytest.skip("cannot remount read-only here")
+    with read_only_mount(store.root, tmp_path / "ro") as mount:
         for args in (["catalog", "query", 'SELECT count(*) FROM "demo@v1"'], ["datasets", "list"],
                      ["datasets", "verify", "demo@v1"], ["datasets", "show", "demo@v2"]):
             run = cli("--store", str(mount), *args)
             assert run.returncode == 0, (args, run.stderr)
         refused = cli("--store", str(mount), "datasets", "tag", "demo@v1", "x")
         assert refused.returncode == 1 and "does not take writes" in refused.stderr
-    finally:
-        subprocess.run(["umount", str(mount)], capture_output=True)
 
 
 def _publish_many(root: str, seed: int) -> None:
