@@ -19,7 +19,7 @@ from synth.gui.actions import ACTIONS, is_acceptable
 from synth.gui.app import app_names
 from synth.gui.metrics import acceptable_samples, single_label_rejection, unseen_names
 from synth.gui.mistakes import CAUSES
-from synth.gui.policies import realize
+from synth.gui.policies import Agent, realize
 from synth.gui.render import BG, DIM, draw
 from synth.gui.toolkit import CONTAINERS, quote
 from synth.registry import get_family
@@ -150,6 +150,30 @@ def test_a_slip_is_thought_of_as_what_was_meant(app):
                 assert quote(m["acted"]) not in thought, (tier, seed, m, thought)
                 seen += 1
     assert seen >= 10
+
+
+@pytest.mark.parametrize("app", APPS)
+def test_counting_questions_keep_a_running_tally_that_reaches_the_answer(app):
+    """An expert answering a count has tallied the rows it read, screen by screen, to exactly
+    the planner's answer (a strict agent raises if not), and says the total it answers."""
+    f = get_family(app)
+    counted = 0
+    for d in LEVELS:
+        for seed in range(40):
+            task = f.make_task(seed, d, {})
+            if f.app.tally(task.env["model"], task.reference["goal"]) is None:
+                continue
+            env, agent = f.make_env(task, OFF), Agent(f.app, random.Random(seed))
+            agent.strict = True
+            thought, action = "", None
+            while not env.done:
+                thought, action = agent.step(env)
+                env.step(action)
+            assert env.outcome(env.answer).success
+            if action.name == "answer" and action.arguments["answer"].isdigit():
+                assert re.search(rf"\b{action.arguments['answer']}\b", thought.split('"')[0] + thought), thought
+            counted += 1
+    assert counted or app in ("form", "settings", "search"), app
 
 
 @pytest.mark.parametrize("app", APPS)
