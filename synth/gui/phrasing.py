@@ -18,7 +18,6 @@ been on screen (see docs/gui.md, "Thoughts").
 from __future__ import annotations
 
 import random
-import re
 from collections.abc import Sequence
 
 from synth.gui.toolkit import Node, View, quote
@@ -39,9 +38,6 @@ NOUNS: dict[str, tuple[str, ...]] = {
     "text": ("text", "line"),
     "heading": ("heading", "title"),
 }
-
-
-_CHOICE = re.compile(r"\{([^{}|]*(?:\|[^{}|]*)+)\}")
 
 
 def sentence(text: str) -> str:
@@ -65,10 +61,6 @@ class Phrasing:
     def maybe(self, p: float) -> bool:
         return self.rng.random() < p
 
-    def expand(self, text: str) -> str:
-        """Pick one wording of every ``{a|b|c}`` choice an app wrote into a ``why``."""
-        return _CHOICE.sub(lambda m: self.pick(m.group(1).split("|")), text) if "{" in text else text
-
     # ------------------------------------------------------------------ naming
 
     def el(self, node: Node | None) -> str:
@@ -89,7 +81,6 @@ class Phrasing:
 
     def opening(self, needs: list[str]) -> str:
         """What the task asks for, said once at the start."""
-        needs = [self.expand(n) for n in needs]
         if len(needs) > 1:
             joined = self.pick(("; ".join(needs), ", ".join(needs[:-1]) + " and " + needs[-1],
                                 "; ".join(needs[:-1]) + "; and " + needs[-1]))  # fmt: skip
@@ -120,7 +111,6 @@ class Phrasing:
         """The next step in the planner's words, wrapped in one of several frames."""
         if not text:
             return ""
-        text = self.expand(text)
         return sentence(self.pick(("{w}", "{w}", "next: {w}", "now: {w}", "the next step: {w}", "to do now: {w}",
                                    "what is left here: {w}", "first things first: {w}", "{w} comes next"))
                         .format(w=text))  # fmt: skip
