@@ -363,6 +363,38 @@ def research_by_type(by_tier: dict[str, list[Episode]]) -> dict[str, str]:
 EXTRA["research"] += [research_measures, research_by_type]
 
 
+# ---- gui: names a thought could not have seen, and what caused each mistake
+
+
+def gui_unseen_names(by_tier: dict[str, list[Episode]]) -> dict[str, str]:
+    """Share of thoughts naming something not yet on screen, per tier (goal 0; the rule is
+    ``synth.gui.metrics.unseen_names``)."""
+    from synth.gui.metrics import unseen_names
+
+    shares = {}
+    for tier, eps in sorted(by_tier.items()):
+        thoughts = sum(len(e.thoughts) for e in eps)
+        shares[tier] = sum(len({i for i, _ in unseen_names(e.row["t"])}) for e in eps) / thoughts if thoughts else 0.0
+    return {"thoughts naming unseen elements": " ".join(f"{t} {v:.3f}" for t, v in shares.items())}
+
+
+def gui_mistake_causes(by_tier: dict[str, list[Episode]]) -> dict[str, str]:
+    """How the reflective and noisy mistakes were caused (``policy.params["mistake"]["cause"]``)."""
+    out = {}
+    for tier in ("reflective", "noisy"):
+        causes: Counter = Counter()
+        for e in by_tier.get(tier, []):
+            mistake = e.row["t"].policy.params.get("mistake")
+            causes[mistake.get("cause", "none") if isinstance(mistake, dict) else "none"] += 1
+        total = sum(causes.values())
+        if total:
+            out[f"{tier} mistake causes"] = " ".join(f"{c} {n / total:.2f}" for c, n in causes.most_common())
+    return out
+
+
+EXTRA["gui"] += [gui_unseen_names, gui_mistake_causes]
+
+
 # ---------------------------------------------------------------------------- report
 
 

@@ -314,12 +314,16 @@ def export_hf_cmd(
 def export_gui_steps_cmd(
     ref: str,
     out_file: Annotated[Path, typer.Argument(help="Parquet file to write, e.g. out/gui-steps.parquet.")],
+    views: Annotated[str, typer.Option(help="Comma-separated: a11y (screenshot + accessibility tree, element ids allowed), "
+                                            "screenshot (screenshot only, every action as coordinates).")] = "a11y,screenshot",
     variants: Annotated[str, typer.Option(help="Comma-separated: reasoning (thought then action), direct (action only).")] = "reasoning,direct",
+    splits: Annotated[str, typer.Option(help="Comma-separated splits to export (e.g. train,corrupt), or 'all'.")] = "train",
+    coords: Annotated[str, typer.Option(help="pixels, or norm1000 (0-1000 of the screen's width and height).")] = "pixels",
     acceptable_only: Annotated[bool, typer.Option(help="Keep only steps whose action the env accepted as progress.")] = False,
     images: Annotated[bool, typer.Option(help="Embed each step's screenshot bytes (else only its blob id).")] = True,
     overwrite: Annotated[bool, typer.Option(help="Replace OUT_FILE if it exists.")] = False,
 ) -> None:
-    """One sample per GUI step: screenshot + instruction + history -> action, with target box and point."""
+    """One sample per GUI step and view: screen + instruction + history -> action, with target box and point."""
     import pyarrow.parquet as pq
 
     from synth.gui.views import step_samples
@@ -332,8 +336,9 @@ def export_gui_steps_cmd(
         raise StoreError(f"{info.ref} has no gui trajectories (it holds {', '.join(sorted(kinds)) or info.kind}); "
                          "export gui-steps needs a version made with gui families, e.g. from configs/gui.yaml")
     blobs = store.read(info, table="blobs") if images else None
+    chosen = None if splits.strip() == "all" else [s.strip() for s in splits.split(",") if s.strip()]
     samples = step_samples(store.read(info), blobs, [v.strip() for v in variants.split(",") if v.strip()],
-                           acceptable_only)
+                           acceptable_only, [v.strip() for v in views.split(",") if v.strip()], chosen, coords)
     out_file.parent.mkdir(parents=True, exist_ok=True)
     partial = out_file.with_name(out_file.name + ".partial")
     pq.write_table(samples.cast(export_schema(samples.schema, info.ref)), partial, compression="zstd",
