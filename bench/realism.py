@@ -16,7 +16,9 @@ difficulty (numbers, quoted strings and names masked before counting):
   same difficulty) and split by episode; held-out AUROC (goal <= 0.6: before its mistake a
   weak teacher must read like a strong one);
 - kind-specific measures registered in :data:`EXTRA` (reasoning: expert backtracks per
-  episode by difficulty; generation speed for every kind).
+  episode by difficulty; research: hop-count honesty by brute force, duplicate queries per
+  episode, thoughts naming entities not seen yet, distinct/success/tells per question type
+  and hop count; generation speed for every kind).
 
 Usage: python bench/realism.py [--kind reasoning|gui|research|all] [--episodes N]
        [--families a,b] [--difficulties 1,2,3,4,5] [--seed S] [--workers W] [--json OUT]
@@ -269,6 +271,145 @@ EXTRA["reasoning"] += [expert_backtracks, expert_success]
 EXTRA["gui"] += [expert_success]
 EXTRA["research"] += [expert_success]
 
+# ---------------------------------------------------------------------------- research measures
+
+#: where research episodes' corpora live (set by main: the bench store or --store)
+RESEARCH_STORE: dict[str, str] = {}
+_RESEARCH_NAME = re.compile(r"(?:The )?[A-Z][a-z]+(?: [A-Z][a-z]+)*")
+
+
+def _research_corpus(e: Episode):
+    from stores.corpus import open_corpus
+
+    return open_corpus(Store(RESEARCH_STORE["root"]), e.row["t"].task.env["corpus"]["ref"])
+
+
+def _smallest_derivation(fb, program, answer: str, subjects: list[int], predicates: list[str], most: int) -> int | None:
+    """Brute force, written here so the measure runs on any version of the generator: the
+    smallest set of pages stating (own page or listing) any needed predicate of any evidence
+    subject from which the solver derives the answer."""
+    import itertools
+
+    from synth.research.questions import solve
+
+    docs: set[int] = set()
+    for e in subjects:
+        for p in predicates:
+            rows = fb.statements(e, p)
+            docs.update(int(d) for d in fb.doc[rows[fb.source[rows] <= 1]])
+    for size in range(1, most + 1):
+        if any(solve(fb, program, list(c)) == answer for c in itertools.combinations(sorted(docs), size)):
+            return size
+    return None
+
+
+def _hop_honest(e: Episode, cache: dict) -> bool | None:
+    t = e.row["t"]
+    ref = t.task.reference
+    if t.task.id in cache:
+        return cache[t.task.id]
+    corpus = _research_corpus(e)
+    fb = corpus.facts
+    if fb is None or not ref.get("hops"):
+        return None
+    subjects = list(dict.fromkeys(fb.by_name[x["subject"]] for x in ref["evidence"]))
+    cache[t.task.id] = _smallest_derivation(fb, ref["program"], ref["answer"], subjects, ref["predicates"],
+                                            int(ref["hops"])) == int(ref["hops"])
+    return cache[t.task.id]
+
+
+def duplicate_queries(e: Episode) -> int:
+    """Searches that repeat an earlier query of the episode (case and spacing ignored)."""
+    queries = [" ".join(str(s.action.arguments.get("query", "")).lower().split())
+               for s in e.row["t"].steps if s.action.name == "search"]
+    return len(queries) - len(set(queries))
+
+
+def unseen_name_thoughts(e: Episode) -> tuple[int, int]:
+    """(thoughts naming an entity not yet seen, thoughts): a name is seen once the question or an
+    earlier observation showed it."""
+    t = e.row["t"]
+    fb = _research_corpus(e).facts
+    if fb is None:
+        return 0, len(t.steps)
+    seen = [t.task.instruction, t.initial_observation.text if t.initial_observation else ""]
+    bad = 0
+    for step in t.steps:
+        text = "\n".join(seen)
+        bad += any(n in fb.by_name and n not in text for n in set(_RESEARCH_NAME.findall(step.thought or "")))
+        seen.append(step.observation.text)
+    return bad, len(t.steps)
+
+
+def research_measures(by_tier: dict[str, list[Episode]]) -> dict[str, str]:
+    """Hop-count honesty (stated hops == smallest derivation, by brute force), duplicate
+    queries per episode and the share of thoughts naming unseen entities, by tier."""
+    cache: dict = {}
+    eps = [e for tier in SCRIPTED_TIERS for e in by_tier.get(tier, [])]
+    honest = [h for e in eps if (h := _hop_honest(e, cache)) is not None]
+    dup = {t: statistics.mean(duplicate_queries(e) for e in v) for t, v in by_tier.items() if v}
+    unseen = {t: [unseen_name_thoughts(e) for e in v] for t, v in by_tier.items() if v}
+    return {
+        "hop honesty": f"{statistics.mean(honest):.3f} of {len(cache)} tasks" if honest else "n/a",
+        "duplicate queries / episode": " ".join(f"{t} {d:.2f}" for t, d in sorted(dup.items())),
+        "thoughts naming unseen entities": " ".join(
+            f"{t} {sum(b for b, _ in v) / max(1, sum(n for _, n in v)):.3f}" for t, v in sorted(unseen.items())),
+    }
+
+
+def research_by_type(by_tier: dict[str, list[Episode]]) -> dict[str, str]:
+    """Distinct-thought ratio, success and tells per question type (and per hop count)."""
+    out = {}
+    for key, label in ((lambda e: e.row["t"].task.reference.get("type"), "by type"),
+                       (lambda e: e.row["t"].task.reference.get("hops"), "by hops")):
+        groups: dict[Any, dict[str, list[Episode]]] = defaultdict(lambda: defaultdict(list))
+        for tier, eps in by_tier.items():
+            for e in eps:
+                groups[key(e)][tier].append(e)
+        parts = []
+        for g, tiers in sorted(groups.items(), key=lambda x: str(x[0])):
+            distinct = "/".join(f"{distinct_ratio(tiers[t]):.2f}" for t in SCRIPTED_TIERS if tiers.get(t))
+            success = "/".join(f"{statistics.mean(e.success for e in tiers[t]):.2f}" for t in SCRIPTED_TIERS
+                               if tiers.get(t))
+            parts.append(f"{g}: distinct {distinct}, success {success}, tells {len(tier_tells(tiers))}")
+        out[f"{label} (expert/reflective/noisy/random)"] = "; ".join(parts)
+    return out
+
+
+EXTRA["research"] += [research_measures, research_by_type]
+
+
+# ---- gui: names a thought could not have seen, and what caused each mistake
+
+
+def gui_unseen_names(by_tier: dict[str, list[Episode]]) -> dict[str, str]:
+    """Share of thoughts naming something not yet on screen, per tier (goal 0; the rule is
+    ``synth.gui.metrics.unseen_names``)."""
+    from synth.gui.metrics import unseen_names
+
+    shares = {}
+    for tier, eps in sorted(by_tier.items()):
+        thoughts = sum(len(e.thoughts) for e in eps)
+        shares[tier] = sum(len({i for i, _ in unseen_names(e.row["t"])}) for e in eps) / thoughts if thoughts else 0.0
+    return {"thoughts naming unseen elements": " ".join(f"{t} {v:.3f}" for t, v in shares.items())}
+
+
+def gui_mistake_causes(by_tier: dict[str, list[Episode]]) -> dict[str, str]:
+    """How the reflective and noisy mistakes were caused (``policy.params["mistake"]["cause"]``)."""
+    out = {}
+    for tier in ("reflective", "noisy"):
+        causes: Counter = Counter()
+        for e in by_tier.get(tier, []):
+            mistake = e.row["t"].policy.params.get("mistake")
+            causes[mistake.get("cause", "none") if isinstance(mistake, dict) else "none"] += 1
+        total = sum(causes.values())
+        if total:
+            out[f"{tier} mistake causes"] = " ".join(f"{c} {n / total:.2f}" for c, n in causes.most_common())
+    return out
+
+
+EXTRA["gui"] += [gui_unseen_names, gui_mistake_causes]
+
 
 # ---------------------------------------------------------------------------- report
 
@@ -342,6 +483,7 @@ def main() -> None:
                     help="measure this published version (NAME@REF in --store) instead of generating episodes")
     args = ap.parse_args()
     kinds = ["reasoning", "gui", "research"] if args.kind == "all" else [args.kind]
+    RESEARCH_STORE["root"] = args.store
     difficulties = tuple(int(d) for d in args.difficulties.split(","))
     chosen = [f for f in args.families.split(",") if f]
     results = {}

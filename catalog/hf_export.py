@@ -27,26 +27,33 @@ import pyarrow.parquet as pq
 import yaml
 
 from stores.names import Ref
+from stores.outputs import check_output_dir, mark_export_dir
 from stores.schema import TRAJECTORY_SCHEMA
-from stores.store import Store, StoreError, VersionInfo
+from stores.store import Store, VersionInfo
 
 
 def export_hf(store: Store, ref: str | Ref, out_dir: str | Path, overwrite: bool = False) -> Path:
+    """Write the folder; ``overwrite`` replaces only a folder an earlier export wrote, and never
+    a path in or around a store (:mod:`stores.outputs`)."""
     info = store.resolve(ref)
-    out = Path(out_dir)
-    if out.exists() and (not out.is_dir() or any(out.iterdir())) and not overwrite:
-        raise StoreError(f"{out} exists and is not empty; choose another folder or pass --overwrite")
+    out = check_output_dir(store, out_dir, overwrite)
+    out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(f".{out.name}.export-{os.getpid()}")
+    old = out.with_name(f".{out.name}.replaced-{os.getpid()}")
     shutil.rmtree(tmp, ignore_errors=True)
     try:
         configs = _write_data(store, info, tmp)
         (tmp / "README.md").write_text(dataset_card(info, configs))
+        mark_export_dir(tmp, info.ref)
         if out.exists():
-            shutil.rmtree(out)
+            os.replace(out, old)  # two renames: the old export is whole until the new one is in place
         os.replace(tmp, out)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
+        if old.exists() and not out.exists():
+            os.replace(old, out)
         raise
+    shutil.rmtree(old, ignore_errors=True)
     return out
 
 

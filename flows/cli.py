@@ -1,30 +1,34 @@
 """The ``trajforge`` command line.
 
-Errors the user can fix print as one paragraph and exit 1 (2 for usage errors); ``--debug``
-shows the traceback. Prefect is imported only by ``run``, so the dataset and catalog
-commands start instantly.
+Errors the user can fix print as one paragraph and exit 1; usage errors print the usage line
+and one sentence and exit 2; anything else prints one paragraph naming it as a bug (exit 1).
+``--debug`` shows the traceback. Prefect is imported only by ``run``, so the dataset and
+catalog commands start instantly. The console script (:func:`entry`) runs ``run`` under a
+supervisor (``flows.supervise``) so that nothing it starts outlives it.
 """
 
 from __future__ import annotations
 
 import csv
-import io
+import enum
 import json
 import sys
 import traceback
 from pathlib import Path
 from typing import Annotated, Any
 
-import click
 import typer
 from rich.console import Console
 from rich.table import Table
+from typer.exceptions import TyperException
 
-from catalog.catalog import Catalog, CatalogError
+from catalog.catalog import DEFAULT_TIMEOUT_S, Catalog, CatalogError, verify_version
 from flows.config import ConfigError
 from stores.names import InvalidNameError, Ref
+from stores.outputs import check_output_file, export_schema
 from stores.schema import SchemaError, TrajectoryValidationError
-from stores.store import Store, StoreError
+from stores.store import BrokenVersion, Store, StoreError
+from synth.llm.client import MissingAPIKeyError
 
 app = typer.Typer(help="trajforge: synthesize, score, version and query agent trajectory datasets.",
                   no_args_is_help=True, pretty_exceptions_enable=False, add_completion=False)
@@ -38,8 +42,17 @@ app.add_typer(catalog_app, name="catalog")
 app.add_typer(export_app, name="export")
 app.add_typer(corpus_app, name="corpus")
 
+
+class OutputFormat(enum.StrEnum):
+    table = "table"
+    csv = "csv"
+    json = "json"
+
+
 out = Console()
-USER_ERRORS = (StoreError, CatalogError, ConfigError, InvalidNameError, SchemaError, TrajectoryValidationError)
+# errors whose message is written for the user (most ValueErrors here are: bad params, corpora, questions)
+USER_ERRORS = (StoreError, CatalogError, ConfigError, InvalidNameError, SchemaError, TrajectoryValidationError,
+               MissingAPIKeyError, ValueError)
 _state: dict[str, Any] = {"store": None, "debug": False}
 
 
@@ -61,11 +74,18 @@ def _store() -> Store:
 @app.command()
 def run(config: Annotated[Path, typer.Argument(help="Pipeline config YAML, e.g. configs/demo.yaml.")]) -> None:
     """Run the pipeline: synthesize, score, retrieve, corrupt and publish a new version."""
+    import os
+
     from flows.config import load_config
 
     cfg = load_config(config)
     store = _store()
+    if not _state["debug"]:  # errors reach the terminal as our one paragraph, not Prefect's log lines
+        os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "CRITICAL")
+    from flows.pipeline import preflight
     from flows.runtime import run_pipeline
+
+    preflight(cfg, store)  # before Prefect starts: a bad prior or a read-only store fails in a second
 
     result = run_pipeline(cfg, str(store.root))
     out.print(_summary(store, result.ref))
@@ -141,12 +161,19 @@ def _summary(store: Store, ref: str) -> Table:
 def datasets_list() -> None:
     """List datasets with their latest version."""
     store = _store()
-    table = Table("dataset", "versions", "latest", "rows", "tags")
+    table = Table("dataset", "versions", "latest", "rows", "tags", "problems")
     for name in store.datasets():
-        versions = store.versions(name)
-        tags = store.tags(name)
-        table.add_row(name, str(len(versions)), versions[-1].version, str(versions[-1].rows),
-                      ", ".join(f"{t}={v}" for t, v in sorted(tags.items())))
+        found = store.scan(name)
+        good = [v for v in found if not isinstance(v, BrokenVersion)]
+        broken = [v for v in found if isinstance(v, BrokenVersion)]
+        try:
+            tags = ", ".join(f"{t}={v}" for t, v in sorted(store.tags(name).items()))
+        except StoreError as e:
+            tags, broken = "?", [*broken, e]
+        newest = good[-1] if good else None
+        table.add_row(name, str(len(found)), newest.version if newest else "-", str(newest.rows) if newest else "-",
+                      tags, "; ".join(f"{b.version}: broken (run `trajforge datasets versions {name}`)"
+                                      if isinstance(b, BrokenVersion) else str(b) for b in broken))
     out.print(table)
 
 
@@ -155,11 +182,17 @@ def datasets_versions(name: str) -> None:
     """List the versions of a dataset."""
     store = _store()
     tags = store.tags(name)
+    found = store.scan(name)
+    if not found:
+        store.versions(name)  # raises the not-found message
     table = Table("version", "created", "rows", "parents", "tags")
-    for v in store.versions(name):
+    for v in found:
+        shown = ", ".join(t for t, ver in sorted(tags.items()) if ver == v.version)
+        if isinstance(v, BrokenVersion):
+            table.add_row(v.version, "-", "-", f"[red]broken: {v.error}[/]", shown)
+            continue
         parents = ", ".join(f"{p['dataset']}@{p['version']}" for p in v.manifest["parents"])
-        table.add_row(v.version, v.manifest["created_at"][:19], str(v.rows), parents,
-                      ", ".join(t for t, ver in sorted(tags.items()) if ver == v.version))
+        table.add_row(v.version, v.manifest["created_at"][:19], str(v.rows), parents, shown)
     out.print(table)
 
 
@@ -196,7 +229,7 @@ def datasets_verify(ref: str) -> None:
     """Re-hash a version's files against its manifest; exit 1 if any is missing or corrupted."""
     store = _store()
     info = store.resolve(ref)
-    problems = store.verify(info.ref)
+    problems = verify_version(store, info.ref)
     if problems:
         raise StoreError(f"{info.ref} failed verification:\n  " + "\n  ".join(problems))
     out.print(f"{info.ref}: ok ({sum(len(t['shards']) for t in info.manifest['tables'].values()) + len(info.manifest['files'])} files verified)")
@@ -216,26 +249,46 @@ def datasets_tag(ref: str, tag: str) -> None:
 
 @catalog_app.command("query")
 def catalog_query(
-    sql: Annotated[str, typer.Argument(help='Read-only SQL. Tables: datasets, versions, shards, column_stats, lineage, tags; data as "name@ref" (and "name@ref:blobs").')],
-    format: Annotated[str, typer.Option("--format", "-f", help="table, csv or json")] = "table",
+    sql: Annotated[str, typer.Argument(help='Read-only SQL. Tables: datasets, versions, shards, column_stats, lineage, tags, problems; data as "name@ref" (and "name@ref:blobs").')],
+    format: Annotated[OutputFormat, typer.Option("--format", "-f", help="table, csv or json")] = OutputFormat.table,
+    limit: Annotated[int, typer.Option(min=1, help="Print at most this many rows (says so when it cuts).")] = 1000,
+    all_rows: Annotated[bool, typer.Option("--all", help="Print every row (lifts --limit).")] = False,
+    timeout: Annotated[float, typer.Option(min=0, help="Stop the query after this many seconds (0: never).")] = DEFAULT_TIMEOUT_S,
 ) -> None:
-    """Run read-only SQL over the catalog and the trajectories of any version."""
-    if format not in ("table", "csv", "json"):
-        raise click.BadParameter(f"--format must be table, csv or json, not {format!r}")
-    result = Catalog(_store()).query(sql)
-    if format == "json":
-        print(json.dumps([dict(zip(result.columns, r, strict=True)) for r in result.rows], default=str, indent=1))
-    elif format == "csv":
-        buf = io.StringIO()
-        writer = csv.writer(buf)
-        writer.writerow(result.columns)
-        writer.writerows(result.rows)
-        print(buf.getvalue(), end="")
+    """Run read-only SQL over the catalog and the trajectories of any version.
+
+    Rows stream as they are read; nothing in the store is written (not even the catalog)."""
+    with Catalog(_store()).stream(sql, None if all_rows else limit, timeout or None) as rows:
+        _print_rows(rows, format)
+    if rows.truncated:
+        print(f"(stopped at --limit {limit} rows; pass --limit N or --all for more)", file=sys.stderr)
+
+
+def _print_rows(rows: Any, format: OutputFormat) -> None:
+    """Write a result stream as it arrives: CSV and JSON row by row, tables in blocks."""
+    if format is OutputFormat.csv:
+        writer = csv.writer(sys.stdout)
+        writer.writerow(rows.columns)
+        for batch in rows.batches():
+            writer.writerows(batch)
+    elif format is OutputFormat.json:
+        first = True
+        sys.stdout.write("[")
+        for batch in rows.batches():
+            for row in batch:
+                sys.stdout.write(("\n" if first else ",\n") + json.dumps(dict(zip(rows.columns, row, strict=True)), default=str))
+                first = False
+        sys.stdout.write("\n]\n")
     else:
-        table = Table(*result.columns)
-        for row in result.rows:
-            table.add_row(*("NULL" if v is None else str(v) for v in row))
-        out.print(table)
+        shown = False
+        for batch in rows.batches():
+            table = Table(*rows.columns, show_header=not shown)
+            for row in batch:
+                table.add_row(*("NULL" if v is None else str(v) for v in row))
+            out.print(table)
+            shown = True
+        if not shown:
+            out.print(Table(*rows.columns))
 
 
 @catalog_app.command("rebuild")
@@ -265,26 +318,35 @@ def export_hf_cmd(
 def export_gui_steps_cmd(
     ref: str,
     out_file: Annotated[Path, typer.Argument(help="Parquet file to write, e.g. out/gui-steps.parquet.")],
+    views: Annotated[str, typer.Option(help="Comma-separated: a11y (screenshot + accessibility tree, element ids allowed), "
+                                            "screenshot (screenshot only, every action as coordinates).")] = "a11y,screenshot",
     variants: Annotated[str, typer.Option(help="Comma-separated: reasoning (thought then action), direct (action only).")] = "reasoning,direct",
+    splits: Annotated[str, typer.Option(help="Comma-separated splits to export (e.g. train,corrupt), or 'all'.")] = "train",
+    coords: Annotated[str, typer.Option(help="pixels, or norm1000 (0-1000 of the screen's width and height).")] = "pixels",
     acceptable_only: Annotated[bool, typer.Option(help="Keep only steps whose action the env accepted as progress.")] = False,
     images: Annotated[bool, typer.Option(help="Embed each step's screenshot bytes (else only its blob id).")] = True,
     overwrite: Annotated[bool, typer.Option(help="Replace OUT_FILE if it exists.")] = False,
 ) -> None:
-    """One sample per GUI step: screenshot + instruction + history -> action, with target box and point."""
+    """One sample per GUI step and view: screen + instruction + history -> action, with target box and point."""
     import pyarrow.parquet as pq
 
     from synth.gui.views import step_samples
 
-    if out_file.exists() and not overwrite:
-        raise StoreError(f"{out_file} exists; pass --overwrite to replace it")
     store = _store()
+    check_output_file(store, out_file, overwrite)
     info = store.resolve(Ref.parse(ref))
+    kinds = store.read(info, ["kind"])["kind"].unique().to_pylist() if info.kind == "trajectories" else []
+    if "gui" not in kinds:
+        raise StoreError(f"{info.ref} has no gui trajectories (it holds {', '.join(sorted(kinds)) or info.kind}); "
+                         "export gui-steps needs a version made with gui families, e.g. from configs/gui.yaml")
     blobs = store.read(info, table="blobs") if images else None
+    chosen = None if splits.strip() == "all" else [s.strip() for s in splits.split(",") if s.strip()]
     samples = step_samples(store.read(info), blobs, [v.strip() for v in variants.split(",") if v.strip()],
-                           acceptable_only)
+                           acceptable_only, [v.strip() for v in views.split(",") if v.strip()], chosen, coords)
     out_file.parent.mkdir(parents=True, exist_ok=True)
     partial = out_file.with_name(out_file.name + ".partial")
-    pq.write_table(samples, partial, compression="zstd", row_group_size=256)
+    pq.write_table(samples.cast(export_schema(samples.schema, info.ref)), partial, compression="zstd",
+                   row_group_size=256)
     partial.replace(out_file)  # never a half-written file under the final name
     steps = len(set(zip(samples["trajectory_id"].to_pylist(), samples["step"].to_pylist(), strict=True)))
     out.print(f"wrote {samples.num_rows} samples ({steps} steps) from {info.ref} to {out_file}")
@@ -304,7 +366,9 @@ def corpus_build(
     from stores.corpus import Generated, publish_corpus
     from stores.world import WorldSpec
 
-    info = publish_corpus(_store(), name, Generated(WorldSpec(size=size, seed=seed)), dense=dense)
+    store = _store()
+    info = publish_corpus(store, name, Generated(WorldSpec(size=size, seed=seed)), dense=dense)
+    Catalog(store).sync()
     _corpus_summary(info)
 
 
@@ -317,7 +381,10 @@ def corpus_import(
     """Import a bring-your-own corpus (streamed) and publish it with its search index."""
     from stores.corpus import Imported, publish_corpus
 
-    _corpus_summary(publish_corpus(_store(), name, Imported(str(path)), dense=dense))
+    store = _store()
+    info = publish_corpus(store, name, Imported(str(path)), dense=dense)
+    Catalog(store).sync()
+    _corpus_summary(info)
 
 
 @corpus_app.command("show")
@@ -354,26 +421,65 @@ def _corpus_summary(info: Any) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    debug = "--debug" in (argv if argv is not None else sys.argv[1:])
+    """Run one command in this process; returns the exit code."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in args
     try:
-        app(args=argv, standalone_mode=False)
-    except click.exceptions.Exit as e:
+        app(args=args, prog_name="trajforge", standalone_mode=False)
+    except typer.Exit as e:
         return e.exit_code
-    except click.ClickException as e:
-        e.show()
-        return 2
-    except click.exceptions.Abort:
+    except typer.Abort:
         return 130
-    except (*USER_ERRORS, KeyError, ValueError, OSError) as e:
+    except TyperException as e:  # usage errors: typer's own (vendored) click exceptions
+        _usage_error(e)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except USER_ERRORS as e:
         if debug:
             traceback.print_exc()
-        message = e.args[0] if isinstance(e, KeyError) and e.args else str(e)
-        print(f"error: {message}", file=sys.stderr)
-        if not debug:
-            print("(run with --debug for the traceback)", file=sys.stderr)
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    except OSError as e:
+        if debug:
+            traceback.print_exc()
+        where = f" ({e.filename})" if e.filename else ""
+        print(f"error: {e.strerror or e}{where}", file=sys.stderr)
+        return 1
+    except Exception as e:
+        if debug:
+            traceback.print_exc()
+        print(f"internal error (a bug in trajforge, please report it): {type(e).__name__}: {e}. "
+              "Run again with --debug for the traceback.", file=sys.stderr)
         return 1
     return 0
 
 
+def _usage_error(e: TyperException) -> None:
+    """The usage line and one sentence, like `git` and `cargo`; not click's boxed banner."""
+    ctx = getattr(e, "ctx", None)
+    if ctx is not None:
+        print(ctx.get_usage(), file=sys.stderr)
+    message = e.format_message().strip()
+    if not message.endswith((".", "?", ")")):
+        message += "."
+    help_hint = f" See '{ctx.command_path} --help'." if ctx is not None else ""
+    print(f"error: {message}{help_hint}", file=sys.stderr)
+
+
+def entry() -> None:
+    """The ``trajforge`` console script: ``run`` goes through the supervisor, so that neither a
+    crash nor a ``kill -9`` of this process leaves Prefect's server or a worker behind."""
+    from flows.supervise import needs_supervisor, supervise, watch_supervisor
+
+    argv = sys.argv[1:]
+    if watch_supervisor():
+        sys.exit(main(argv))
+    if needs_supervisor(argv):
+        sys.exit(supervise(argv))
+    sys.exit(main(argv))
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    entry()

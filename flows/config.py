@@ -1,7 +1,10 @@
 """Pipeline configuration: YAML, validated strictly, hashed into provenance.
 
 Unknown keys are errors, not silently ignored: a misspelt ``fraction`` that quietly falls
-back to its default produces a dataset nobody asked for.
+back to its default produces a dataset nobody asked for. For the same reason a key given twice
+is an error (YAML would keep the last one), and every number that ends up in an int64 column
+or a file size is bounded here, so a value such as ``seed: 2**70`` fails at load, not after
+the whole synthesis.
 """
 
 from __future__ import annotations
@@ -13,9 +16,12 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from stores.names import check_name, check_tag
+from stores.names import InvalidNameError, Ref, check_name, check_tag, version_number
 from stores.schema import KINDS, TIERS, canonical_json
+from synth.llm.client import check_base_url
 from synth.registry import family_names, get_family
+
+INT64_MAX = 2**63 - 1
 
 
 class ConfigError(ValueError):
@@ -77,6 +83,17 @@ class RetrieveConfig(_Strict):
     k: int = Field(default=5, ge=1, le=1000)
     dim: int = Field(default=256, ge=8, le=4096)
 
+    @field_validator("prior")
+    @classmethod
+    def _prior(cls, v: str | None) -> str | None:
+        if v is None:
+            return v
+        if "@" in v:
+            Ref.parse(v)
+        elif version_number(v) is None and v != "latest":
+            check_name(v, "tag")
+        return v
+
 
 class CorruptConfig(_Strict):
     operators: list[Literal["swap_adjacent", "drop_step"]] = Field(default=["swap_adjacent"])
@@ -88,26 +105,31 @@ class LLMConfig(_Strict):
     OpenAI). ``api_key_env`` names the environment variable holding the key; the key itself
     never appears in a config, a manifest or a log."""
 
-    base_url: str = Field(pattern=r"^https?://")
-    model: str = Field(min_length=1)
+    base_url: str
+    model: str = Field(min_length=1, max_length=512)
     api_key_env: str | None = Field(default=None, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
     mode: Literal["solve", "serg"] = "solve"  # reasoning families: one reply per task
     max_rounds: int = Field(default=30, ge=1, le=1000)  # gui/research agents: model turns per episode
     max_concurrency: int = Field(default=8, ge=1, le=1024)
-    timeout_s: float = Field(default=60.0, gt=0)
+    timeout_s: float = Field(default=60.0, gt=0, le=86_400)
     max_retries: int = Field(default=5, ge=0, le=20)  # retries after the first attempt
-    backoff_s: float = Field(default=0.5, ge=0.0)
-    backoff_max_s: float = Field(default=20.0, ge=0.0)
+    backoff_s: float = Field(default=0.5, ge=0.0, le=3_600)
+    backoff_max_s: float = Field(default=20.0, ge=0.0, le=3_600)
     temperature: float = Field(default=0.0, ge=0.0, le=2.0)
-    max_tokens: int = Field(default=2048, ge=1)
+    max_tokens: int = Field(default=2048, ge=1, le=10_000_000)
     params: dict[str, Any] = Field(default_factory=dict)
     cache: str | None = None  # SQLite request cache; default <store>/_cache/llm.sqlite
+
+    @field_validator("base_url")
+    @classmethod
+    def _base_url(cls, v: str) -> str:
+        return check_base_url(v)
 
 
 class PublishConfig(_Strict):
     tags: list[str] = Field(default_factory=list)
-    shard_bytes: int = Field(default=256 * 1024 * 1024, gt=0)
-    row_group_rows: int = Field(default=1024, gt=0)
+    shard_bytes: int = Field(default=256 * 1024 * 1024, gt=0, le=2**40)
+    row_group_rows: int = Field(default=1024, gt=0, le=2**31 - 1)
 
     @field_validator("tags")
     @classmethod
@@ -119,8 +141,8 @@ class PublishConfig(_Strict):
 
 class PipelineConfig(_Strict):
     dataset: str
-    seed: int = 0
-    shard_size: int = Field(default=500, ge=1)
+    seed: int = Field(default=0, ge=0, le=INT64_MAX)  # episode seeds are derived from it and stored as int64
+    shard_size: int = Field(default=500, ge=1, le=10_000_000)
     # processes that synthesize shards in parallel: null = one per CPU core, 1 = in-process
     workers: int | None = Field(default=None, ge=1, le=1024)
     synth: SynthConfig
@@ -141,16 +163,43 @@ class PipelineConfig(_Strict):
         return hashlib.sha256(canonical_json(self.model_dump(mode="json")).encode()).hexdigest()[:16]
 
 
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """A safe loader that refuses a mapping key given twice (plain YAML keeps the last)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: dict[Any, int] = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            try:
+                first = seen.setdefault(key, key_node.start_mark.line + 1)
+            except TypeError:  # an unhashable key: the base class reports it
+                break
+            if first != key_node.start_mark.line + 1:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"key {key!r} is given twice (lines {first} and {key_node.start_mark.line + 1}); "
+                    "keep one", key_node.start_mark)
+        return super().construct_mapping(node, deep=deep)
+
+
 def load_config(path: str | Path) -> PipelineConfig:
     path = Path(path)
+    if path.is_dir():
+        raise ConfigError(f"{path} is a directory; give the config's YAML file, e.g. configs/demo.yaml")
     if not path.is_file():
         raise ConfigError(f"config file {path} does not exist")
     try:
-        data = yaml.safe_load(path.read_text())
+        text = path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise ConfigError(f"{path} is not a UTF-8 text file (byte {e.start} is {e.object[e.start]:#04x}); "
+                          "give a YAML config") from None
+    except OSError as e:
+        raise ConfigError(f"cannot read config {path}: {e.strerror}") from None
+    try:
+        data = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        raise ConfigError(f"{path} is not valid YAML{where}: {getattr(e, 'problem', e)}") from e
+        raise ConfigError(f"{path} is not valid YAML{where}: {getattr(e, 'problem', e)}") from None
     if not isinstance(data, dict):
         raise ConfigError(f"{path} must hold a YAML mapping (dataset:, synth:, ...), got {type(data).__name__}")
     return parse_config(data, str(path))
@@ -162,7 +211,7 @@ def parse_config(data: dict[str, Any], source: str = "config") -> PipelineConfig
     except ValidationError as e:
         lines = [f"  - {'.'.join(map(str, err['loc'])) or '(top level)'}: {_message(err)}" for err in e.errors()]
         raise ConfigError(f"{source} is invalid:\n" + "\n".join(lines)) from None
-    except ValueError as e:
+    except (ValueError, InvalidNameError) as e:
         raise ConfigError(f"{source} is invalid: {e}") from None
     _check_families(config, source)
     return config

@@ -8,6 +8,7 @@ the work. Tables pass between tasks in memory; ``NO_CACHE`` keeps Prefect from h
 from __future__ import annotations
 
 import io
+import os
 import sys
 import time
 import uuid
@@ -27,7 +28,7 @@ from prefect.task_runners import ThreadPoolTaskRunner
 from rich.console import Console
 from rich.progress import MofNCompleteColumn, Progress
 
-from catalog.catalog import Catalog
+from catalog.catalog import Catalog, CatalogError
 from filters.dedup import exact_dedup, task_dedup
 from filters.scoring import score_table
 from flows.config import FamilySpec, PipelineConfig
@@ -36,12 +37,13 @@ from stores.blobs import merge_blobs, referenced_blobs
 from stores.codeversion import code_version
 from stores.embeddings import HashingEmbedder
 from stores.names import Ref
+from stores.outputs import check_cache_path
 from stores.retrieval import NEIGHBORS_FILE, build_index, retrieve
 from stores.schema import KINDS, Provenance, to_table
-from stores.store import NotFoundError, Store, VersionInfo
+from stores.store import NotFoundError, Store, StoreError, VersionInfo
 from synth.corrupt import corrupt_table, corruption_sample
 from synth.generate import LLMRun, Shard, ShardSpec, generate_shard
-from synth.llm.client import LLMSettings
+from synth.llm.client import LLMSettings, MissingAPIKeyError
 from synth.registry import get_family
 
 
@@ -94,7 +96,10 @@ def publish_version(store: Store, config: PipelineConfig, table: pa.Table, blobs
         shard_bytes=config.publish.shard_bytes,
         row_group_rows=config.publish.row_group_rows,
     )
-    Catalog(store).register(info)
+    try:
+        Catalog(store).sync()
+    except CatalogError as e:  # the version is committed; queries rebuild the mirror until a write catches up
+        get_run_logger().warning("%s is published, but the catalog was not updated: %s", info.ref, e)
     return info
 
 
@@ -151,9 +156,14 @@ def llm_run(config: PipelineConfig, store: Store) -> LLMRun | None:
         temperature=c.temperature, max_tokens=c.max_tokens,
         params=dict(c.params),
     )
-    cache = Path(c.cache) if c.cache else store.root / "_cache" / "llm.sqlite"
+    cache = check_cache_path(store, llm_cache_path(config, store))
     cache.parent.mkdir(parents=True, exist_ok=True)
     return LLMRun(settings, c.mode, str(cache), c.max_rounds)
+
+
+def llm_cache_path(config: PipelineConfig, store: Store) -> Path:
+    c = config.llm
+    return Path(c.cache) if c is not None and c.cache else store.root / "_cache" / "llm.sqlite"
 
 
 @dataclass
@@ -298,6 +308,25 @@ def retrieve_flow(
     return files, [{"ref": prior.ref, "role": "retrieval"}], prior.ref
 
 
+def preflight(config: PipelineConfig, store: Store) -> None:
+    """Everything about a run that can fail for a reason the user can fix, checked before the
+    first task: the retrieval prior exists, the LLM key and cache are usable, the store takes
+    writes. A run that would fail at publish must fail here, not after the synthesis; nothing
+    is left behind by the checks."""
+    try:
+        _prior_version(config, store)
+    except StoreError as e:
+        raise StoreError(f"retrieve.prior {config.retrieve.prior!r}: {e}") from None
+    if config.llm is not None and any(spec.tiers.get("llm", 0) > 0 for _, spec in config.families()):
+        if config.llm.api_key_env and not os.environ.get(config.llm.api_key_env):
+            raise MissingAPIKeyError(
+                f"llm.api_key_env names {config.llm.api_key_env!r}, which is not set in the environment; export "
+                "it with the server's API key, or remove api_key_env for a server without authentication"
+            )
+        check_cache_path(store, llm_cache_path(config, store))
+    store.check_writable(config.dataset, keep=False)
+
+
 def _prior_version(config: PipelineConfig, store: Store) -> VersionInfo | None:
     if not config.retrieve.enabled or config.retrieve.prior is None:
         return None
@@ -348,6 +377,7 @@ def pipeline(config: PipelineConfig, store_root: str | None = None) -> RunResult
         seconds[name] = round(now - started, 3)
         started = now
 
+    preflight(config, store)
     run = {"run_id": uuid.uuid4().hex, "created_at": datetime.now(UTC).isoformat()}
     provenance = Provenance(
         generator="",  # filled per family by the shard generator

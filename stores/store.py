@@ -87,12 +87,17 @@ CONTENTS = {
 _READ_SCHEMAS = {"trajectories": TRAJECTORY_SCHEMA, "blobs": BLOB_SCHEMA, "docs": DOCS_SCHEMA}
 
 
+class BrokenVersionError(StoreError):
+    """A committed version whose manifest cannot be read (damaged, truncated, hand-edited)."""
+
+
 @dataclass(frozen=True)
 class VersionInfo:
     name: str
     version: str
     path: Path
     manifest: dict[str, Any]
+    manifest_sha256: str = ""  # of manifest.json's bytes: recorded in the catalog and in children's lineage
 
     @property
     def number(self) -> int:
@@ -114,6 +119,20 @@ class VersionInfo:
     @property
     def rows(self) -> int:
         return self.manifest["tables"][self.main_table]["rows"]
+
+
+@dataclass(frozen=True)
+class BrokenVersion:
+    """A version folder whose manifest could not be read; listings show it beside the others."""
+
+    name: str
+    version: str
+    path: Path
+    error: str
+
+    @property
+    def ref(self) -> str:
+        return f"{self.name}@{self.version}"
 
 
 @dataclass(frozen=True)
@@ -170,14 +189,25 @@ class Store:
         return [f"v{n}" for n in self._version_numbers(name)]
 
     def versions(self, name: str) -> list[VersionInfo]:
+        """Every version of ``name``; a version whose manifest is unreadable raises
+        :class:`BrokenVersionError` (listings that must go on use :meth:`scan`)."""
         numbers = self._version_numbers(name)
         if not numbers:
             raise NotFoundError(f"dataset {name!r} does not exist in {self.root}; known datasets: {self.datasets()}")
         return [self._info(name, f"v{n}") for n in numbers]
 
+    def scan(self, name: str) -> list[VersionInfo | BrokenVersion]:
+        """Every version of ``name``, a broken one reported in its place instead of raising."""
+        return [self.scan_one(name, f"v{n}") for n in self._version_numbers(name)]
+
+    def scan_one(self, name: str, version: str) -> VersionInfo | BrokenVersion:
+        try:
+            return self._info(name, version)
+        except StoreError as e:
+            return BrokenVersion(name, version, self._versions_dir(name) / version, str(e))
+
     def tags(self, name: str) -> dict[str, str]:
-        path = self._dataset_dir(name) / "tags.json"
-        tags = json.loads(path.read_text()) if path.exists() else {}
+        tags = self._user_tags(name)
         numbers = self._version_numbers(name)
         if numbers:
             tags[LATEST] = f"v{numbers[-1]}"
@@ -200,20 +230,49 @@ class Store:
 
     def _info(self, name: str, version: str) -> VersionInfo:
         path = self._versions_dir(name) / version
-        manifest = json.loads((path / "manifest.json").read_text())
+        where = path / "manifest.json"
+        try:
+            data = where.read_bytes()
+            manifest = json.loads(data)
+        except (OSError, ValueError) as e:
+            raise BrokenVersionError(
+                f"{name}@{version}: its manifest {where} cannot be read ({e}); the version is damaged. "
+                "Restore the file from a backup, or remove the version folder and publish again."
+            ) from None
+        if not isinstance(manifest, dict):
+            raise BrokenVersionError(f"{name}@{version}: {where} holds {type(manifest).__name__}, not a manifest")
         check_format(manifest, path)
-        return VersionInfo(name, version, path, manifest)
+        try:
+            _check_manifest_shape(manifest)
+        except (KeyError, TypeError, ValueError) as e:
+            raise BrokenVersionError(f"{name}@{version}: {where} is not a complete manifest ({e!r} is missing "
+                                     "or malformed); the version is damaged") from None
+        return VersionInfo(name, version, path, manifest, hashlib.sha256(data).hexdigest())
 
     # ------------------------------------------------------------------ reading
 
     def shard_paths(self, ref: str | Ref | VersionInfo, table: str | None = None) -> list[Path]:
-        """The Parquet files of ``table`` (default: the version's main table)."""
+        """The Parquet files of ``table`` (default: the version's main table), each checked
+        against the manifest before anyone reads it: inside the version folder, the size the
+        manifest recorded and the row count in its Parquet footer. Full hashes stay in
+        :meth:`verify`; this costs one footer read per file."""
         info = ref if isinstance(ref, VersionInfo) else self.resolve(ref)
         table = table or info.main_table
         entry = info.manifest["tables"].get(table)
         if entry is None:
             raise NotFoundError(f"{info.ref} has no table {table!r}; it has {sorted(info.manifest['tables'])}")
-        return [info.path / s["path"] for s in entry["shards"]]
+        paths = []
+        for shard in entry["shards"]:
+            member_path(info, shard["path"])  # a path leaving the folder is a damaged manifest, said as such
+            problem = _shard_problem(info, shard, footer=True)
+            if problem:
+                raise DamagedVersionError(
+                    f"{info.ref}: {problem}. The file no longer matches the manifest written when the version "
+                    f"was committed, so nothing was read. Run `trajforge datasets verify {info.ref}`, then restore "
+                    "the file or publish the data again as a new version."
+                )
+            paths.append(member_path(info, shard["path"]))
+        return paths
 
     def read(
         self, ref: str | Ref | VersionInfo, columns: list[str] | None = None, table: str | None = None
@@ -231,7 +290,9 @@ class Store:
         try:
             return pq.ParquetDataset([str(p) for p in paths], schema=schema).read(columns=columns)
         except (OSError, pa.ArrowInvalid) as e:
-            raise StoreError(f"cannot read {info.ref} ({table}): {e}. Run `trajforge datasets verify {info.ref}`.") from e
+            raise DamagedVersionError(
+                f"cannot read {info.ref} ({table}): {e}. Run `trajforge datasets verify {info.ref}`."
+            ) from e
 
     def read_polars(self, ref: str | Ref | VersionInfo, columns: list[str] | None = None) -> pl.DataFrame:
         return pl.from_arrow(self.read(ref, columns))
@@ -242,18 +303,43 @@ class Store:
         return Diff(added=len(ids_b - ids_a), removed=len(ids_a - ids_b), unchanged=len(ids_a & ids_b))
 
     def verify(self, ref: str | Ref) -> list[str]:
-        """Re-hash every file of a version against its manifest; return the problems found."""
+        """Check a version against its manifest and the manifest against what others recorded
+        of it; return the problems found.
+
+        Every file: inside the version folder, present, its size and sha256; every Parquet shard
+        also its footer row count, and each table's rows the sum of its shards'. The manifest
+        itself: its sha256 against the digest each child version recorded in its lineage
+        (the catalog's copy is compared by ``catalog.verify_version``)."""
         info = self.resolve(ref)
         problems = []
         for entry in _manifest_files(info.manifest):
-            path = info.path / entry["path"]
-            if not path.is_file():
-                problems.append(f"{entry['path']}: missing")
-            elif path.stat().st_size != entry["bytes"]:
-                problems.append(f"{entry['path']}: size {path.stat().st_size} bytes, manifest says {entry['bytes']}")
-            elif _sha256(path) != entry["sha256"]:
-                problems.append(f"{entry['path']}: sha256 differs from the manifest (corrupted)")
+            problem = _shard_problem(info, entry, footer="rows" in entry, full_hash=True)
+            if problem:
+                problems.append(problem)
+        for table, t in info.manifest["tables"].items():
+            total = sum(s["rows"] for s in t["shards"])
+            if t["rows"] != total:
+                problems.append(f"table {table}: the manifest says {t['rows']} rows but its shards hold {total}")
+        for child, recorded in self.recorded_digests(info):
+            if recorded != info.manifest_sha256:
+                problems.append(
+                    f"manifest.json: its sha256 {info.manifest_sha256[:12]}... differs from the "
+                    f"{recorded[:12]}... that {child} recorded when it named {info.ref} as a parent "
+                    "(the manifest was changed after the commit)"
+                )
         return problems
+
+    def recorded_digests(self, info: VersionInfo) -> list[tuple[str, str]]:
+        """(child ref, manifest sha256) for every version whose lineage names ``info``."""
+        found = []
+        for name in self.datasets():
+            for child in self.scan(name):
+                if isinstance(child, BrokenVersion):
+                    continue
+                for p in child.manifest["parents"]:
+                    if (p.get("dataset"), p.get("version")) == (info.name, info.version) and p.get("manifest_sha256"):
+                        found.append((child.ref, p["manifest_sha256"]))
+        return found
 
     # ------------------------------------------------------------------ tags
 
@@ -276,7 +362,15 @@ class Store:
 
     def _user_tags(self, name: str) -> dict[str, str]:
         path = self._dataset_dir(name) / "tags.json"
-        return json.loads(path.read_text()) if path.exists() else {}
+        if not path.exists():
+            return {}
+        try:
+            tags = json.loads(path.read_bytes())
+        except (OSError, ValueError) as e:
+            raise StoreError(f"{path} cannot be read ({e}); fix or remove it (`latest` and versions still work)") from None
+        if not isinstance(tags, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in tags.items()):
+            raise StoreError(f"{path} must map tag names to versions, e.g. {{\"stable\": \"v1\"}}")
+        return tags
 
     def _write_tags(self, name: str, tags: dict[str, str]) -> None:
         _atomic_write(self._dataset_dir(name) / "tags.json", json.dumps(tags, indent=2, sort_keys=True).encode())
@@ -337,9 +431,7 @@ class Store:
         if shard_bytes <= 0 or row_group_rows <= 0:
             raise StoreError("shard_bytes and row_group_rows must be positive")
 
-        dataset_dir = self._dataset_dir(name)
-        staging = dataset_dir / "_staging" / f"{os.getpid()}-{uuid.uuid4().hex}"
-        staging.mkdir(parents=True)
+        staging = self.check_writable(name)
         self._clean_staging(name, keep=staging)
         try:
             tables = {content.main: _write_shards(staging, "data", trajectories, shard_bytes, row_group_rows)}
@@ -374,7 +466,7 @@ class Store:
                 while True:  # the lock makes one pass enough; the loop guards a foreign writer
                     manifest["version"] = f"v{number}"
                     _write_file(staging / "manifest.json", json.dumps(manifest, indent=2).encode(), "manifest.json")
-                    _fsync_dir(staging)
+                    fsync_path(staging)
                     try:
                         os.rename(staging, versions_dir / f"v{number}")
                         break
@@ -382,25 +474,65 @@ class Store:
                         if not (versions_dir / f"v{number}").exists():
                             raise
                         number += 1
-                _fsync_dir(versions_dir)
+                fsync_path(versions_dir)
                 if tags:
                     user_tags = self._user_tags(name)
                     user_tags.update({t: f"v{number}" for t in tags})
                     self._write_tags(name, user_tags)
+        except OSError as e:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise StoreError(f"cannot publish {name} to store {self.root}: {e.strerror or e} "
+                             f"({e.filename or 'writing the version'}); nothing was committed") from e
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
             raise
         return self._info(name, f"v{number}")
 
+    def check_writable(self, name: str, keep: bool = True) -> Path:
+        """A new, empty staging folder of dataset ``name``, proving the store takes writes; a
+        read-only or full store fails here with one clear message, before any work is done.
+        With ``keep`` the caller owns the folder (``publish`` fills it); without it (a
+        pre-flight check) the folder, and any parent this call created, is removed again."""
+        staging = self._dataset_dir(name) / "_staging" / f"{os.getpid()}-{uuid.uuid4().hex}"
+        created = [p for p in (staging.parent.parent, staging.parent) if not p.exists()]
+        try:
+            staging.mkdir(parents=True)
+            probe = staging / ".probe"
+            with open(probe, "wb") as fh:
+                fh.write(b"0" * 4096)
+                fh.flush()
+                os.fsync(fh.fileno())
+            probe.unlink()
+        except OSError as e:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise StoreError(
+                f"store {self.root} does not take writes ({e.strerror or e}: {e.filename or staging}); "
+                "publishing needs a writable store: point --store or TRAJFORGE_HOME at one, or free space"
+            ) from None
+        if not keep:
+            staging.rmdir()
+            for folder in reversed(created):
+                with contextlib.suppress(OSError):
+                    folder.rmdir()
+        return staging
+
     def _parent_edge(self, parent: Mapping[str, str]) -> dict[str, str]:
+        """A lineage edge, with the parent's manifest digest so that a later change to the
+        parent's manifest is caught by ``verify``."""
         info = self.resolve(parent["ref"])
-        return {"dataset": info.name, "version": info.version, "role": parent.get("role", "parent")}
+        return {"dataset": info.name, "version": info.version, "role": parent.get("role", "parent"),
+                "manifest_sha256": info.manifest_sha256}
 
     @contextlib.contextmanager
     def _lock(self, name: str) -> Iterator[None]:
         path = self._dataset_dir(name)
-        path.mkdir(parents=True, exist_ok=True)
-        with open(path / ".lock", "a+b") as fh:
+        try:
+            path.mkdir(parents=True, exist_ok=True)
+            fh = open(path / ".lock", "a+b")  # noqa: SIM115 - closed by the with below
+        except OSError as e:
+            raise StoreError(f"store {self.root} does not take writes ({e.strerror}: {e.filename}); "
+                             "tags and versions need a writable store") from None
+        with fh:
             fcntl.flock(fh, fcntl.LOCK_EX)
             try:
                 yield
@@ -428,6 +560,72 @@ def check_format(manifest: Mapping[str, Any], where: Path | str) -> None:
 
 def _manifest_files(manifest: Mapping[str, Any]) -> list[dict[str, Any]]:
     return [s for t in manifest["tables"].values() for s in t["shards"]] + list(manifest.get("files", []))
+
+
+def _check_manifest_shape(manifest: Mapping[str, Any]) -> None:
+    """The fields every reader relies on, with their types: a damaged manifest is reported as
+    such here instead of as a KeyError deep in some command."""
+    for table, entry in manifest["tables"].items():
+        if not isinstance(table, str) or not isinstance(entry["rows"], int):
+            raise ValueError(f"tables.{table}")
+        for shard in entry["shards"]:
+            _check_file_entry(shard, rows=True)
+    for entry in manifest.get("files", []):
+        _check_file_entry(entry, rows=False)
+    for parent in manifest["parents"]:
+        if not isinstance(parent["dataset"], str) or not isinstance(parent["version"], str):
+            raise ValueError("parents")
+    if not isinstance(manifest["params"], dict) or not isinstance(manifest["stats"], dict):
+        raise ValueError("params/stats")
+
+
+def _check_file_entry(entry: Mapping[str, Any], rows: bool) -> None:
+    if not isinstance(entry["path"], str) or not isinstance(entry["bytes"], int) or not isinstance(entry["sha256"], str):
+        raise ValueError("path/bytes/sha256")
+    if rows and not isinstance(entry["rows"], int):
+        raise ValueError("rows")
+
+
+class DamagedVersionError(StoreError):
+    """A version's files no longer match its manifest (replaced, truncated, missing)."""
+
+
+def member_path(info: VersionInfo, rel: str) -> Path:
+    """``rel`` inside ``info``'s folder; a manifest path that leaves it (absolute, ``..``, a
+    symlink out) is refused, whatever its recorded hash says."""
+    parts = Path(rel).parts
+    if not rel or Path(rel).is_absolute() or ".." in parts or "\\" in rel:
+        raise DamagedVersionError(f"{info.ref}: manifest path {rel!r} leaves the version folder; the manifest is damaged")
+    path = info.path / rel
+    base = info.path.resolve()
+    if not path.resolve().is_relative_to(base):
+        raise DamagedVersionError(f"{info.ref}: {rel} resolves outside the version folder (a symlink); refused")
+    return path
+
+
+def _shard_problem(info: VersionInfo, entry: Mapping[str, Any], *, footer: bool, full_hash: bool = False) -> str | None:
+    """What is wrong with one file of a version, or None: confinement, presence, size, the
+    Parquet footer's row count when ``footer``, the sha256 when ``full_hash``."""
+    rel = entry["path"]
+    try:
+        path = member_path(info, rel)
+    except DamagedVersionError as e:
+        return str(e).removeprefix(f"{info.ref}: ")
+    if not path.is_file():
+        return f"{rel}: missing"
+    size = path.stat().st_size
+    if size != entry["bytes"]:
+        return f"{rel}: {size} bytes, the manifest says {entry['bytes']}"
+    if full_hash and _sha256(path) != entry["sha256"]:
+        return f"{rel}: sha256 differs from the manifest (corrupted)"
+    if footer:
+        try:
+            rows = pq.read_metadata(path).num_rows
+        except (OSError, pa.ArrowInvalid) as e:
+            return f"{rel}: not a readable Parquet file ({str(e).strip()})"
+        if rows != entry["rows"]:
+            return f"{rel}: {rows} rows in its Parquet footer, the manifest says {entry['rows']}"
+    return None
 
 
 def _write_shards(staging: Path, folder: str, table: pa.Table, shard_bytes: int, row_group_rows: int) -> dict[str, Any]:
@@ -465,7 +663,8 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _fsync_dir(path: Path) -> None:
+def fsync_path(path: Path) -> None:
+    """fsync a file or a folder (a folder: so a rename inside it is durable)."""
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
@@ -480,7 +679,7 @@ def _atomic_write(path: Path, data: bytes) -> None:
         fh.flush()
         os.fsync(fh.fileno())
     os.replace(tmp, path)
-    _fsync_dir(path.parent)
+    fsync_path(path.parent)
 
 
 def _pid_alive(pid: int) -> bool:

@@ -33,7 +33,7 @@ import numpy as np
 import pyarrow as pa
 from bm25s.stopwords import STOPWORDS_EN
 
-GENERATOR_VERSION = "1"
+GENERATOR_VERSION = "2"  # 2: listings record the attributes they print; a mention chance per relation
 PERSON, ORG, PLACE, WORK, EVENT = "person", "organisation", "place", "work", "event"
 KINDS = (PERSON, ORG, PLACE, WORK, EVENT)
 CITY, COUNTRY = "city", "country"
@@ -116,7 +116,7 @@ class WorldSpec:
     seed: int = 0
     namesake_rate: float = 0.3  # chance that a new entity comes with a near-namesake
     conflict_rate: float = 0.15  # share of pages that misstate a minor fact of another entity
-    mention_rate: float = 0.6  # share of pages that mention a true fact of another entity
+    mention_rate: float = 0.6  # chance, per relation of a page's kind, that it mentions another entity's
 
     def __post_init__(self) -> None:
         if not isinstance(self.size, int) or self.size < MIN_SIZE:
@@ -632,8 +632,13 @@ class _PageWriter:
             else:
                 item()
 
-    def listing(self, heading: str, relation: str, obj: int, line_of) -> None:
-        """Every subject whose ``relation`` points at ``obj``, one line each (source ``list``)."""
+    def listing(self, heading: str, relation: str, obj: int, line_of, stated: tuple[str, ...] = ()) -> None:
+        """Every subject whose ``relation`` points at ``obj``, one line each (source ``list``).
+
+        ``stated``: the member attributes each line also prints ("* Maren Holloway (born
+        1962) was born in ..."). They are recorded as facts too: a reader can take a birth year
+        from a city's listing, so the solver must see it, or a question's minimal evidence set
+        (and so its hop count) would miss that shortcut."""
         order, starts = self.w.members[relation]
         members = order[starts[obj]:starts[obj + 1]]
         if len(members) == 0:
@@ -641,6 +646,8 @@ class _PageWriter:
         self.lines.append(f"== {heading} ==")
         for m in members.tolist():
             self.fact(m, relation, obj, source=1)
+            for a in stated:
+                self.fact(m, a, value=self.w.value(m, a), source=1)
             self.lines.append(line_of(m))
 
     # ------------------------------------------------------------------ text pieces
@@ -685,8 +692,9 @@ class _PageWriter:
         """The page's mentions of other entities and its namesake note, as line writers."""
         rng, w = self.rng, self.w
         items = []
-        if rng.random() < w.spec.mention_rate:
-            items.append(lambda: self.mention(e))
+        for r in (r for r in RELATIONS.values() if r.subject == w.kind(e)):  # each relation its own chance
+            if rng.random() < w.spec.mention_rate:
+                items.append(lambda r=r: self.mention(e, r))
         if rng.random() < w.spec.conflict_rate:
             items.append(lambda: self.conflict(e))
         if w.namesake[e] >= 0:
@@ -702,14 +710,13 @@ class _PageWriter:
             if o != e and o != w.namesake[e]:
                 return o
 
-    def mention(self, e: int) -> None:
-        """A true fact about another entity of the same kind, worded like the subject's own,
-        so a find on the relation phrase also matches a line that is not evidence."""
+    def mention(self, e: int, r: Relation) -> None:
+        """A true fact of relation ``r`` about another entity of the same kind, worded like the
+        subject's own, so a find on the relation phrase also matches a line that is not evidence."""
         w, rng = self.w, self.rng
         kind = w.kind(e)
         pool = (int(w.cities[0]), int(w.cities[-1]) + 1) if kind == PLACE else w.block[kind]
         o = self._other(e, *pool)
-        r = rng.choice([r for r in RELATIONS.values() if r.subject == kind])
         label = rng.choice(_NEIGHBOURS[kind])
         target = w.names[int(w.rel[r.name][o])]
         self.fact(o, r.name, int(w.rel[r.name][o]), source=2)
@@ -772,9 +779,10 @@ class _PageWriter:
 
         self.section("Career", [career], f[1], e)
         self.listing("Works", "written_by", e, lambda m: (
-            f"* {w.names[m]} ({w.attr['publication_year'][m]}), {_a(g := w.value(m, 'genre'))} {g} written by {surname}"))
+            f"* {w.names[m]} ({w.attr['publication_year'][m]}), {_a(g := w.value(m, 'genre'))} {g} written by {surname}"),
+            ("publication_year", "genre"))
         self.listing("Organisations founded", "founded_by", e, lambda m: (
-            f"* {w.names[m]}, founded by {surname} in {w.attr['founded_year'][m]}"))
+            f"* {w.names[m]}, founded by {surname} in {w.attr['founded_year'][m]}"), ("founded_year",))
         self.section("Later life", self.extras(e), f[2], e)
 
     def _org(self, e: int) -> None:
@@ -787,11 +795,12 @@ class _PageWriter:
         f = self.split(self.n_fillers(), 3)
         self.section("History", [lambda: self.own(e, "founded_by", f"{name} was founded by {w.names[founder]} in {year}.")], f[0], e)
         self.section("Operations", [lambda: self.own(e, "headquartered_in", f"{name} is headquartered in {w.names[city]}.")], f[1], e)
-        self.listing("People", "works_for", e, lambda m: f"* {w.names[m]} works for {name} as {_a(r := w.value(m, 'role'))} {r}")
+        self.listing("People", "works_for", e, lambda m: f"* {w.names[m]} works for {name} as {_a(r := w.value(m, 'role'))} {r}",
+                     ("role",))
         self.listing("Publications", "published_by", e, lambda m: (
-            f"* {w.names[m]} ({w.attr['publication_year'][m]}) was published by {name}"))
+            f"* {w.names[m]} ({w.attr['publication_year'][m]}) was published by {name}"), ("publication_year",))
         self.listing("Events", "organised_by", e, lambda m: (
-            f"* The {w.names[m]} was organised by {name} in {w.attr['event_year'][m]}"))
+            f"* The {w.names[m]} was organised by {name} in {w.attr['event_year'][m]}"), ("event_year",))
         self.section("Notes", self.extras(e), f[2], e)
 
     def _place(self, e: int) -> None:
@@ -811,9 +820,10 @@ class _PageWriter:
         self.lines.append(f"{name}{former} is {_a(kind)} {kind} city with a population of about {shown('population', pop)}.")
         self.section("Geography", [lambda: self.own(e, "located_in", f"{name} is located in {w.names[country]}.")], f[0], e)
         self.listing("Notable people", "born_in", e, lambda m: (
-            f"* {w.names[m]} (born {w.attr['birth_year'][m]}) was born in {name}"))
+            f"* {w.names[m]} (born {w.attr['birth_year'][m]}) was born in {name}"), ("birth_year",))
         self.listing("Economy", "headquartered_in", e, lambda m: f"* {w.names[m]} is headquartered in {name}")
-        self.listing("Events", "held_in", e, lambda m: f"* The {w.names[m]} was held in {name} in {w.attr['event_year'][m]}")
+        self.listing("Events", "held_in", e, lambda m: f"* The {w.names[m]} was held in {name} in {w.attr['event_year'][m]}",
+                     ("event_year",))
         self.section("Culture", self.extras(e), f[1], e)
 
     def _work(self, e: int) -> None:

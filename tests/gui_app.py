@@ -36,8 +36,14 @@ def op_kinds(t) -> tuple[str, ...]:
     return (*(op["op"] for op in goal["ops"]), *(["answer"] if "answer" in goal else []))
 
 
+def named(e, name: str) -> bool:
+    """Whether element ``e`` is labelled ``name``: its name, or a row's first cell (a file row
+    is named "plan.docx, Mar 3, 2024, 12 KB" and labelled "plan.docx")."""
+    return e.name == name or (e.role == "listitem" and len(e.cells) > 1 and e.cells[0] == name)
+
+
 def el(env, name: str, role: str | None = None):
-    return next(e for e in env.view().elements if e.name == name and (role is None or e.role == role))
+    return next(e for e in env.view().elements if named(e, name) and (role is None or e.role == role))
 
 
 def press(env, name: str, role: str | None = None, long: bool = False) -> str:

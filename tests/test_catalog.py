@@ -16,7 +16,8 @@ def test_sync_mirrors_manifests(published):
     assert cat.sync() == 2
     assert cat.query("SELECT name, versions, latest FROM datasets").rows == [("demo", 2, "v2")]
     assert cat.query("SELECT version, rows FROM versions ORDER BY number").rows == [("v1", 20), ("v2", 30)]
-    assert cat.query("SELECT * FROM lineage").rows == [("demo", "v2", "demo", "v1", "retrieval")]
+    v1 = cat.store.resolve("demo@v1")
+    assert cat.query("SELECT * FROM lineage").rows == [("demo", "v2", "demo", "v1", "retrieval", v1.manifest_sha256)]
     assert dict(cat.query("SELECT tag, version FROM tags").rows) == {"latest": "v2", "stable": "v1"}
     shards = cat.query("SELECT table_name, sum(rows) FROM shards WHERE version = 'v2' GROUP BY ALL ORDER BY 1").rows
     assert shards == [("trajectories", 30)]  # no blobs, no extra files: no rows for them

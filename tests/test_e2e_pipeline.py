@@ -46,9 +46,12 @@ def test_two_runs_publish_two_identical_versions(run_twice):
     assert a["id"].to_pylist() == b["id"].to_pylist()  # determinism: same config + seed
     assert a.drop_columns(["provenance"]).equals(b.drop_columns(["provenance"]))
     assert store.tags("e2e") == {"latest": "v2", "nightly": "v2"}
-    corpus = {"dataset": "e2e-world", "version": "v1", "role": "corpus"}  # built by run 1, reused by run 2
+    world = store.resolve("e2e-world@v1")
+    corpus = {"dataset": "e2e-world", "version": "v1", "role": "corpus",  # built by run 1, reused by run 2
+              "manifest_sha256": world.manifest_sha256}
     assert v1.manifest["parents"] == [corpus]
-    assert v2.manifest["parents"] == [corpus, {"dataset": "e2e", "version": "v1", "role": "retrieval"}]
+    assert v2.manifest["parents"] == [corpus, {"dataset": "e2e", "version": "v1", "role": "retrieval",
+                                               "manifest_sha256": v1.manifest_sha256}]
     assert {f["path"] for f in v2.manifest["files"]} >= {"index/trajectories.faiss", "retrieval/neighbors.parquet"}
     for v in (v1, v2):
         assert store.verify(v.ref) == []

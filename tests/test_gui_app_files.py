@@ -13,7 +13,7 @@ import pytest
 
 from stores.schema import Action
 from synth.gui.apps.files import LEVELS
-from tests.gui_app import AppUnderTest, el, op_kinds, press
+from tests.gui_app import AppUnderTest, el, named, op_kinds, press
 
 APP = AppUnderTest("files")
 family, task, env_of, check = APP.family, APP.task, APP.env_of, APP.check
@@ -33,13 +33,13 @@ def go(env, path: str) -> None:
     top, *rest = path.split("/")
     press(env, top, "listitem")
     for part in rest:
-        while not any(e.name == part for e in env.view().elements):
+        while not any(named(e, part) for e in env.view().elements):
             env.step(Action("scroll", {"direction": "down", "amount": 1}))
         press(env, part, "listitem")
 
 
 def show(env, name: str) -> None:
-    while not any(e.name == name and e.role == "listitem" for e in env.view().elements):
+    while not any(named(e, name) and e.role == "listitem" for e in env.view().elements):
         env.step(Action("scroll", {"direction": "down", "amount": 1}))
 
 

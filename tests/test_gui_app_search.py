@@ -14,7 +14,7 @@ import pytest
 
 from stores.schema import Action
 from synth.gui.apps.search import LEVELS, ORDINALS, SORT_WORDS, date_aliases, results
-from synth.gui.policies import expert_step
+from synth.gui.policies import Agent
 from tests.gui_app import AppUnderTest, el, press
 
 APP = AppUnderTest("search")
@@ -178,9 +178,9 @@ def test_a_saved_bookmark_removed_by_mistake_is_restored_through_its_own_topic()
     gone = env.model["bookmarks"][0]
     env.step(Action("click", {"element": next(e.id for e in env.view().elements if e.key == f"unsave:{gone['id']}")}))
     assert [b["id"] for b in env.model["bookmarks"]] == [t.env["model"]["bookmarks"][1]["id"]]
-    rng, seen = random.Random(0), []
+    agent, seen = Agent(family().app, random.Random(0)), []
     while not env.done and len(seen) < 40:
-        _, action = expert_step(family().app, env, rng, not seen)
+        _, action = agent.step(env)
         assert env.accepts(action)
         env.step(action)
         seen.append(env.model["query"])

@@ -337,9 +337,9 @@ def test_intents_become_every_equivalent_action():
     env = make()
     accepted = env.accepted_actions()
     name, colour, items = el(env, "Name"), el(env, "Colour"), el(env, "Items")
-    assert {"name": "type", "text": "Ada", "match": "exact", "element": name.id, "focused": False} in accepted
+    assert {"name": "type", "text": "Ada", "match": "exact", "element": name.id, "box": list(name.box), "focused": False} in accepted
     assert {"name": "click", "element": name.id, "box": list(name.box)} in accepted
-    assert {"name": "select", "element": colour.id, "option": "Blue"} in accepted
+    assert {"name": "select", "element": colour.id, "box": list(colour.box), "option": "Blue"} in accepted
     assert {"name": "click", "element": colour.id, "box": list(colour.box)} in accepted
     scroll = next(e for e in accepted if e["name"] == "scroll")
     assert scroll["direction"] == "down" and scroll["element"] == items.id and scroll["main"] is True
@@ -351,6 +351,13 @@ def test_intents_become_every_equivalent_action():
     assert not env.accepts(Action("type", {"text": "Ada"}))  # nothing focused: the field must be named
     assert env.accepts(Action("type", {"text": " Ada ", "element": name.id}))
     assert not env.accepts(Action("type", {"text": "ada", "element": name.id}))  # exact match keeps case
+    # a point on the field names it as its id does (the screenshot-only form), a point beside it does not
+    x0, y0, x1, y1 = name.box
+    assert env.accepts(Action("type", {"text": "Ada", "x": x0 + 3, "y": y1 - 3}))
+    assert not env.accepts(Action("type", {"text": "Ada", "x": x1, "y": y0}))
+    cx0, cy0, cx1, cy1 = colour.box
+    assert env.accepts(Action("select", {"x": cx1 - 2, "y": cy0 + 2, "option": "blue"}))
+    assert not env.accepts(Action("select", {"x": cx1 - 2, "y": cy0 + 2, "option": "Blue", "element": colour.id}))
     click(env, "Name")
     assert env.accepts(Action("type", {"text": "Ada"}))
     env.step(Action("scroll", {"direction": "down", "amount": high}))

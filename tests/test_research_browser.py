@@ -5,6 +5,7 @@ import re
 import pytest
 
 from stores.corpus import open_corpus
+from stores.facts import LIST
 from stores.schema import Action
 from synth.research.browser import (
     FIND_SHOWN,
@@ -55,7 +56,7 @@ def test_open_numbers_lines_and_scrolls_by_cursor(corpus):
     b = Browser(corpus)
     row = _long_page(corpus)
     lines = corpus.lines(row)
-    first = b.call("open", {"id": corpus.docid(row)})
+    first = b.call("open", {"id": corpus.url(row)})
     shown = first.text.splitlines()
     assert shown[0] == f"[{corpus.docid(row)}] {corpus.title(row)}" and shown[1] == f"URL: {corpus.url(row)}"
     assert shown[3:3 + SCREEN_LINES] == [f"L{i}: {lines[i]}" for i in range(SCREEN_LINES)]
@@ -64,8 +65,27 @@ def test_open_numbers_lines_and_scrolls_by_cursor(corpus):
     assert second.text.splitlines()[3:6] == [f"L{i}: {lines[i]}" for i in range(SCREEN_LINES, SCREEN_LINES + 3)]
     by_url = Browser(corpus).call("open", {"url": corpus.url(row)})
     assert by_url.text == first.text
+    assert b.call("open", {"id": corpus.docid(row)}).text == first.text  # its docid was shown by the open
     b.search(corpus.title(row), 3)
     assert b.call("open", {"id": 1}).page == b.results[0]  # a result rank
+    assert b.call("open", {"id": corpus.docid(b.results[2])}).page == b.results[2]  # a docid the results showed
+
+
+def test_calls_may_only_refer_to_what_the_episode_has_shown(corpus):
+    """A rank before any search, a docid no output showed, a line past the page's end: errors,
+    so a replayed trajectory with its search dropped fails where it uses the search."""
+    row = _long_page(corpus)
+    b = Browser(corpus)
+    with pytest.raises(BrowserError, match=re.escape(f"docid {corpus.docid(row)!r} has not been shown")):
+        b.call("open", {"id": corpus.docid(row)})
+    with pytest.raises(BrowserError, match=re.escape("result rank 1 does not exist (no results yet)")):
+        b.call("open", {"id": 1})
+    b.call("search", {"query": corpus.title(row), "topn": 2})
+    with pytest.raises(BrowserError, match=re.escape("result rank 3 does not exist (results 1-2)")):
+        b.call("open", {"id": 3})
+    b.call("open", {"id": 1})
+    with pytest.raises(BrowserError, match="past the end"):
+        b.call("open", {"loc": len(corpus.lines(b.page))})
 
 
 def test_find_reports_true_line_numbers(corpus):
@@ -91,7 +111,7 @@ def test_find_reports_true_line_numbers(corpus):
     ("open", {"id": "doc-9999999"}, "no page with id or url 'doc-9999999'"),
     ("open", {"id": 3}, "result rank 3 does not exist (no results yet)"),
     ("open", {"id": ["x"]}, "'id' must be a docid, a url or a result rank"),
-    ("open", {"id": "doc-0000001", "loc": 10_000}, "past the end"),
+    ("open", {"id": "doc-0000001"}, "docid 'doc-0000001' has not been shown in this episode"),
     ("find", {"pattern": "x"}, "no page is open; open a page before find"),
     ("find", [], "arguments must be a JSON object"),
 ])
@@ -136,7 +156,7 @@ def test_progress_neutral_and_detours():
     assert {"name": "search", "retrieves_any": ref["gold_docids"]} in acc
     assert {"name": "answer", "answer_any": [ref["answer"], *ref["aliases"]]} in acc
     assert env.accepts(Action("search", {"query": "anything at all"}))  # exploring is neutral
-    env.step(Action("open", {"id": corpus.docid(page)}))
+    env.step(Action("open", {"id": corpus.url(page)}))
     lines = sorted(env.evidence[page])
     find = next(a for a in env.accepted_actions() if a["name"] == "find")
     assert find == {"name": "find", "docid": corpus.docid(page), "lines_any": lines}
@@ -144,18 +164,44 @@ def test_progress_neutral_and_detours():
     assert env.accepts(Action("find", {"pattern": pattern}))
     env.step(Action("find", {"pattern": pattern}))
     assert env.located[page] >= {lines[0]}
+    assert ref["traps"]
     for trap in ref["traps"]:
-        assert not env.accepts(Action("open", {"id": trap}))
+        assert not env.accepts(Action("open", {"id": corpus.url(corpus.row(trap))}))
     assert not env.accepts(Action("answer", {"answer": "certainly not this"}))
     assert env.accepts(Action("answer", {"answer": ref["answer"].upper()}))
-    # a find on a non-evidence page that hits a line stating a fact the question needs is a detour
-    other = next(r for r in range(corpus.size) if r not in env.evidence and env.question_fact_lines(r))
-    line = min(env.question_fact_lines(other))
-    env.step(Action("open", {"id": corpus.docid(other)}))
+    # a find on a non-evidence page that hits a line stating a question fact about an entity the
+    # question does not involve (or a false one) is a detour ...
+    other = next(r for r in range(corpus.size) if r not in env.evidence and env.misleading_lines(r))
+    line = min(env.misleading_lines(other))
+    env.step(Action("open", {"id": corpus.url(other)}))
     assert not env.accepts(Action("find", {"pattern": corpus.lines(other)[line]}))
     harmless = next((w for w in ("library", "award", "festival", "zzzq") if not
-                     env.question_fact_lines(other) & set(find_lines(corpus, other, w))), None)
+                     env.misleading_lines(other) & set(find_lines(corpus, other, w))), None)
     assert env.accepts(Action("find", {"pattern": harmless}))
+
+
+
+def test_confirming_a_fact_on_another_page_is_not_a_detour():
+    """A true statement about the question's own entity on a page that is not evidence (the
+    object's listing confirming a gold fact from the other side) may be read there."""
+    fb = open_corpus(*world()).facts
+    confirmed = 0
+    for seed in range(40):
+        task = _task(seed=seed, difficulty=2)
+        env, corpus = _env(task), _env(task).corpus
+        for item in task.reference["evidence"]:
+            subject = fb.by_name[item["subject"]]
+            rows = fb.statements(subject, item["relation"])
+            for i in rows[fb.source[rows] == LIST]:
+                page, line = int(fb.doc[i]), int(fb.line[i])
+                if page in env.evidence:
+                    continue
+                pattern = corpus.lines(page)[line]  # the listing line itself, about the question's entity
+                env.step(Action("open", {"id": corpus.url(page)}))
+                assert env.accepts(Action("find", {"pattern": pattern})), (task.id, pattern)
+                confirmed += 1
+                break
+    assert confirmed >= 10
 
 
 def test_evidence_metrics_count_searched_opened_and_found():
@@ -165,7 +211,7 @@ def test_evidence_metrics_count_searched_opened_and_found():
     gold = [corpus.row(d) for d in task.reference["gold_docids"]]
     assert env.scores() == {"evidence_searched": 0.0, "evidence_recall": 0.0, "evidence_found": 0.0}
     env.step(Action("search", {"query": corpus.title(gold[0])}))
-    env.step(Action("open", {"id": corpus.docid(gold[0])}))
+    env.step(Action("open", {"id": corpus.url(gold[0])}))
     for line in sorted(env.evidence[gold[0]]):
         env.step(Action("find", {"pattern": corpus.lines(gold[0])[line]}))
     n = len(gold)
@@ -180,12 +226,13 @@ def test_context_memory_lists_what_finds_showed():
     corpus = env.corpus
     row = corpus.row(task.reference["gold_docids"][0])
     env.step(Action("search", {"query": corpus.title(row)}))
-    env.step(Action("open", {"id": corpus.docid(row)}))
+    env.step(Action("open", {"id": corpus.url(row)}))
     line = sorted(env.evidence[row])[0]
     env.step(Action("find", {"pattern": corpus.lines(row)[line]}))
     memory = env.step(Action("context.summarize", {})).text
     assert memory.startswith("Memory after 3 tool calls.") and task.reference["question"] in memory
-    assert f"- [{corpus.docid(row)} L{line}] {corpus.lines(row)[line]}" in memory
+    assert f"- {corpus.lines(row)[line].lstrip('* ')} [{corpus.docid(row)} L{line}]" in memory
+    assert "Facts found (source):" in memory
     assert f"Pages read: {corpus.title(row)} ({corpus.docid(row)})" in memory
     assert f'Recent searches: "{corpus.title(row)}"' in memory
     assert env.calls == 3  # summarizing is not a tool call

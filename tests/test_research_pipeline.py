@@ -47,8 +47,10 @@ def test_the_corpus_is_published_once_and_named_as_lineage(ran):
     assert corpus.kind == "corpus" and corpus.rows == 800
     fingerprint = corpus.manifest["params"]["corpus"]["fingerprint"]
     v1, v2 = store.versions("deep")
-    assert v1.manifest["parents"] == [{"dataset": "world800", "version": "v1", "role": "corpus"}]
-    assert {"dataset": "world800", "version": "v1", "role": "corpus"} in v2.manifest["parents"]
+    world = {"dataset": "world800", "version": "v1", "role": "corpus",
+             "manifest_sha256": store.resolve("world800@v1").manifest_sha256}
+    assert v1.manifest["parents"] == [world]
+    assert world in v2.manifest["parents"]
     assert v2.manifest["params"]["config"]["synth"]["research"][0]["params"]["corpus"]["name"] == "world800"
     rows = from_table(store.read(v2))
     assert {json.dumps(t.task.env["corpus"], sort_keys=True) for t in rows} == {

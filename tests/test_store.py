@@ -30,7 +30,9 @@ def test_publish_read_versions_tags(store, table):
     assert store.tags("demo") == {"latest": "v2", "stable": "v1"}
     assert store.read("demo@stable")["id"].to_pylist() == table["id"].to_pylist()
     assert store.read_polars("demo@v2", ["id"]).height == 30
-    assert v2.manifest["parents"] == [{"dataset": "demo", "version": "v1", "role": "filter"}]
+    assert v2.manifest["parents"] == [
+        {"dataset": "demo", "version": "v1", "role": "filter", "manifest_sha256": v1.manifest_sha256}
+    ]
     assert v1.manifest["params"] == {"a": 1} and v1.manifest["format_version"] == "1.0"
     assert v1.manifest["stats"]["content"]["by_kind"]["reasoning"]["rows"] == 7
     store.tag("demo@v2", "stable")
@@ -139,7 +141,7 @@ def test_failure_inside_commit_leaves_nothing_visible(store, table, monkeypatch)
         raise OSError("disk on fire")
 
     monkeypatch.setattr(os, "rename", boom)
-    with pytest.raises(OSError, match="disk on fire"):
+    with pytest.raises(StoreError, match="disk on fire.*nothing was committed"):
         store.publish("demo", make_table(5, seed=3))
     monkeypatch.undo()
     assert _snapshot(store.root / "datasets" / "demo" / "versions") == before

@@ -21,8 +21,8 @@ from typing import Any
 ACTIONS: dict[str, str] = {
     "click": '{"x": int, "y": int} or {"element": int}: click a point (pixels; add "unit": "norm1000" for 0-1000 coordinates) or an element by id',
     "long_press": '{"x": int, "y": int} or {"element": int}: press and hold',
-    "type": '{"text": str, "element"?: int}: replace the focused text field\'s value (focus "element" first if given)',
-    "select": '{"element": int, "option": str}: choose an option of a dropdown (combobox)',
+    "type": '{"text": str, "element"?: int | "x"?: int, "y"?: int}: replace the focused text field\'s value (focus the field "element", or the one at the point, first if given)',
+    "select": '{"element": int | "x": int, "y": int, "option": str}: choose an option of a dropdown (combobox), named by id or by a point on it',
     "scroll": '{"direction": "up"|"down"|"left"|"right", "amount": int, "x"?: int, "y"?: int, "element"?: int}: scroll the area under the point (or the element, or the main area) by amount wheel notches of 100 px',
     "press_key": '{"key": str}: one of ' + ", ".join(
         ("Enter", "Tab", "Shift+Tab", "Escape", "Backspace", "Space", "Up", "Down", "PageUp", "PageDown")
@@ -71,6 +71,14 @@ def point(args: dict[str, Any], size: tuple[int, int]) -> tuple[int, int] | None
     return None
 
 
+def point_in(box: list[int] | tuple[int, ...], rng: Any) -> tuple[int, int]:
+    """A seeded pixel inside ``box``, 2 px clear of its edge: varied, not always the centre."""
+    x0, y0, x1, y1 = box
+    x = rng.randint(x0 + 2, x1 - 3) if x1 - x0 > 5 else (x0 + x1) // 2
+    y = rng.randint(y0 + 2, y1 - 3) if y1 - y0 > 5 else (y0 + y1) // 2
+    return x, y
+
+
 def element(args: dict[str, Any]) -> int | None:
     e = args.get("element")
     return e if type(e) is int else None
@@ -109,7 +117,8 @@ def is_acceptable(accepted: list[dict[str, Any]] | None, name: str, args: Any, s
     Entries (see docs/gui.md): ``click``/``long_press`` with ``element`` and ``box`` (any pixel
     inside, or the element id); ``type`` with ``text``, ``match``, ``element`` and
     ``focused`` (without ``element`` the action types into the focused field, so it counts only
-    when that is the field); ``select`` with ``element`` and ``option``; ``scroll`` with
+    when that is the field; a point in the entry's ``box`` names the field as its id does);
+    ``select`` with ``element`` (or a point in ``box``) and ``option``; ``scroll`` with
     ``direction``, ``amount`` ``[min, max]`` (max null: unbounded), the area's ``element``,
     ``box`` and ``main`` (a scroll without a point or element moves the main area);
     ``press_key`` with ``key``; ``answer`` with ``answers``; ``navigate_back``; ``finish``.
@@ -117,6 +126,20 @@ def is_acceptable(accepted: list[dict[str, Any]] | None, name: str, args: Any, s
     if not accepted or not isinstance(args, dict):
         return False
     return any(entry["name"] == name and _matches(entry, args, size) for entry in accepted)
+
+
+def _names(entry: dict[str, Any], args: dict[str, Any], size: tuple[int, int]) -> bool:
+    """Whether a ``type``/``select`` action names the entry's element: by its id, by a point
+    in its box (entries stored before boxes were recorded match ids only), or not at all."""
+    if "x" in args or "y" in args:
+        at = point(args, size)
+        if at is None or "box" not in entry or "element" in args:
+            return False
+        x0, y0, x1, y1 = entry["box"]
+        return x0 <= at[0] < x1 and y0 <= at[1] < y1
+    if "element" in args:
+        return element(args) == entry["element"]
+    return True
 
 
 def _matches(entry: dict[str, Any], args: dict[str, Any], size: tuple[int, int]) -> bool:
@@ -131,16 +154,15 @@ def _matches(entry: dict[str, Any], args: dict[str, Any], size: tuple[int, int])
         text = args.get("text")
         if not isinstance(text, str):
             return False
-        target = element(args)
-        if target is None and "element" in args:
+        if not _names(entry, args, size):
             return False
-        if target is None and not entry["focused"] or target is not None and target != entry["element"]:
+        if "element" not in args and "x" not in args and "y" not in args and not entry["focused"]:
             return False
         match = entry.get("match", "exact")
         return normalize_text(text, match) == normalize_text(entry["text"], match)
     if name == "select":
         option = args.get("option")
-        return (element(args) == entry["element"] and isinstance(option, str)
+        return (_names(entry, args, size) and ("element" in args or "x" in args) and isinstance(option, str)
                 and option.strip().casefold() == entry["option"].casefold())  # fmt: skip
     if name == "scroll":
         amount, (low, high) = args.get("amount", 1), entry["amount"]

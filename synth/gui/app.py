@@ -19,7 +19,13 @@ lives in :mod:`synth.gui.env`. An app subclasses :class:`App` and provides:
   an empty list means the goal holds (the env then accepts ``finish``);
 - ``needs(goal) -> list[str]``: the goal in words, for the policies' thoughts;
 - optionally ``perturb(model, goal, rng) -> list[goal]``: wrong goals a careless agent might
-  believe (a neighbouring email, a wrong value), for the ``noisy`` tier.
+  believe (a neighbouring email, a wrong value), for the ``noisy`` tier. A believed goal
+  keeps the instruction's words for what it names (the agent believes the neighbouring email
+  *is* the one the task names), so the planner's ``why`` strings must take names from the
+  goal, never from the model record of the item;
+- optionally ``tally(model, goal) -> Tally | None``: for a question that counts rows or asks
+  for the first, newest or cheapest one, which rows on which screen the agent aggregates, so
+  its thoughts keep a running tally across screens instead of knowing the answer.
 
 The env turns intents into the accepted-action set (every pixel of a target's box, the
 element-id form, keyboard alternatives, scrolling to hidden targets), so apps never deal
@@ -31,6 +37,7 @@ from __future__ import annotations
 import hashlib
 import random
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -100,6 +107,24 @@ def Answer(text: str, why: str, aliases: tuple[str, ...] = (), sub: str = "") ->
 
 
 @dataclass(frozen=True, slots=True)
+class Tally:
+    """What a counting or "which is best" question aggregates over the rows the agent sees.
+
+    ``active(ui)``: the screen holds the rows; ``row(node)``: a visible element is one of them;
+    ``counts(node)``: it counts (a count question); or ``rank(node)`` (lower is better) and
+    ``value(node)`` (what to say about it: its time, date or price) for a best-of question.
+    Every predicate must depend on what the row shows (its label, its state), so the tally
+    is one the agent could keep by reading."""
+
+    noun: str
+    active: Callable[[UI], bool]
+    row: Callable[[Node], bool]
+    counts: Callable[[Node], bool] | None = None
+    rank: Callable[[Node], Any] | None = None
+    value: Callable[[Node], str] | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Event:
     """What the env tells the app: ``click``/``long_press`` on ``key``, ``change`` of ``key`` to
     ``value`` (a typed text, a toggle, a radio group or dropdown choice), or ``submit`` (Enter in
@@ -149,6 +174,10 @@ class App(ABC):
     def perturb(self, model: dict[str, Any], goal: dict[str, Any], rng: random.Random) -> list[dict[str, Any]]:
         """Goals a careless agent might wrongly believe it was given (for ``noisy``)."""
         return []
+
+    def tally(self, model: dict[str, Any], goal: dict[str, Any]) -> Tally | None:
+        """The rows a counting or best-of question aggregates (None: not such a question)."""
+        return None
 
     @property
     def verifier(self) -> str:

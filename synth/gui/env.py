@@ -33,6 +33,7 @@ from synth.gui.actions import (
 )
 from synth.gui.app import App, Event, Intent
 from synth.gui.toolkit import (
+    CONTAINERS,
     FOCUSABLE,
     INTERACTIVE,
     NOTCH,
@@ -83,12 +84,14 @@ class Frame:
 @dataclass(slots=True)
 class Option:
     """One accepted action: its JSON entry, the intent it serves, the element it acts on, and
-    a hint for a policy (e.g. the scroll amount that reveals the target)."""
+    for a scroll towards a hidden element, that element (``reveals``) and the amount an agent
+    that cannot see it would scroll (``hint``: about a screenful of the area, never past it)."""
 
     entry: dict[str, Any]
     intent: Intent
     target: Node | None
     hint: int = 0
+    reveals: Node | None = None
 
 
 class UI:
@@ -352,11 +355,11 @@ class GuiEnv:
                 out.append(Option({"name": "navigate_back"}, intent, el))
         elif kind == "type":
             out.append(Option({"name": "type", "text": intent.text, "match": el.match, "element": el.id,
-                               "focused": el.focused}, intent, el))  # fmt: skip
+                               "box": list(el.box), "focused": el.focused}, intent, el))  # fmt: skip
             if not el.focused:
                 out.append(Option({"name": "click", "element": el.id, "box": list(el.box)}, intent, el))
         elif kind == "select":
-            out.append(Option({"name": "select", "element": el.id, "option": intent.text}, intent, el))
+            out.append(Option({"name": "select", "element": el.id, "box": list(el.box), "option": intent.text}, intent, el))
             item = view.nodes.get(f"{el.key}={intent.text}")
             if item is not None and item.layer == top and item.visible:
                 out.append(Option({"name": "click", "element": item.id, "box": list(item.box)}, intent, item))
@@ -410,13 +413,16 @@ class GuiEnv:
             last = new
         if not amounts:
             raise PlanError(f"{self.app.name}: cannot scroll {area.name!r} to show {el.name!r}; make the area taller")
-        shows = [n for n, new in amounts if new <= top and new + height >= bottom]
         high = None if unbounded else amounts[-1][0]
         direction = "down" if down else "up"
-        why = Intent(intent.kind, intent.key, intent.text, f"scroll to {el.name!r} ({intent.why})", intent.sub)
+        # an agent that cannot see the target scrolls about a screenful of the area: its
+        # height less the tallest row it shows, which never scrolls past a row that tall
+        tallest = max((e.box[3] - e.box[1] for e in view.elements if view.scroller(e) is area
+                       and not e.children and e.role not in CONTAINERS), default=NOTCH)  # fmt: skip
+        blind = min(max(1, (height - tallest) // NOTCH), amounts[-1][0])
         main = view.main_scroller() is area
         out = [Option({"name": "scroll", "direction": direction, "amount": [1, high], "element": area.id,
-                       "box": list(area.box), "main": main}, why, area, shows[0] if shows else amounts[-1][0])]  # fmt: skip
+                       "box": list(area.box), "main": main}, intent, area, blind, el)]  # fmt: skip
         if main:
             keys = [("PageDown" if down else "PageUp", _page(height))]
             if not self._combo_focused():
@@ -424,7 +430,7 @@ class GuiEnv:
             for key, px in keys:
                 new = min(offset + px, area.scroll_max) if down else max(offset - px, 0)
                 if new != offset and (new <= top if down else new + height >= bottom):
-                    out.append(Option({"name": "press_key", "key": key}, why, area))
+                    out.append(Option({"name": "press_key", "key": key}, intent, area, reveals=el))
         return out
 
     def _combo_focused(self) -> bool:
@@ -563,18 +569,29 @@ class GuiEnv:
             self._moved = True
         return note
 
+    def _named(self, args: dict[str, Any], role: str) -> tuple[Node | None, str]:
+        """The ``role`` element an action names by ``element`` id or by a point on it (the
+        topmost such element under the point), and how the event line refers to it."""
+        view = self.view()
+        at = point(args, self.size)
+        if at is not None:
+            hits = [e for e in view.elements if e.role == role and e.contains(*at)]
+            return (max(hits, key=lambda e: e.layer) if hits else None), f"({at[0]},{at[1]})"
+        eid = element(args)
+        el = view.elements[eid - 1] if eid is not None and 1 <= eid <= len(view.elements) else None
+        return (el if el is not None and el.role == role else None), f"element {args.get('element')!r}"
+
     def _do_type(self, args: dict[str, Any]) -> str:
         text = args.get("text")
         if not isinstance(text, str):
             return 'type ignored: "text" must be a string'
         view = self.view()
-        if "element" in args:
-            eid = element(args)
-            el = view.elements[eid - 1] if eid is not None and 1 <= eid <= len(view.elements) else None
-            if el is None or el.role != "textbox":
-                return f"type ignored: element {args['element']!r} is not a text field on screen"
+        if "element" in args or "x" in args or "y" in args:
+            el, ref = self._named(args, "textbox")
+            if el is None:
+                return f"type ignored: {ref} is not a text field on screen"
             if el.layer < len(view.layers) - 1:
-                return self._outside(f"type into [{eid}]")
+                return self._outside(f"type into {el.ref()}")
             if el.disabled:
                 return f"type ignored: {el.ref()} is disabled"
             self._frame_of(el).focus = el.key
@@ -589,12 +606,12 @@ class GuiEnv:
 
     def _do_select(self, args: dict[str, Any]) -> str:
         view = self.view()
-        eid, wanted = element(args), args.get("option")
-        el = view.elements[eid - 1] if eid is not None and 1 <= eid <= len(view.elements) else None
-        if el is None or el.role != "combobox":
-            return f"select ignored: element {args.get('element')!r} is not a dropdown on screen"
+        wanted = args.get("option")
+        el, ref = self._named(args, "combobox")
+        if el is None:
+            return f"select ignored: {ref} is not a dropdown on screen"
         if el.layer < len(view.layers) - 1 and self.frames[-1].anchor != el.key:
-            return self._outside(f"select in [{eid}]")
+            return self._outside(f"select in {el.ref()}")
         if el.disabled:
             return f"select ignored: {el.ref()} is disabled"
         choice = next((o for o in el.options if isinstance(wanted, str) and o.casefold() == wanted.strip().casefold()), None)

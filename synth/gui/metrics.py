@@ -1,4 +1,5 @@
-"""How often a single-label step check would wrongly reject an acceptable action.
+"""Measures of GUI episodes: how often a single-label step check would wrongly reject an
+acceptable action, and which thoughts name something not yet seen.
 
 GUI datasets usually label a step with the one action the demonstrator took, and grade an
 agent by exact match (or a click within some pixels of the demonstrated point). But at most
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import math
 import random
+import re
 from collections import Counter
 from collections.abc import Iterable
 from typing import Any
@@ -103,3 +105,29 @@ def _close(name: str, args: dict[str, Any], demo_name: str, demo_args: Any, size
 
 def _rate(n: int, d: int) -> float:
     return round(n / d, 4) if d else 0.0
+
+
+# ---------------------------------------------------------------------------- hidden knowledge
+
+_DOUBLE = re.compile(r'"((?:[^"\\]|\\.)+)"')
+_SINGLE = re.compile(r"(?<![A-Za-z])'([^'\n]+?)'(?![A-Za-z])")
+
+
+def quoted_names(thought: str) -> list[str]:
+    """The quoted spans of a thought ("double", as the tree writes names, and 'single', as
+    instructions do), raw: double-quoted ones keep their JSON escapes, like the tree text."""
+    spans = _DOUBLE.findall(thought)
+    return spans + _SINGLE.findall(_DOUBLE.sub(" ", thought))
+
+
+def unseen_names(t: Trajectory) -> list[tuple[int, str]]:
+    """(step, name) for every quoted name in a thought that neither the instruction nor any
+    screen seen so far (the initial one and every earlier step's observation) shows: what a
+    thought could not have known when it was written."""
+    seen = [t.task.instruction, t.initial_observation.text if t.initial_observation else ""]
+    out = []
+    for step in t.steps:
+        context = "\n".join(seen)
+        out += [(step.index, name) for name in quoted_names(step.thought or "") if name not in context]
+        seen.append(step.observation.text)
+    return out

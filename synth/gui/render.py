@@ -15,16 +15,19 @@ from typing import Any
 
 from PIL import Image, ImageDraw
 
+from synth.gui.icons import mask
 from synth.gui.toolkit import SCROLLBAR, Node, Style, View, font, line_height
 
 # palette indices; the dimmed copy of index i is i + DIM
 BG, SURFACE, SURFACE2, BORDER, FG, MUTED, ACCENT, ON_ACCENT, SELECT = range(9)
 DIM = 16
 ACCENTS = ((37, 99, 235), (22, 163, 74), (124, 58, 237), (234, 88, 12), (13, 148, 136),
-           (220, 38, 38), (219, 39, 119))  # fmt: skip
-THEMES = {
+           (220, 38, 38), (219, 39, 119), (2, 132, 199), (161, 98, 7), (79, 70, 229))  # fmt: skip
+THEMES = {  # background, surface, second surface, border, text, muted text
     "light": ((246, 247, 249), (255, 255, 255), (232, 235, 240), (190, 196, 206), (28, 31, 38), (104, 110, 122)),
     "dark": ((22, 24, 29), (36, 39, 46), (47, 51, 60), (78, 84, 96), (232, 234, 238), (150, 156, 168)),
+    "warm": ((250, 246, 238), (255, 252, 245), (240, 232, 216), (205, 190, 165), (52, 40, 28), (125, 105, 85)),
+    "slate": ((30, 41, 59), (44, 57, 78), (56, 71, 95), (90, 107, 133), (226, 232, 240), (148, 163, 184)),
 }
 _DIM_LUT = [i + DIM if i < DIM else i for i in range(256)]
 
@@ -90,11 +93,23 @@ class _Painter:
         self.record = record
         self.f = style.font
 
-    def rect(self, box: tuple[int, int, int, int], fill: int | None = None, outline: int | None = None, width: int = 1) -> None:
+    def rect(self, box: tuple[int, int, int, int], fill: int | None = None, outline: int | None = None, width: int = 1,
+             round_: bool = False) -> None:  # fmt: skip
+        """A box's rectangle (half-open box); ``round_`` uses the style's corner radius."""
         x0, y0, x1, y1 = box
         if x1 <= x0 or y1 <= y0:
             return
-        self.d.rectangle((x0, y0, x1 - 1, y1 - 1), fill=fill, outline=outline, width=width)
+        r = min(self.s.radius, (x1 - x0) // 2, (y1 - y0) // 2) if round_ else 0
+        if r > 1:
+            self.d.rounded_rectangle((x0, y0, x1 - 1, y1 - 1), r, fill=fill, outline=outline, width=width)
+        else:
+            self.d.rectangle((x0, y0, x1 - 1, y1 - 1), fill=fill, outline=outline, width=width)
+
+    def icon(self, name: str, x: int, y_mid: int, ink: int) -> int:
+        """Stamp icon ``name`` with its left edge at ``x``, centred on ``y_mid``; its width."""
+        size = round(self.f * 1.15)
+        self.core.draw_bitmap((x, y_mid - size // 2), mask(name, size).im, ink)
+        return size
 
     def text(self, el: Node, x: int, y_mid: int, text: str, size: int, ink: int, right: int,
              bold: bool = False, align: str = "left") -> int:  # fmt: skip
@@ -141,20 +156,36 @@ class _Painter:
                 thumb = max(16, h * h // (h + el.scroll_max))
                 top = y0 + (h - thumb) * el.scroll // el.scroll_max
                 self.rect((x1 - SCROLLBAR + 1, top, x1 - 1, top + thumb), BORDER)
+        elif r == "button" and el.kind == "cell":
+            self._day(el, ink)
         elif r == "button":
+            fg = ON_ACCENT if el.primary and not el.disabled else ink
             if el.primary and not el.disabled:
-                self.rect(el.box, ACCENT)
-                self.text(el, x0 + 4, mid, el.name, f, ON_ACCENT, x1 - 4, align="center")
+                self.rect(el.box, ACCENT, round_=True)
             else:
-                self.rect(el.box, SURFACE, BORDER)
-                self.text(el, x0 + 4, mid, el.name, f, ink, x1 - 4, align="center")
+                self.rect(el.box, SURFACE, BORDER, round_=True)
+            if el.icon:
+                size = round(f * 1.15)
+                tw = ink_width(_fit(el.name, f, x1 - x0 - 14 - size), f)
+                left = x0 + max(4, (x1 - x0 - size - 6 - tw) // 2)
+                self.icon(el.icon, left, mid, fg)
+                self.text(el, left + size + 6, mid, el.name, f, fg, x1 - 4)
+            else:
+                self.text(el, x0 + 4, mid, el.name, f, fg, x1 - 4, align="center")
             if el.focused:
-                self.rect((x0 + 2, y0 + 2, x1 - 2, y1 - 2), None, FG if el.primary else ACCENT)
+                self.rect((x0 + 2, y0 + 2, x1 - 2, y1 - 2), None, FG if el.primary else ACCENT, round_=True)
         elif r == "link":
             w = self.text(el, x0 + 2, mid, el.name, f, ACCENT, x1 - 2)
             self.rect((x0 + 2, mid + f // 2 + 2, x0 + 2 + w, mid + f // 2 + 3), ACCENT)
         elif r in ("textbox", "combobox"):
-            self.rect(el.box, SURFACE, ACCENT if el.focused else BORDER, 2 if el.focused else 1)
+            edge = ACCENT if el.focused else BORDER
+            if s.fields == "filled":
+                self.rect(el.box, SURFACE2, None, round_=True)
+                self.rect((x0, y1 - (2 if el.focused else 1), x1, y1), edge)
+            elif s.fields == "line":
+                self.rect((x0, y1 - (2 if el.focused else 1), x1, y1), edge)
+            else:
+                self.rect(el.box, SURFACE, edge, 2 if el.focused else 1, round_=True)
             small = f - 3
             right = x1 - (f + 14 if r == "combobox" else 8)
             self.text(el, x0 + 8, y0 + 4 + line_height(small) // 2, el.name, small, MUTED, right)
@@ -192,6 +223,8 @@ class _Painter:
         elif r == "listitem":
             if el.selected or el.focused:
                 self.rect((x0, y0, x1, y1 - 1), SELECT)
+            elif s.stripes and el.id % 2:
+                self.rect((x0, y0, x1, y1 - 1), SURFACE2)
             self.rect((x0, y1 - 1, x1, y1), BORDER)
             self._cells(el, mid)
         elif r in ("option", "menuitem"):
@@ -213,6 +246,8 @@ class _Painter:
         x0, _, x1, _ = el.box
         cells, f = el.cells, self.f
         pad = 10
+        if el.icon:
+            x0 += self.icon(el.icon, x0 + pad, mid, MUTED) + 4
         if len(cells) == 1:
             self.text(el, x0 + pad, mid, cells[0], f, FG, x1 - pad, bold=el.strong)
             return
@@ -227,6 +262,22 @@ class _Painter:
             self.text(el, x, mid, c, f, FG if el.strong else MUTED, x + middle, bold=el.strong)
             x += middle + 12
         self.text(el, x1 - pad - last, mid, cells[-1], f - 1, MUTED, x1 - pad, align="right")
+
+    def _day(self, el: Node, ink: int) -> None:
+        """A day cell of a month grid: its number at the top, then its events as chips."""
+        x0, y0, x1, y1 = el.box
+        small = self.f - 3
+        self.rect(el.box, SELECT if el.focused else SURFACE, BORDER, round_=True)
+        top = y0 + 3 + line_height(small) // 2
+        self.text(el, x0 + 6, top, el.name, small, ink, x1 - 4, bold=True)
+        y = y0 + line_height(small) + 6
+        chip = line_height(small - 1) + 4
+        for item in el.cells:
+            more = item.startswith("+")
+            if not more:
+                self.rect((x0 + 3, y, x1 - 3, y + chip - 1), SELECT, round_=True)
+            self.text(el, x0 + 6, y + chip // 2, item, small - 1, MUTED if more else FG, x1 - 6)
+            y += chip
 
     def _width(self, text: str) -> int:
         return ink_width(text, self.f - 1)

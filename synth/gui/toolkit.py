@@ -23,12 +23,14 @@ from __future__ import annotations
 
 import hashlib
 import random
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any
 
 import orjson
 from PIL import ImageFont
+
+from synth.gui.icons import icon_for
 
 # Roles an agent can act on, roles that only hold others, roles that only show text.
 INTERACTIVE = frozenset(
@@ -77,6 +79,10 @@ class Style:
     theme: str = "light"
     accent: int = 0
     order: int = 0  # seeds the order of blocks an app marks as independent (``shuffle=True``)
+    radius: int = 0  # corner radius of buttons, fields and chips (0: square)
+    icons: bool = True  # common controls show an icon next to their label
+    fields: str = "box"  # text fields and dropdowns: box (outlined), filled, line (underlined)
+    stripes: bool = False  # list rows alternate their background
 
     @classmethod
     def draw(cls, rng: random.Random) -> Style:
@@ -99,7 +105,17 @@ class Style:
             theme=rng.choice(("light", "light", "dark")),
             accent=rng.randrange(7),
             order=rng.randrange(1 << 30),
-        )
+            radius=rng.choice((0, 0, 3, 6, 9)),
+            icons=rng.random() < 0.8,
+            fields=rng.choice(("box", "box", "filled", "line")),
+            stripes=rng.random() < 0.3,
+        ).varied(rng)
+
+    def varied(self, rng: random.Random) -> Style:
+        """Drawn after the first fields, so those stay what they were for a given seed: two
+        more themes and more accents."""
+        theme = self.theme if rng.random() < 0.7 else rng.choice(("warm", "slate"))
+        return replace(self, theme=theme, accent=rng.randrange(10))
 
     def to_json(self) -> dict[str, Any]:
         return {k: getattr(self, k) for k in self.__slots__}
@@ -172,10 +188,11 @@ class Node:
     cells: tuple[str, ...] = ()  # listitem: columns drawn left to right (the name is for the tree)
     strong: bool = False  # drawn bold (an unread email)
     primary: bool = False  # button drawn filled with the accent colour
+    icon: str | None = None  # a glyph drawn before the label (synth.gui.icons); buttons get theirs from the style
     back: str | None = None  # window: the key of its own Back button (navigate_back clicks it)
     cancel: str | None = None  # dialog: the key Escape / navigate_back clicks
     anchor: str | None = None  # popup: the key of the element it opens from
-    kind: str = "col"  # container layout: col | row | grid | split
+    kind: str = "col"  # container layout: col | row | grid | split; "cell" marks a day cell (a button)
     width: int | None = None
     height: int | None = None
     grow: bool = False  # takes the space left in its column (or row)
@@ -241,8 +258,10 @@ def buttons(*children: Node) -> Node:
     return Node("", children=list(children), kind="row", align="auto")
 
 
-def grid(cols: int, *children: Node) -> Node:
-    return Node("", children=list(children), kind="grid", cols=cols)
+def grid(cols: int, *children: Node, grow: bool = False) -> Node:
+    """Children in ``cols`` columns; with ``grow`` the grid takes the height left and shares
+    it among its rows (a month view)."""
+    return Node("", children=list(children), kind="grid", cols=cols, grow=grow)
 
 
 def split(side: Node, main: Node) -> Node:
@@ -265,6 +284,12 @@ def scrollarea(name: str, key: str, *children: Node, height: int | None = None) 
 
 def button(name: str, key: str, *, primary: bool = False, disabled: bool = False) -> Node:
     return Node("button", name, key, primary=primary, disabled=disabled)
+
+
+def cell(name: str, key: str, items: tuple[str, ...] | list[str] = ()) -> Node:
+    """A calendar-style day cell: a button labelled ``name`` that shows ``items`` (events)
+    inside it, as many as fit and then "+N more"; it takes the height its grid gives it."""
+    return Node("button", name, key, cells=tuple(items), grow=True, kind="cell")
 
 
 def link(name: str, key: str) -> Node:
@@ -295,8 +320,8 @@ def radio(name: str, group: str, value: str, checked: bool = False) -> Node:
 
 
 def listitem(name: str, key: str, cells: tuple[str, ...] = (), *, selected: bool = False,
-             strong: bool = False) -> Node:  # fmt: skip
-    return Node("listitem", name, key, cells=cells or (name,), selected=selected, strong=strong)
+             strong: bool = False, icon: str | None = None) -> Node:  # fmt: skip
+    return Node("listitem", name, key, cells=cells or (name,), selected=selected, strong=strong, icon=icon)
 
 
 def tab(name: str, key: str, selected: bool = False) -> Node:
@@ -480,7 +505,7 @@ class _Engine:
             return avail
         s, r = self.s, n.role
         if r == "button":
-            w = text_width(n.name, s.font) + 2 * s.button_pad
+            w = text_width(n.name, s.font) + 2 * s.button_pad + (self.indicator + 6 if self._icon(n) else 0)
         elif r == "tab":
             w = text_width(n.name, s.font) + 2 * s.pad
         elif r == "heading":
@@ -492,6 +517,19 @@ class _Engine:
         else:  # text, link
             w = text_width(n.name, s.font) + 4
         return min(w, avail)
+
+    def _icon(self, n: Node) -> str | None:
+        """A button's icon: its own, else the style's for its label (if the style shows icons)."""
+        if n.role == "button" and n.icon is None and self.s.icons and n.kind != "cell":
+            n.icon = icon_for(n.name) or ""
+        return n.icon or None
+
+    def _items(self, n: Node, height: int) -> None:
+        """Keep the items (events) of a day cell that fit below its number; the rest become
+        "+N more" (what the screenshot shows is what the tree lists)."""
+        room = max(0, (height - line_height(self.small) - 6) // (line_height(self.small - 1) + 4))
+        if len(n.cells) > room:
+            n.cells = (*n.cells[: max(0, room - 1)], f"+{len(n.cells) - max(0, room - 1)} more") if room else ()
 
     def leaf_height(self, n: Node) -> int:
         s, r = self.s, n.role
@@ -518,8 +556,12 @@ class _Engine:
     def place(self, n: Node, x: int, y: int, w: int, h: int | None = None) -> int:
         """Lay ``n`` out at (x, y) with width ``w`` (height ``h`` if imposed); its height."""
         self._state(n)
+        if n.role == "button":
+            self._icon(n)
         if not n.children and n.role not in CONTAINERS:
             height = h if h is not None and n.grow else self.leaf_height(n)
+            if n.kind == "cell" and n.cells:
+                self._items(n, height)
         elif n.role == "scrollarea":
             height = self._scrollarea(n, x, y, w, h)
         elif n.kind == "row":
@@ -527,7 +569,7 @@ class _Engine:
         elif n.kind == "split":
             height = self._split(n, x, y, w, h)
         elif n.kind == "grid":
-            height = self._grid(n, x, y, w)
+            height = self._grid(n, x, y, w, h)
         else:
             height = self._column(n, x, y, w, h)
         n.box = (x, y, x + w, y + height)
@@ -644,17 +686,19 @@ class _Engine:
         hm = self.place(main, mx, y, mw, h)
         return h if h is not None else max(hs, hm)
 
-    def _grid(self, n: Node, x: int, y: int, w: int) -> int:
+    def _grid(self, n: Node, x: int, y: int, w: int, h: int | None) -> int:
         gap, cols = self.s.gap, max(1, n.cols)
         kids = self._children(n)
         cw = (w - gap * (cols - 1)) // cols
+        rows = -(-len(kids) // cols)
+        share = (h - gap * (rows - 1)) // rows if n.grow and h is not None and rows else None
         cy = y
         for start in range(0, len(kids), cols):
             tallest = 0
             for j, k in enumerate(kids[start : start + cols]):
-                tallest = max(tallest, self.place(k, x + j * (cw + gap), cy, cw))
-            cy += tallest + gap
-        return max(0, cy - gap - y)
+                tallest = max(tallest, self.place(k, x + j * (cw + gap), cy, cw, share))
+            cy += (share if share is not None else tallest) + gap
+        return h if share is not None else max(0, cy - gap - y)
 
     def _scrollarea(self, n: Node, x: int, y: int, w: int, h: int | None) -> int:
         height = n.height or h or self.s.row_h * 6
@@ -746,6 +790,8 @@ def _line(n: Node) -> str:
         state = f" scroll={n.scroll}/{n.scroll_max}"
     elif r == "dialog":
         state = " modal"
+    elif r == "button" and n.kind == "cell" and n.cells:
+        state = f" items={orjson.dumps(list(n.cells)).decode()}"
     if n.selected:
         state += " selected"
     if n.disabled:

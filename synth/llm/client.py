@@ -17,7 +17,10 @@ Failure policy, per request:
 
 The API key is read from the environment variable named by ``api_key_env`` when a batch
 starts, sent as a Bearer header and kept nowhere else: not in the settings, the cache, the
-results, or error strings (server replies that echo it are redacted).
+results, or error strings. Every result is scrubbed of it in one place (:func:`_scrub`) before
+it is cached or returned, because a server (or a proxy) may echo the header back in a reply's
+text as easily as in an error. A ``base_url`` carrying credentials (``http://user:KEY@host``)
+is refused outright (:func:`check_base_url`): it would be copied into every config record.
 """
 
 from __future__ import annotations
@@ -71,6 +74,7 @@ class LLMSettings:
     params: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        check_base_url(self.base_url)
         if self.max_concurrency < 1:
             raise ValueError(f"max_concurrency must be >= 1, got {self.max_concurrency}")
         if self.max_retries < 0:
@@ -81,6 +85,23 @@ class LLMSettings:
     def sampling(self) -> dict[str, Any]:
         """The request body minus model and messages: what the cache key hashes besides them."""
         return {"temperature": self.temperature, "max_tokens": self.max_tokens, **self.params}
+
+
+def check_base_url(url: str) -> str:
+    """``url`` if it is an http(s) URL without credentials, a query or a fragment; a key in a
+    URL would be written wherever the URL is (manifests, the catalog, Prefect's database)."""
+    parts = httpx.URL(url) if isinstance(url, str) else None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.host:
+        raise ValueError(f"base_url must be an http(s) URL such as http://127.0.0.1:8000/v1, got {url!r}")
+    if parts.userinfo:
+        raise ValueError(
+            "base_url must not carry credentials (user:password@ or a key before the host): put the key in an "
+            "environment variable and name it in api_key_env"
+        )
+    if parts.query or parts.fragment:
+        raise ValueError("base_url must not have a query string or fragment: extra request fields go in params, "
+                         "keys in the environment variable named by api_key_env")
+    return url
 
 
 class _Transient(Exception):
@@ -137,7 +158,7 @@ class ChatClient:
                 continue
             hit = self.cache.get(key) if self.cache is not None else None
             if hit is not None and hit.ok:
-                done[key] = hit
+                done[key] = _scrub(hit, api_key)
             else:
                 todo[key] = messages
         if todo:
@@ -183,30 +204,31 @@ class ChatClient:
             for attempt in retrying:
                 with attempt:
                     attempts += 1
-                    result = self._attempt(key, body, headers, api_key)
+                    result = self._attempt(key, body, headers)
             result = replace(result, attempts=attempts)
         except (_Transient, _Permanent) as e:
             error = str(e) if attempts == 1 else f"gave up after {attempts} attempts: {e}"
             result = ChatResult(key, False, latency_ms=e.latency_ms, attempts=attempts, error=error)
+        result = _scrub(result, api_key)
         if self.cache is not None:
             self.cache.put(self.settings.model, result)
         return result
 
-    def _attempt(self, key: str, body: bytes, headers: dict[str, str], api_key: str | None) -> ChatResult:
+    def _attempt(self, key: str, body: bytes, headers: dict[str, str]) -> ChatResult:
         start = time.perf_counter()
         try:
             response = self._http.post(self._url, content=body, headers=headers)
         except httpx.TimeoutException as e:
             raise _Transient(f"timed out after {self.settings.timeout_s} s ({type(e).__name__})", _ms(start)) from None
         except httpx.TransportError as e:
-            raise _Transient(_redact(f"connection error: {type(e).__name__}: {e}", api_key), _ms(start)) from None
+            raise _Transient(f"connection error: {type(e).__name__}: {e}", _ms(start)) from None
         latency = _ms(start)
         status = response.status_code
         if status == 429 or status >= 500:
-            raise _Transient(_http_error(response, api_key), latency, _retry_after(response.headers.get("retry-after")))
+            raise _Transient(_http_error(response), latency, _retry_after(response.headers.get("retry-after")))
         if status >= 300:
-            raise _Permanent(_http_error(response, api_key), latency)
-        return _parse(key, response, latency, api_key)
+            raise _Permanent(_http_error(response), latency)
+        return _parse(key, response, latency)
 
     def close(self) -> None:
         self._http.close()
@@ -218,11 +240,11 @@ class ChatClient:
         self.close()
 
 
-def _parse(key: str, response: httpx.Response, latency: float, api_key: str | None) -> ChatResult:
+def _parse(key: str, response: httpx.Response, latency: float) -> ChatResult:
     """A chat completion's text and usage, or :class:`_Permanent` naming what is missing."""
 
     def malformed(what: str) -> _Permanent:
-        return _Permanent(_redact(f"malformed reply (HTTP {response.status_code}): {what}", api_key), latency)
+        return _Permanent(f"malformed reply (HTTP {response.status_code}): {what}", latency)
 
     try:
         data = orjson.loads(response.content)
@@ -250,9 +272,9 @@ def _parse(key: str, response: httpx.Response, latency: float, api_key: str | No
     )
 
 
-def _http_error(response: httpx.Response, api_key: str | None) -> str:
+def _http_error(response: httpx.Response) -> str:
     text = response.text.strip()
-    return _redact(f"HTTP {response.status_code}: {text[:_SNIPPET] or response.reason_phrase}", api_key)
+    return f"HTTP {response.status_code}: {text[:_SNIPPET] or response.reason_phrase}"
 
 
 def _retry_after(value: str | None) -> float | None:
@@ -269,8 +291,15 @@ def _retry_after(value: str | None) -> float | None:
         return None
 
 
-def _redact(text: str, api_key: str | None) -> str:
-    return text.replace(api_key, "[redacted]") if api_key else text
+def _scrub(result: ChatResult, api_key: str | None) -> ChatResult:
+    """``result`` with the key removed from every text it carries (reply, error, finish reason)."""
+    if not api_key:
+        return result
+
+    def clean(text: str | None) -> str | None:
+        return text.replace(api_key, "[redacted]") if text else text
+
+    return replace(result, text=clean(result.text), error=clean(result.error), finish_reason=clean(result.finish_reason))
 
 
 def _int(value: Any) -> int | None:

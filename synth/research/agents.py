@@ -1,43 +1,54 @@
 """Scripted researchers: ``expert``, ``reflective``, ``noisy`` and ``random``.
 
-Each plans its whole episode up front by driving a private :class:`Browser` over the same
-corpus version (searches and pages are deterministic, so what it saw is exactly what the
-environment will show), and replays the plan. The expert evaluates the question's program
-the way a person would: plan, search each entity (reformulating when its page is not among
-the results), open the page, ``find`` the relation's words, cite the line (``doc-0001234 L3
-reads "..."``), carry the entity found into the next hop, and answer citing every evidence
-line. Its horizon grows with difficulty: more hops, descriptions to resolve by search,
-near-namesake checks (difficulty 3 and up) on pages that carry a namesake note.
+Each plans its whole episode up front on a private browser (:mod:`synth.research.script`) and
+replays the plan; every thought comes from the shared phrasing layer
+(:mod:`synth.research.phrasing`), so tiers differ in what they believe and do, not in how they
+word it. The expert evaluates the question's program the way a person would: plan, search
+each entity (reformulating when its page is not among the results, or going to the page by its
+address when the exact name is known), open the page, ``find`` the relation's words, cite the
+line, carry the entity found into the next hop, and answer citing every evidence line. From
+difficulty 3 it checks pages whose near-namesake it has seen in the results.
 
-- long tail (``params.long_tail: {rate, min_calls}``): that share of expert episodes also
-  explores between reads: dead-end and repeated searches, distractor pages opened and
-  scrolled, finds of side topics, a last re-check, for at least ``min_calls`` extra tool calls,
-  and still answers right. None of it is a detour (see env.py), so ``first_error_step`` = -1.
-- ``reflective``: at one read of the derivation it opens a trap (a near-namesake's page, or a
-  page misstating an attribute) or a same-kind distractor and reads the fact there (the step
-  the env flags); then it notices the conflict with what it established (the page is about
-  another entity; the entity's own article gives another value), goes back and finishes as the
-  expert does.
-- ``noisy``: the same detour, not noticed: it takes the wrong fact, carries it on and answers
-  wrong (half the time at the last read, so it stops right at the distractor).
-- ``random``: a few well-formed but uninformed tool calls, then a guess of the right kind.
-- ``context.summarize`` (``params.context: {every: N}``): after every N tool calls the
-  expert-based tiers condense their context; the env answers with the memory.
+Mistakes (``reflective`` notices and recovers, ``noisy`` does not) are believable: each has a
+cause visible on screen, recorded in ``policy.params.detour``:
+
+- ``namesake``: a near-namesake's page ranked above the exact match (or the exact match not
+  listed) is opened as the entity's page;
+- ``distractor``: the same, for a page of the same kind whose title shares a word with the
+  entity's name;
+- ``conflict``: a result whose snippet misstates the entity's attribute is opened to read it;
+- ``misread``: on the right page, a find's first match is a line about another entity ("Puzond's
+  former colleague, Zeno Dronhulhan, works for Trunso Group") taken for the subject's own fact;
+  a misread relation sends the researcher to the wrong page (a trap of the question), a misread
+  value is carried to the answer (noisy only: nothing the env can flag happens before it).
+
+The thought at the mistake states the mistaken belief (it never names the right fact and acts
+against it). A reflective researcher catches it by a check of its own: the page's header names
+another entity, the line it read is about someone else, the wrong page never mentions the
+entity, or the entity's own article gives another value than a passing mention.
+
+- long tail (``params.long_tail``): expert episodes that follow up what they see
+  (:mod:`synth.research.longtail`);
+- ``random``: a few uninformed but well-formed tool calls, then a guess of the right kind, in
+  the same words as everyone else;
+- ``context.summarize`` (``params.context: {every: N}``): after every N tool calls.
 """
 
 from __future__ import annotations
 
 import random
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from stores.corpus import Corpus
 from stores.facts import LIST, FactBase
-from stores.schema import Action, Policy, Task
-from stores.world import ATTRIBUTES, RELATIONS, URL_PREFIX
-from synth.research.browser import Browser, View, find_lines
-from synth.research.env import ANSWER, SUMMARIZE, ResearchEnv
+from stores.schema import Action, Task
+from stores.world import ATTRIBUTES, PREDICATES, RELATIONS, shown
+from synth.research.browser import find_lines, query_terms, snippet_line
+from synth.research.env import ANSWER, ResearchEnv
+from synth.research.longtail import Explorer
+from synth.research.phrasing import ASKING, LISTING, NOUN, THAT, Voice
 from synth.research.questions import (
     DESCRIBE,
     SEARCH_TOPN,
@@ -48,119 +59,30 @@ from synth.research.questions import (
     normalize_answer,
     winner,
 )
+from synth.research.script import Script
 
 NAMESAKE_NOTE = "not to be confused"
 ENTITY_KINDS = ("person", "organisation", "place", "work", "event")
-_SIDE_TOPICS = ("award", "lectures", "festival", "report", "library", "archive", "revenue", "bridge",
-                "museum", "edition", "strike", "tram", "portrait", "catalogue", "football")
-_THAT = {"person": "that person", "organisation": "that organisation", "place": "that place",
-         "work": "that work", "event": "that event"}
-_ASKING = {
-    "born_in": "where {x} was born", "works_for": "which organisation {x} works for",
-    "founded_by": "who founded {x}", "headquartered_in": "where {x} is headquartered",
-    "located_in": "which country {x} is in", "written_by": "who wrote {x}",
-    "published_by": "who published {x}", "held_in": "where {x} was held", "organised_by": "who organised {x}",
-    "birth_year": "when {x} was born", "founded_year": "when {x} was founded", "population": "the population of {x}",
-    "publication_year": "when {x} was published", "event_year": "when {x} took place",
-    "attendance": "how many visitors {x} drew", "occupation": "what {x} does for a living",
-    "role": "the role of {x}", "industry": "the industry of {x}", "settlement": "what kind of city {x} is",
-    "genre": "the genre of {x}", "event_type": "what kind of event {x} was",
+URL_SHARE = 0.15  # visits to a page whose exact name is known that go straight to its url
+LONG_TAIL_HEADROOM = 64  # tool calls the derivation itself may need beside the long tail
+CAUSES = {
+    "namesake": "a near-namesake ranked above the exact match was opened as the entity's page",
+    "distractor": "a page with a similar title ranked above the exact match was opened as the entity's page",
+    "conflict": "a result whose snippet misstates the attribute was opened and believed",
+    "misread": "a line about another entity on the right page was taken for the subject's own fact",
+    "slip": "a slip in the final step (the comparison's direction, the count, the value carried)",
+    "guess": "no believable mistake was on screen; the answer is a wrong name of the right kind",
 }
-_LISTING = {
-    "born_in": "who was born in {x}", "works_for": "who works for {x}", "founded_by": "what {x} founded",
-    "headquartered_in": "what is headquartered in {x}", "located_in": "which cities are in {x}",
-    "written_by": "what {x} wrote", "published_by": "what {x} published", "held_in": "what was held in {x}",
-    "organised_by": "what {x} organised",
-}
-_QUESTION_WORDS = frozenset({"which", "what", "where", "when", "does", "that", "city", "organisation", "person",
-                             "many", "born", "work", "with", "founded", "headquartered", "published", "located",
-                             "country", "held", "people", "notable", "older", "earlier", "later"})
-
-
-class ScriptTeacher:
-    """Plays a plan made up front (the env still checks every step)."""
-
-    def __init__(self, policy: Policy, plan: list[tuple[str, Action]]):
-        self.policy = policy
-        self.plan = plan
-
-    def act(self, env: ResearchEnv, history: list) -> tuple[str, Action]:
-        return self.plan[len(history)]
-
-
-# ---------------------------------------------------------------------------- the script
-
-
-@dataclass
-class Script:
-    """A plan being written: (thought, action) pairs, run on a private browser as they are
-    written, with what was listed and matched, and the milestones for context memory."""
-
-    corpus: Corpus
-    rules: ResearchEnv  # a fresh env of the task: its detour rules, never stepped
-    every: int | None = None
-    steps: list[tuple[str, Action]] = field(default_factory=list)
-    calls: int = 0
-    note: str = ""  # what the last observation taught, said at the start of the next thought
-    seen: dict[int, tuple[str, int]] = field(default_factory=dict)  # row -> (query, rank) of first listing
-    matched: dict[int, set[int]] = field(default_factory=dict)  # row -> lines matched by finds
-    queries: list[str] = field(default_factory=list)
-
-    def __post_init__(self) -> None:
-        env = self.rules.task.env
-        self.browser = Browser(self.corpus, env["search"], env["screen_lines"])
-
-    def say(self, thought: str, action: Action) -> View | None:
-        self.steps.append(((self.note + " " + thought).strip(), action))
-        self.note = ""
-        if action.name in (ANSWER, SUMMARIZE):
-            return None
-        view = self.browser.call(action.name, action.arguments)
-        self.calls += 1
-        if self.every and self.calls % self.every == 0:
-            self.steps.append((f"{self.calls} tool calls so far: condense what I know before going on.",
-                               Action(SUMMARIZE, {})))
-        return view
-
-    def search(self, query: str, thought: str) -> View:
-        view = self.say(thought, Action("search", {"query": query, "topn": SEARCH_TOPN}))
-        self.queries.append(query)
-        for rank, row in enumerate(view.listed, 1):
-            self.seen.setdefault(row, (query, rank))
-        return view
-
-    def open(self, row: int, thought: str, loc: int = 0) -> View:
-        args: dict[str, Any] = {"id": self.corpus.docid(row)}
-        if loc:
-            args["loc"] = loc
-        return self.say(thought, Action("open", args))
-
-    def find(self, pattern: str, thought: str) -> View:
-        view = self.say(thought, Action("find", {"pattern": pattern}))
-        self.matched.setdefault(view.page, set()).update(view.hits)
-        return view
-
-    def where(self, row: int) -> str:
-        """How a thought refers to a page about to be opened (capitalised)."""
-        c = self.corpus
-        if row in self.seen:
-            query, rank = self.seen[row]
-            return f'Result [{rank}] of "{query}", {c.title(row)} ({c.docid(row)}),'
-        return f"{c.title(row)} ({c.docid(row)})"
-
-    def cite(self, row: int, line: int) -> str:
-        return f'{self.corpus.docid(row)} L{line} reads "{self.corpus.lines(row)[line]}"'
-
-
-# ---------------------------------------------------------------------------- world researchers
 
 
 @dataclass(frozen=True)
 class Detour:
     read: int  # index of the read where it happens
-    mode: str  # namesake | conflict | distractor
-    row: int  # the page opened instead
-    query: str | None = None  # the search that lists it (None: already listed)
+    kind: str  # rel | attr | list
+    mode: str  # namesake | distractor | conflict | misread
+    row: int  # the page opened instead (misread value: the entity's own page)
+    query: str | None = None  # the search that lists it (None: none needed)
+    line: int | None = None  # misread: the line taken for the subject's own
 
 
 class Researcher:
@@ -169,56 +91,101 @@ class Researcher:
     ``collect`` records the detours possible at each read (a dry run for the detour tiers)."""
 
     def __init__(self, script: Script, task: Task, rng: random.Random, *, detour: Detour | None = None,
-                 recover: bool = True, explore_calls: int = 0, collect: bool | str = False):
+                 recover: bool = True, explore_calls: int = 0, collect: bool = False, slip: bool = False):
         self.s, self.task, self.rng = script, task, rng
+        self.v: Voice = script.voice
         self.fb: FactBase = script.corpus.facts
         self.ref = task.reference
         self.program = self.ref["program"]
-        self.detour, self.recover, self.collect = detour, recover, collect
+        self.detour, self.recover, self.collect, self.slip = detour, recover, collect, slip
         self.reads = 0
         self.options: list[list[Detour]] = []
         self.evidence: list[str] = []  # citations for the final thought
         self.gold = {script.corpus.row(d) for d in self.ref["gold_docids"]}
         self.careful = task.difficulty >= 3
-        self.explore_left = explore_calls
-        self.expected_reads = max(1, len(self.ref["evidence"]))
+        self.by_url: set[int] = set()  # entities whose page is next opened by url (a name just read)
+        self.explorer = Explorer(self, explore_calls) if explore_calls else None
 
     # ------------------------------------------------------------------ the derivation
 
     def run(self) -> str:
         """Write the plan; return the answer it gives."""
-        fb, p, s = self.fb, self.program, self.s
-        s.note = self._plan_text()
+        fb, p, s, v = self.fb, self.program, self.s, self.v
+        s.note = v.plan(self._plan_steps())
         t = p["type"]
+        slipped: tuple[str, str] | None = None  # (wrong answer, the note that shows the slip)
         if t == "bridge":
             end = self.follow(p["anchor"], p["chain"])
             answer = self.read_attr(end, p["attribute"]) if p["attribute"] else fb.names[end]
+            if self.slip and p["attribute"]:  # two digits swapped when the year is written down
+                slipped = (answer[:-2] + answer[-1] + answer[-2] if answer[-1] != answer[-2] else str(int(answer) + 1), "")
+            elif self.slip:  # another name of the same kind from the last page
+                names = [n for n in self._names_seen(fb.kind_of(end)) if n != answer]
+                slipped = (names[0], "") if names else None
         elif t == "comparison":
             ends = [self.follow(side["anchor"], side["chain"]) for side in p["sides"]]
             values = [self.read_attr(e, p["attribute"]) for e in ends]
-            answer = fb.names[ends[winner(p, [int(v) for v in values])]]
-            s.note += (f" {fb.names[ends[0]]}: {values[0]}; {fb.names[ends[1]]}: {values[1]}. The "
-                       f"{'smaller' if comparison_order(p) == 'min' else 'larger'} value wins: {answer}.")
+            best = winner(p, [int(x) for x in values])
+            answer = fb.names[ends[best]]
+            a, smaller = p["attribute"], comparison_order(p) == "min"
+            named = (fb.names[ends[0]], shown(a, values[0]), fb.names[ends[1]], shown(a, values[1]))
+            if self.slip:  # the comparison read the wrong way round
+                slipped = (fb.names[ends[1 - best]], v.compare(*named, not smaller, fb.names[ends[1 - best]]))
+            else:
+                s.note += v.compare(*named, smaller, answer)
         elif t == "intersection":
             lists = [self.read_list(self.follow(c["anchor"], c["chain"]), c["relation"]) for c in p["conditions"]]
             common = [m for m in lists[0] if m in lists[1]]
             pick = common[0] if common else (list(lists[0]) or list(lists[1]) or [0])[0]
             answer = fb.names[pick]
             self.evidence += [cite for listed in lists for m, cite in listed.items() if m == pick]
-            s.note += f" The one name on both lists is {answer}." if common else f" No name is on both lists; guess {answer}."
+            others = [fb.names[m] for listed in lists for m in listed if m != pick] or \
+                [n for n in self._names_seen(fb.kind_of(pick)) if n != answer]
+            if self.slip and others:  # a name from one list (or the results) taken for the common one
+                slipped = (others[0], v.common(others[0], others[0]))
+            else:
+                s.note += v.common(answer if common else None, answer)
         else:
             members = self.read_list(self.follow(p["anchor"], p["chain"]), p["relation"])
             self.evidence += list(members.values())
             answer = str(len(members))
-            s.note += f" That is {len(members)} in all."
-        if self.explore_left > 0:
-            s.note = (s.note + " Before answering, re-check the sources once more.").strip()
-            self.explore(self.explore_left)
-        cited = "; ".join(dict.fromkeys(self.evidence))
-        s.say(f"Evidence: {cited}. Answer: {answer}.", Action(ANSWER, {"answer": answer}))
+            if self.slip:  # one entry counted twice
+                slipped = (str(len(members) + 1), v.count(len(members) + 1))
+            else:
+                s.note += v.count(len(members))
+        if slipped is not None:
+            s.note += slipped[1]
+            if self.recover:
+                s.note += v.slip_caught(slipped[0], answer)
+            else:
+                answer = slipped[0]
+        self.slipped = slipped is not None
+        if self.explorer is not None:
+            self.explorer.finish()
+        s.say(v.answer(self.evidence, answer), Action(ANSWER, {"answer": answer}))
         return answer
 
-    def _plan_text(self) -> str:
+    def _names_seen(self, kind: str) -> list[str]:
+        """Names of entities of ``kind`` the episode has shown: stated on the displayed lines of
+        the open page, then the titles of every page listed or opened."""
+        fb, s = self.fb, self.s
+        out: list[str] = []
+        page = s.browser.page
+        if page is not None:
+            lines, displayed = s.corpus.lines(page), s.lines_seen.get(page, set())
+            for i in fb.in_docs([page]).tolist():
+                for e in (int(fb.subject[i]), int(fb.object[i])):
+                    line = int(fb.line[i])
+                    if e >= 0 and fb.kind_of(e) == kind and line in displayed and fb.names[e] in lines[line]:
+                        out.append(fb.names[e])
+        for row in sorted(s.browser.shown):
+            e = fb.entity_on(row)
+            if e >= 0 and fb.kind_of(e) == kind:
+                out.append(fb.names[e])
+        return list(dict.fromkeys(out))
+
+    def _plan_steps(self) -> list[str]:
+        """The question's sub-questions, in the order they will be answered."""
         p, fb = self.program, self.fb
         steps = [f"identify {mention(fb, a)}" for a in anchors(p) if a["described"]]
         chains = [(p["anchor"], p["chain"])] if "chain" in p else \
@@ -227,22 +194,21 @@ class Researcher:
         for anchor, chain in chains:
             x = "it" if anchor["described"] else mention(fb, anchor)
             for r in chain:
-                steps.append(_ASKING[r].format(x=x))
-                x = _THAT[RELATIONS[r].object]
+                steps.append(ASKING[r].format(x=x))
+                x = THAT[RELATIONS[r].object]
             ends.append(x)
         t = p["type"]
         if t == "bridge" and p["attribute"]:
-            steps.append(_ASKING[p["attribute"]].format(x=x))
+            steps.append(ASKING[p["attribute"]].format(x=x))
         elif t == "comparison":
-            steps += [_ASKING[p["attribute"]].format(x=end) for end in ends]
+            steps += [ASKING[p["attribute"]].format(x=end) for end in ends]
             steps.append("compare the two")
         elif t == "intersection":
-            steps += [_LISTING[c["relation"]].format(x=end) for c, end in zip(p["conditions"], ends, strict=True)]
+            steps += [LISTING[c["relation"]].format(x=end) for c, end in zip(p["conditions"], ends, strict=True)]
             steps.append("take the one on both lists")
         elif t == "aggregation":
-            steps.append(f"count {_LISTING[p['relation']].format(x=x)}")
-        numbered = "; ".join(f"({i}) {step}" for i, step in enumerate(steps, 1))
-        return f"A {self.ref['hops']}-hop {self.ref['type']} question. Plan: {numbered}."
+            steps.append(f"count {LISTING[p['relation']].format(x=x)}")
+        return steps
 
     def follow(self, anchor: dict[str, Any], chain: list[str]) -> int:
         e = self.resolve(anchor)
@@ -255,60 +221,85 @@ class Researcher:
         e = anchor["entity"]
         if not anchor["described"]:
             return e
-        fb, s = self.fb, self.s
+        fb, s, v = self.fb, self.s, self.v
         row = int(fb.page[e])
         what = mention(fb, anchor)
-        for i, query in enumerate(description_queries(fb, e)):
-            why = f"Search for {what}." if i == 0 else f"No result matches {what}; reformulate the search."
-            if row in s.search(query, why).listed:
+        tried = 0
+        for query in description_queries(fb, e):
+            if not s.fresh(query):
+                continue
+            thought = v.search_words(query, what, first=not s.queries) if not tried else v.reformulate(what)
+            tried += 1
+            view = s.search(query, thought)
+            if self.explorer is not None:
+                self.explorer.candidates(view, e)
+            if row in view.listed:
                 break
-        self._open(e, row, f"may be {what}; open it to check")
-        s.note = f'L0 reads "{s.corpus.lines(row)[0]}".'
+        if row in s.seen:
+            s.open(row, v.describe_open(s.where(row), what))
+        else:
+            s.open(row, v.open_url(fb.names[e]), by_url=True)
+        s.note = s.cite(row, 0) + "."
         for _, predicate in DESCRIBE[fb.kind_of(e)]:
-            self.evidence.append(f"{s.corpus.docid(row)} L{self._find_fact(e, row, predicate)}")
-        s.note += f" This matches: {what} is {fb.names[e]}."
+            line = self._find_fact(e, row, predicate)
+            self.evidence.append(f"{s.corpus.docid(row)} L{line}")
+        s.note += v.description_fits(what, fb.names[e])
         return e
 
     # ------------------------------------------------------------------ reads
 
     def _read(self, kind: str, e: int, predicate: str) -> Detour | None:
-        """Start a read: explore first on the long tail, record the possible detours on a dry
+        """Start a read: follow up leads on the long tail, record the possible detours on a dry
         run, and return the detour to take here, if this is its read."""
         index = self.reads
         self.reads += 1
-        if self.explore_left > 0 and index > 0:
-            self.explore(max(1, self.explore_left // max(2, self.expected_reads - index + 1)))
+        if self.explorer is not None and index > 0:
+            self.explorer.between_reads()
         if self.collect:
-            self.options.append(self._options(kind, e, predicate, wide=self.collect == "wide"))
+            self.options.append(self._options(kind, e, predicate))
         return self.detour if self.detour is not None and self.detour.read == index else None
 
     def read_rel(self, e: int, r: str) -> int:
+        fb, s, v = self.fb, self.s, self.v
         detour = self._read("rel", e, r)
-        if detour is not None:
+        if detour is not None and detour.mode != "misread":
             wrong = self._take_detour(detour, "rel", e, r)
             if not self.recover:
                 return wrong
-        row = self.visit(e)
+        row = self.visit(e, ASKING[r].format(x=fb.names[e]))
+        if detour is not None and detour.mode == "misread":
+            return self._misread_relation(detour, e, r, row)
         line = self._find_fact(e, row, r)
-        nxt = int(self.fb.rel[r][e])
-        self.s.note += f" So {_ASKING[r].format(x=self.fb.names[e])}: {self.fb.names[nxt]}."
-        self.evidence.append(f"{self.s.corpus.docid(row)} L{line}")
+        nxt = int(fb.rel[r][e])
+        s.note += v.conclude(r, fb.names[e], fb.names[nxt])
+        self.evidence.append(f"{s.corpus.docid(row)} L{line}")
+        if self.explorer is not None:
+            self.explorer.fact(e, r, row, line)
         return nxt
 
     def read_attr(self, e: int, a: str) -> str:
+        fb, s, v = self.fb, self.s, self.v
         detour = self._read("attr", e, a)
-        if detour is not None:
+        if detour is not None and detour.mode != "misread":
             wrong = self._take_detour(detour, "attr", e, a)
             if not self.recover:
                 return wrong
-        row = self.visit(e)
+        row = self.visit(e, ASKING[a].format(x=fb.names[e]))
+        if detour is not None and detour.mode == "misread":  # noisy only: the value is carried on
+            view = s.find(_phrase(a), v.find(_phrase(a), ASKING[a].format(x=fb.names[e])))
+            wrong = next(fb.value_of(i) for i in fb.in_docs([row]).tolist()
+                         if int(fb.line[i]) == detour.line and ATTRIBUTES.get(_pred(fb, i)) is ATTRIBUTES[a])
+            s.note = s.cite(row, detour.line) + "." + v.others([i for i in view.hits if i != detour.line][:3])
+            s.note += v.conclude(a, fb.names[e], shown(a, wrong))
+            return str(wrong)
         line = self._find_fact(e, row, a)
-        value = str(self.fb.attr[a][e])
-        self.s.note += f" So {_ASKING[a].format(x=self.fb.names[e])}: {value}."
+        value = str(fb.attr[a][e])
+        s.note += v.conclude(a, fb.names[e], shown(a, value))
         if detour is not None and detour.mode == "conflict":
-            self.s.note += (f" That contradicts the passing mention on {self.s.corpus.docid(detour.row)}; "
-                            f"{self.fb.names[e]}'s own article is the better source, so {value} stands.")
-        self.evidence.append(f"{self.s.corpus.docid(row)} L{line}")
+            s.note += v.conflict_resolved(s.corpus.docid(detour.row), fb.names[e], shown(a, value))
+        self.evidence.append(f"{s.corpus.docid(row)} L{line}")
+        if self.explorer is not None:
+            self.explorer.fact(e, a, row, line)
         return value
 
     def read_list(self, e: int, r: str) -> dict[int, str]:
@@ -319,78 +310,112 @@ class Researcher:
             wrong = self._take_detour(detour, "list", e, r)
             if not self.recover:
                 return wrong
-        members, lines = self._list(e, int(self.fb.page[e]), r, visit=True)
-        docid = self.s.corpus.docid(int(self.fb.page[e]))
+        row = int(self.fb.page[e])
+        members, lines = self._list(e, row, r, visit=True)
+        docid = self.s.corpus.docid(row)
+        if self.explorer is not None:
+            self.explorer.members(e, r, members)
         return {m: f"{docid} L{ln}" for m, ln in zip(members, lines, strict=True)}
 
     def _list(self, e: int, row: int, r: str, visit: bool) -> tuple[list[int], list[int]]:
         """Find the relation's words on ``row`` (``e``'s page, or another one on a detour) and
         read the listing of members pointing at the page's own entity."""
-        fb, s = self.fb, self.s
+        fb, s, v = self.fb, self.s, self.v
         if visit:
-            self.visit(e)
+            self.visit(e, LISTING[r].format(x=fb.names[e]))
         owner = fb.entity_on(row)
         phrase = RELATIONS[r].phrase
-        view = s.find(phrase, f"Find '{phrase}' to list {_LISTING[r].format(x=fb.names[e])}.")
+        view = s.find(phrase, v.listing_find(phrase, LISTING[r].format(x=fb.names[e])))
         members, lines = [], []
         for i in fb.in_docs([row]).tolist():
-            if fb.source[i] == LIST and int(fb.line[i]) in view.hits and int(fb.object[i]) == owner:
+            if fb.source[i] == LIST and int(fb.line[i]) in view.hits and int(fb.object[i]) == owner \
+                    and _pred(fb, i) == r:
                 members.append(int(fb.subject[i]))
                 lines.append(int(fb.line[i]))
         named = ", ".join(f"{fb.names[m]} (L{ln})" for m, ln in zip(members, lines, strict=True)) or "nobody"
-        s.note = f"The list on {s.corpus.docid(row)} names {named}."
+        s.note = v.listed(s.corpus.docid(row), named)
         return members, lines
 
-    def visit(self, e: int) -> int:
-        """Make sure ``e``'s page is open (searching for it first if it was never listed)."""
-        fb, s = self.fb, self.s
+    def visit(self, e: int, purpose: str | None = None) -> int:
+        """Make sure ``e``'s page is open: from the results that listed it, by its url, or
+        after searching for it."""
+        fb, s, v = self.fb, self.s, self.v
         row = int(fb.page[e])
+        name = fb.names[e]
         if s.browser.page == row:
             return row
-        if row not in s.seen:
-            for i, query in enumerate((fb.names[e], f"{fb.names[e]} {fb.kind_of(e)}")):
-                why = f"Search for {fb.names[e]}." if i == 0 else f"{fb.names[e]}'s page is not among the results; reformulate."
-                if row in s.search(query, why).listed:
+        if row in s.seen and e not in self.by_url:
+            s.open(row, v.open(s.where(row), name, purpose))
+        elif e in self.by_url or self.rng.random() < URL_SHARE:
+            s.open(row, v.open_url(name), by_url=True)
+        else:
+            tried = 0
+            for query in self._queries(e, purpose):
+                if not s.fresh(query):
+                    continue
+                thought = v.search(name, purpose, first=not s.queries) if not tried else v.reformulate(name)
+                tried += 1
+                view = s.search(query, thought)
+                if self.explorer is not None:
+                    self.explorer.results(view)
+                if row in view.listed:
                     break
-        self._open(e, row, "is the page on " + fb.names[e] + "; open it")
-        if self.careful and fb.namesake[e] >= 0:
-            view = s.find(NAMESAKE_NOTE, f"{fb.names[e]} has a near-namesake; check this is the right page.")
+            if row in s.seen:
+                s.open(row, v.open(s.where(row), name, purpose))
+            else:
+                s.open(row, v.open_url(name), by_url=True)
+        self.by_url.discard(e)
+        lines = s.corpus.lines(row)
+        shown = [i for i in sorted(s.lines_seen.get(row, ())) if i < len(lines)]
+        headings = [lines[i].strip("= ").lower() for i in shown if lines[i].startswith("==")][:3]
+        if shown:
+            s.note = v.page_seen(s.corpus.title(row), len(lines), shown[0], shown[-1], headings)
+        if self.explorer is not None:
+            self.explorer.opened(row)
+        namesake = int(fb.namesake[e])
+        if self.careful and namesake >= 0 and int(fb.page[namesake]) in s.seen:
+            seen = fb.names[namesake]
+            view = s.find(NAMESAKE_NOTE, v.namesake_check(name, seen))
             if view.hits:
-                s.note = f"{s.cite(row, view.hits[0])}: this is the page on {fb.names[e]} itself."
+                s.note = v.namesake_ok(s.cite(row, view.hits[0]), name)
         return row
 
-    def _open(self, e: int, row: int, why: str) -> None:
-        s = self.s
-        if row in s.seen:
-            s.open(row, f"{s.where(row)} {why}.")
-        else:  # never listed: go to the page's address
-            url = URL_PREFIX + self.fb.names[e].replace(" ", "_")
-            s.say(f"Open {self.fb.names[e]}'s page by its address.", Action("open", {"id": url}))
+    def _queries(self, e: int, purpose: str | None) -> list[str]:
+        """What a researcher types to find ``e``'s page, in the order tried."""
+        fb = self.fb
+        name = fb.names[e]
+        variants = [name, f"{name} {fb.kind_of(e) if fb.kind_of(e) != 'place' else 'city'}"]
+        if self.rng.random() < 0.3:
+            variants.reverse()
+        return variants
 
-    def _find_fact(self, e: int, row: int, predicate: str) -> int:
+    def _find_fact(self, e: int, row: int, predicate: str, believed: int | None = None) -> int:
         """Find the line of ``row`` stating ``predicate`` of ``e`` (unless a find on this page
-        already matched it) and note it; returns the line."""
-        fb, s = self.fb, self.s
+        already matched it) and note it; returns the line. ``believed``: the entity the
+        researcher thinks the page is about (on a detour)."""
+        fb, s, v = self.fb, self.s, self.v
         line = int(fb.line[fb.primary(e, predicate)])
         if line in s.matched.get(row, set()):
-            s.note = f"{s.cite(row, line)} (found above)."
+            s.note = v.found_above(s.cite(row, line))
             return line
         phrase = _phrase(predicate)
-        view = s.find(phrase, f"Find '{phrase}' to see {_ASKING[predicate].format(x=fb.names[e])}.")
-        others = [f"L{i}" for i in view.hits if i != line][:4]
-        aside = f" ({', '.join(others)} {'are' if len(others) > 1 else 'is'} about something else.)" if others else ""
-        s.note = f"{s.cite(row, line)}.{aside}"
+        about = fb.names[e if believed is None else believed]
+        view = s.find(phrase, v.find(phrase, ASKING[predicate].format(x=about)))
+        others = [i for i in view.hits if i != line][:4]
+        s.note = s.cite(row, line) + "." + v.others(others)
+        if self.explorer is not None:
+            self.explorer.matched(row, phrase, line, others, e)
         return line
 
     # ------------------------------------------------------------------ detours
 
-    def _options(self, kind: str, e: int, predicate: str, wide: bool = False) -> list[Detour]:
-        """Detours possible at this read: the namesake's page if a search for the entity lists
-        it, a page misstating the attribute that a search for it lists, a same-kind page in
-        view whose matching line states a question fact (so reading it there is flagged).
-        ``wide`` also looks at a search for the entity's kind and the relation's words."""
+    def _options(self, kind: str, e: int, predicate: str) -> list[Detour]:
+        """The believable mistakes at this read, given what is on screen (module docstring).
+        Opening a wrong page needs the entity's own page unread so far, and a search the
+        researcher might type that ranks the wrong page above the right one (or not at all)."""
         fb, s = self.fb, self.s
         index = self.reads - 1
+        row = int(fb.page[e])
         out: list[Detour] = []
         phrase = _phrase(predicate) if kind != "list" else RELATIONS[predicate].phrase
 
@@ -401,189 +426,313 @@ class Researcher:
                 return ATTRIBUTES[predicate].type != "int" or fb.attr[predicate][other] >= 0
             return True
 
-        views: dict[int, str | None] = dict.fromkeys(s.seen)  # row -> the query that lists it
-        queries = [fb.names[e]] + ([f"{fb.kind_of(e)} {phrase}"] if wide else [])
-        for query in queries:
-            for row, _ in s.corpus.search(query, SEARCH_TOPN, s.browser.mode):
-                views.setdefault(row, query)
-        namesake = int(fb.namesake[e])
-        page = int(fb.page[namesake]) if namesake >= 0 else -1
-        if page in views and usable(namesake) and page not in self.gold:
-            out.append(Detour(index, "namesake", page, views[page]))
-        if kind == "attr" and fb.has_conflict(e, predicate):
-            query = _conflict_query(fb, e, predicate)
-            listed = {r for r, _ in s.corpus.search(query, SEARCH_TOPN, s.browser.mode)}
-            out += [Detour(index, "conflict", r, query) for r in fb.conflict_docs(e, predicate) if r in listed]
-        for row, query in views.items():
-            other = fb.entity_on(row)
-            if other < 0 or other == e or fb.kind[other] != fb.kind[e] or row in self.gold or row in s.rules.traps:
-                continue
-            if usable(other) and s.rules.is_detour("find", row, tuple(find_lines(s.corpus, row, phrase))):
-                out.append(Detour(index, "distractor", row, query))
+        def ranked(query: str) -> list[int]:
+            return [r for r, _ in s.corpus.search(query, SEARCH_TOPN, s.browser.mode)]
+
+        def above(query: str, wrong: int) -> bool:
+            listing = ranked(query)
+            return wrong in listing and (row not in listing or listing.index(wrong) < listing.index(row))
+
+        if row not in s.opened:
+            queries = [q for q in self._all_queries(e) if s.fresh(q)]
+            namesake = int(fb.namesake[e])
+            page = int(fb.page[namesake]) if namesake >= 0 else -1
+            if namesake >= 0 and usable(namesake) and page not in self.gold:
+                spelled = confusable(fb.names[e], fb.names[namesake])  # one letter apart: misread at any rank
+                query = next((q for q in queries if (page in ranked(q) if spelled else above(q, page))), None)
+                if query is not None:
+                    out.append(Detour(index, kind, "namesake", page, query))
+            if kind == "attr" and fb.has_conflict(e, predicate):
+                for query in (f"{fb.names[e]} {phrase}", f"{fb.names[e]} {NOUN[predicate]}"):
+                    if not s.fresh(query):
+                        continue
+                    listed = [r for r, _ in s.corpus.search(query, SEARCH_TOPN, s.browser.mode)]
+                    shows = [r for r in fb.conflict_docs(e, predicate) if r in listed
+                             and snippet_line(s.corpus, r, query_terms(query)) in self._conflict_lines(e, predicate, r)]
+                    out += [Detour(index, kind, "conflict", r, query) for r in shows[:1]]
+            words = {w for w in fb.names[e].split() if w != "The"}
+            for query in queries:
+                for other_row, _ in s.corpus.search(query, SEARCH_TOPN, s.browser.mode):
+                    other = fb.entity_on(other_row)
+                    if other < 0 or other == e or fb.kind[other] != fb.kind[e] or other_row in self.gold \
+                            or other_row in s.rules.traps or not words & set(fb.names[other].split()):
+                        continue
+                    if usable(other) and above(query, other_row) and \
+                            s.rules.is_detour("find", other_row, tuple(find_lines(s.corpus, other_row, phrase))):
+                        out.append(Detour(index, kind, "distractor", other_row, query))
+                        break
+        if kind in ("rel", "attr") and row in self.gold and int(fb.line[fb.primary(e, predicate)]) \
+                not in s.matched.get(row, set()):
+            hits = find_lines(s.corpus, row, phrase)
+            short = fb.names[e].split(" ")[-1] if fb.kind_of(e) == "person" else fb.names[e]
+            lines = s.corpus.lines(row)
+            for i in fb.in_docs([row]).tolist():
+                line = int(fb.line[i])  # a match that names the subject ("Puzond's former colleague, ...")
+                if _pred(fb, i) != predicate or int(fb.subject[i]) == e or line not in hits or short not in lines[line]:
+                    continue
+                if kind == "rel" and int(fb.page[int(fb.object[i])]) in s.rules.traps:
+                    out.append(Detour(index, kind, "misread", int(fb.page[int(fb.object[i])]), line=line))
+                elif kind == "attr" and fb.value_of(i) != str(fb.attr[predicate][e]):
+                    out.append(Detour(index, kind, "misread", row, line=line))
         return out
 
+    def _all_queries(self, e: int) -> list[str]:
+        """Every query :meth:`_queries` might type for ``e`` (without drawing from the rng)."""
+        name = self.fb.names[e]
+        kind = self.fb.kind_of(e)
+        return [name, f"{name} {kind if kind != 'place' else 'city'}"]
+
+    def _conflict_lines(self, e: int, attribute: str, row: int) -> set[int]:
+        fb = self.fb
+        return {int(fb.line[i]) for i in fb.in_docs([row]).tolist()
+                if int(fb.subject[i]) == e and fb.conflicting[i] and _pred(fb, i) == attribute}
+
     def _take_detour(self, d: Detour, kind: str, e: int, predicate: str) -> Any:
-        """Open the wrong page and read the fact there; return what it says. A reflective
-        researcher then notes the conflict (the caller goes on to the right page)."""
-        fb, s = self.fb, self.s
+        """Open the wrong page and read the fact there; return what it says (None when a
+        reflective researcher sees at once that the page is not the entity's)."""
+        fb, s, v = self.fb, self.s, self.v
         name = fb.names[e]
-        if d.query is not None and d.row not in s.seen:
-            s.search(d.query, f"Search for {_ASKING[predicate].format(x=name) if d.mode == 'conflict' else name}.")
+        purpose = ASKING[predicate].format(x=name) if kind != "list" else LISTING[predicate].format(x=name)
+        if d.query is not None and s.fresh(d.query) and d.row not in s.browser.results:
+            s.search(d.query, v.search(name, purpose, first=not s.queries))
         if d.mode == "conflict":
-            s.open(d.row, f"{s.where(d.row)} mentions {name}; open it.")
+            s.open(d.row, v.open_snippet(s.where(d.row), name, NOUN[predicate]))
             pattern = name.split(" ")[-1] if fb.kind_of(e) == "person" else name
-            s.find(pattern, f"Find {name} on this page.")
-            stated = [i for i in fb.in_docs([d.row]).tolist() if int(fb.subject[i]) == e and fb.conflicting[i]]
-            line, wrong = int(fb.line[stated[0]]), fb.value_of(stated[0])
-            s.note = f"{s.cite(d.row, line)}, so {_ASKING[predicate].format(x=name)}: {wrong}."
+            s.find(pattern, v.find(pattern, purpose))
+            line = min(self._conflict_lines(e, predicate, d.row))
+            wrong = next(fb.value_of(i) for i in fb.in_docs([d.row]).tolist()
+                         if int(fb.line[i]) == line and int(fb.subject[i]) == e and fb.conflicting[i])
+            s.note = s.cite(d.row, line) + "." + v.conclude(predicate, name, shown(predicate, wrong))
             if self.recover:
-                s.note += f" That is a passing mention; check it against {name}'s own page."
+                s.note += v.corroborate(name)
             return wrong
         other = fb.entity_on(d.row)
-        s.open(d.row, f"{s.where(d.row)} looks like the page on {name}; open it.")
+        s.open(d.row, v.open(s.where(d.row, name_it=False), name, purpose))
+        title = s.corpus.title(d.row)
+        if self.recover and self.rng.random() < 0.5:  # the header gives it away at once
+            s.note = v.wrong_header(title, name, d.mode == "namesake")
+            return None
         if kind == "list":
             members, lines = self._list(e, d.row, predicate, visit=False)
-            wrong = {m: f"{s.corpus.docid(d.row)} L{ln}" for m, ln in zip(members, lines, strict=True)}
-            line, shown = (lines[0] if lines else 0), ", ".join(fb.names[m] for m in members) or "nobody"
+            wrong: Any = {m: f"{s.corpus.docid(d.row)} L{ln}" for m, ln in zip(members, lines, strict=True)}
         else:
-            line = self._find_fact(other, d.row, predicate)
+            line = self._find_fact(other, d.row, predicate, believed=e)
             wrong = int(fb.rel[predicate][other]) if kind == "rel" else str(fb.attr[predicate][other])
-            shown = fb.names[wrong] if kind == "rel" else wrong
+            if not self.recover:
+                s.note += v.conclude(predicate, name, fb.names[wrong] if kind == "rel" else shown(predicate, wrong))
         if self.recover:
-            label = "its near-namesake" if d.mode == "namesake" else "a different " + fb.kind_of(e)
-            s.note += (f" But this page is about {fb.names[other]}, {label}, not {name}, whom my earlier evidence "
-                       f"is about. L{line} does not apply; go back to {name}'s own page.")
-        else:
-            s.note += f" So for {name}: {shown}."
+            s.note += v.wrong_subject(title, name, d.mode == "namesake")
         return wrong
 
-    # ------------------------------------------------------------------ long tail
+    def _misread_relation(self, d: Detour, e: int, r: str, row: int) -> int:
+        """The find's first match is taken for ``e``'s own fact; the wrong entity's page is
+        opened by its name (the flagged step). A reflective researcher checks that page for
+        any sign of ``e``, finds none, re-reads the line and takes the right one."""
+        fb, s, v = self.fb, self.s, self.v
+        name, phrase = fb.names[e], _phrase(r)
+        view = s.find(phrase, v.find(phrase, ASKING[r].format(x=name)))
+        wrong = next(int(fb.object[i]) for i in fb.in_docs([row]).tolist()
+                     if int(fb.line[i]) == d.line and _pred(fb, i) == r)
+        s.note = s.cite(row, d.line) + "." + v.others([i for i in view.hits if i != d.line][:3])
+        s.note += v.conclude(r, name, fb.names[wrong])
+        self.by_url.add(wrong)
+        if not self.recover:
+            return wrong
+        wrong_row = int(fb.page[wrong])
+        s.open(wrong_row, v.open_url(fb.names[wrong]), by_url=True)
+        self.by_url.discard(wrong)
+        key = name.split(" ")[-1] if fb.kind_of(e) == "person" else name
+        hits = tuple(find_lines(s.corpus, wrong_row, key))
+        if not hits and not s.rules.is_detour("find", wrong_row, hits):
+            s.find(key, v.look_for(key, fb.names[wrong]))
+        right = int(fb.line[fb.primary(e, r)])
+        misread_subject = fb.names[next(int(fb.subject[i]) for i in fb.in_docs([row]).tolist()
+                                        if int(fb.line[i]) == d.line and _pred(fb, i) == r)]
+        s.note = v.misread_caught(fb.names[wrong], name, d.line, misread_subject)
+        s.note += " " + s.cite(row, right) + "." + v.conclude(r, name, fb.names[int(fb.rel[r][e])])
+        self.evidence.append(f"{s.corpus.docid(row)} L{right}")
+        return int(fb.rel[r][e])
 
-    def explore(self, calls: int) -> None:
-        """Dead ends that are not detours: searches, distractor pages, scrolling, side finds."""
-        s, fb, rng = self.s, self.fb, self.rng
-        words = [w for w in re.findall(r"[A-Za-z]{4,}", self.ref["question"]) if w.lower() not in _QUESTION_WORDS]
-        done = 0
-        while done < calls:
-            move = rng.choice(("search", "search", "open", "open", "scroll", "find", "again"))
-            if move == "search":
-                topic = rng.choice(_SIDE_TOPICS)
-                pool = words + [fb.names[rng.randrange(fb.n)]]
-                query = " ".join(rng.sample(pool, min(len(pool), rng.randint(1, 3))) + [topic])
-                s.search(query, f'Perhaps a page links the question to {topic}: search "{query}".')
-                s.note = "Nothing decisive in these results."
-            elif move == "again" and s.queries:
-                query = rng.choice(s.queries)
-                s.search(query, f'Run "{query}" again and look further down the results.')
-            elif move == "open":
-                options = [r for r in s.browser.results if r not in s.rules.traps and r != s.browser.page]
-                if not options:
-                    continue
-                row = rng.choice(options)
-                s.open(row, f"{s.where(row)} might help; open it.")
-                s.note = f"{s.corpus.title(row)} does not settle anything."
-            elif move == "scroll":
-                page = s.browser.page
-                if page is None or s.browser.cursor >= len(s.corpus.lines(page)):
-                    continue
-                s.open(page, "Read further down the page.", loc=s.browser.cursor)
-            else:
-                page, topic = s.browser.page, rng.choice(_SIDE_TOPICS)
-                if page is None or s.rules.is_detour("find", page, tuple(find_lines(s.corpus, page, topic))):
-                    continue
-                s.find(topic, f"Look for '{topic}' on this page.")
-                s.note = "A side detail; not what the question needs."
-            done += 1
-        self.explore_left = max(0, self.explore_left - done)
+
+def confusable(a: str, b: str) -> bool:
+    """Two names a reader can mistake for each other: the same words but one, which differs
+    in a single letter ("Maren Holloway" / "Maren Halloway")."""
+    x, y = a.split(" "), b.split(" ")
+    if len(x) != len(y):
+        return False
+    diff = [(p, q) for p, q in zip(x, y, strict=True) if p != q]
+    return len(diff) == 1 and len(diff[0][0]) == len(diff[0][1]) and \
+        sum(c != d for c, d in zip(*diff[0], strict=True)) == 1
 
 
 def _phrase(predicate: str) -> str:
     return RELATIONS[predicate].phrase if predicate in RELATIONS else ATTRIBUTES[predicate].phrase
 
 
-def _conflict_query(fb: FactBase, e: int, attribute: str) -> str:
-    return f"{fb.names[e]} {_phrase(attribute)}"
+def _pred(fb: FactBase, i: int) -> str:
+    return PREDICATES[fb.pred[i]]
+
+
+def _cap(text: str) -> str:
+    return text[0].upper() + text[1:] if text else text
 
 
 # ---------------------------------------------------------------------------- tiers
 
 
-def _script(task: Task, corpus: Corpus, params: dict[str, Any]) -> Script:
+def _script(task: Task, corpus: Corpus, params: dict[str, Any], rng: random.Random) -> Script:
     every = (params.get("context") or {}).get("every")
-    return Script(corpus, ResearchEnv(task, corpus), every)
+    return Script(corpus, ResearchEnv(task, corpus), Voice(rng), every)
 
 
 def expert_plan(task: Task, corpus: Corpus, rng: random.Random, params: dict[str, Any]) -> tuple[list, dict[str, Any]]:
-    """The expert's plan and its policy params (whether this episode is a long-tail one is
-    drawn from ``rng``)."""
+    """The expert's plan and its policy params. Whether this episode is a long-tail one is
+    drawn from ``rng``; it then follows every lead it sees (:mod:`synth.research.longtail`), and
+    a question whose leads motivate fewer than ``min_calls`` extra calls is researched without
+    the long tail (so long-tail episodes lean to questions with more to check)."""
     tail = params.get("long_tail") or {}
-    explore = int(tail.get("min_calls", 100)) if rng.random() < float(tail.get("rate", 0.0)) else 0
-    script = _script(task, corpus, params)
+    wanted = int(tail.get("min_calls", 100)) if rng.random() < float(tail.get("rate", 0.0)) else 0
+    seed = rng.random()
     if corpus.facts is None:
+        script = _script(task, corpus, params, random.Random(seed))
         _byo_expert(script, task)
-    else:
-        Researcher(script, task, rng, explore_calls=explore).run()
-    return script.steps, {"topn": SEARCH_TOPN, "long_tail": bool(explore), "context_every": script.every}
+        return script.steps, {"topn": SEARCH_TOPN, "long_tail": False, "context_every": script.every}
+    if wanted:  # every lead followed, within the tool budget's headroom
+        script = _script(task, corpus, params, random.Random(seed))
+        cap = int(task.env["max_tool_calls"]) - LONG_TAIL_HEADROOM
+        researcher = Researcher(script, task, random.Random(seed), explore_calls=cap)
+        researcher.run()
+        if researcher.explorer.calls >= wanted:
+            return script.steps, {"topn": SEARCH_TOPN, "long_tail": True, "extra_calls": researcher.explorer.calls,
+                                  "context_every": script.every}
+    script = _script(task, corpus, params, random.Random(seed))
+    Researcher(script, task, random.Random(seed)).run()
+    return script.steps, {"topn": SEARCH_TOPN, "long_tail": False, "context_every": script.every}
 
 
 def detour_plan(task: Task, corpus: Corpus, rng: random.Random, params: dict[str, Any],
                 recover: bool) -> tuple[list, dict[str, Any]]:
-    """The reflective (``recover``) or noisy plan. A dry run lists the detours possible at
-    each read; the reflective draws one (traps first), the noisy tries them (half the time
-    the last read's first) until one leads to a wrong answer."""
+    """The reflective (``recover``) or noisy plan. A dry run lists the believable mistakes at
+    each read; the reflective draws one whose wrong step the env can see (an opened page), the
+    noisy tries them (half the time the last read's first) until one leads to a wrong answer."""
     if corpus.facts is None:
         if recover:
             raise ValueError("the reflective tier needs a generated world (its facts show where a detour is); "
                              "this corpus was brought without one")
         return _byo_noisy(task, corpus, rng, params)
-    for collect in (True, "wide"):  # "wide": also same-kind pages a search for the kind lists
-        dry = Researcher(_script(task, corpus, params), task, random.Random(0), collect=collect)
-        dry.run()
-        every_option = [d for options in dry.options for d in options]
-        if every_option:
-            break
-    else:
-        raise RuntimeError(f"task {task.id}: no page to take a detour on; the world is too small")
+    seed = rng.random()
+    dry = Researcher(_script(task, corpus, params, random.Random(seed)), task, random.Random(seed), collect=True)
+    dry.run()
+    every_option = [d for options in dry.options for d in options]
     if recover:
-        traps = [d for d in every_option if d.mode != "distractor"]
-        choices = [rng.choice(traps or every_option)]
+        flagged = [d for d in every_option if d.mode != "misread" or d.kind == "rel"]
+        traps = [d for d in flagged if d.mode != "distractor"]
+        choices = [rng.choice(traps or flagged)] if flagged else []
     else:
         last = [d for options in dry.options[-1:] for d in options] if rng.random() < 0.5 else []
         choices = rng.sample(last, len(last)) + rng.sample(every_option, len(every_option))
     gold = {normalize_answer(a) for a in (task.reference["answer"], *task.reference["aliases"])}
     for detour in choices:
-        script = _script(task, corpus, params)
-        answer = Researcher(script, task, random.Random(0), detour=detour, recover=recover).run()
+        script = _script(task, corpus, params, random.Random(seed))
+        answer = Researcher(script, task, random.Random(seed), detour=detour, recover=recover).run()
         if recover or normalize_answer(answer) not in gold:
-            break
-    else:  # every detour happened to give the right answer: the noisy one misreads at the end
-        wrong = wrong_guess(task, corpus, rng)
-        script.steps[-1] = (f"Answer: {wrong}.", Action(ANSWER, {"answer": wrong}))
-    return script.steps, {"detour": {"read": detour.read, "mode": detour.mode, "docid": corpus.docid(detour.row)},
-                          "context_every": script.every}
+            return script.steps, {"detour": {"read": detour.read, "mode": detour.mode, "cause": CAUSES[detour.mode],
+                                             "docid": corpus.docid(detour.row)}, "context_every": script.every}
+    # nothing on screen invites a wrong page: a slip in the last step instead (the noisy
+    # answers with it; the reflective catches it in its thought, and no step is wrong)
+    script = _script(task, corpus, params, random.Random(seed))
+    researcher = Researcher(script, task, random.Random(seed), recover=recover, slip=True)
+    answer = researcher.run()
+    mode = "slip"
+    if not recover and normalize_answer(answer) in gold:  # nothing to slip on: a wrong name of the right kind
+        mode, wrong = "guess", wrong_guess(task, corpus, rng)
+        script.steps[-1] = (script.voice.answer([], wrong), Action(ANSWER, {"answer": wrong}))
+    return script.steps, {"detour": {"read": len(dry.options) - 1, "mode": mode, "cause": CAUSES[mode],
+                                     "docid": None}, "context_every": script.every}
 
 
 def random_plan(task: Task, corpus: Corpus, rng: random.Random) -> tuple[list, dict[str, Any]]:
-    """A few uninformed, well-formed tool calls, then a guess of the right kind."""
-    script = Script(corpus, ResearchEnv(task, corpus))
+    """A few uninformed, well-formed tool calls in everyone's words (search the question's words
+    or a title the results showed, open a result, find a relation's words, note what it matched), then
+    a guess of the right kind: a name of that kind on a line it noted when there is one, else
+    any, citing the lines it noted."""
+    script = Script(corpus, ResearchEnv(task, corpus), Voice(rng))
+    v, fb = script.voice, corpus.facts
+    steps = Researcher(script, task, rng)._plan_steps() if fb is not None else [task.reference["question"]]
+    script.note = v.plan(steps)
     words = re.findall(r"[A-Za-z]{4,}", task.reference["question"])
-    phrases = [r.phrase for r in RELATIONS.values()]
+    predicates = [p for p in task.reference.get("predicates", []) if p in RELATIONS or p in ATTRIBUTES]
+    phrases = [_phrase(p) for p in predicates] or [r.phrase for r in RELATIONS.values()]
     calls = rng.randint(2, 6)
+    cites: list[str] = []
+    noted: list[str] = []
     for _ in range(calls):
-        move = rng.choice(("search", "open", "find") if script.browser.page is not None else ("search", "open"))
-        if move == "search":
-            query = corpus.title(rng.randrange(corpus.size)) if rng.random() < 0.5 or not words else \
-                " ".join(rng.sample(words, min(2, len(words))))
-            script.search(query, f"Try a search for '{query}'.")
+        page = script.browser.page
+        if page is not None and rng.random() < 0.6:
+            move = "find"
+        elif script.browser.results and page not in script.browser.results[:1] and rng.random() < 0.7:
+            move = "open"
+        else:
+            move = "search"
+        if move == "search":  # the question's words, or a title some results showed
+            shown = sorted(script.browser.shown)
+            query = corpus.title(rng.choice(shown)) if shown and (rng.random() < 0.5 or not words) else \
+                " ".join(rng.sample(words, min(2, len(words)))) if words else task.reference["question"][:80]
+            if script.fresh(query):
+                script.search(query, v.search(query, rng.choice(steps), first=not script.queries))
         elif move == "open":
-            row = rng.choice(script.browser.results) if script.browser.results else rng.randrange(corpus.size)
-            script.open(row, f"Open {corpus.docid(row)} and look around.")
+            row = rng.choice(script.browser.results)
+            script.open(row, v.open(script.where(row), corpus.title(row), rng.choice(steps)))
         else:
             phrase = rng.choice(phrases)
-            script.find(phrase, f"Look for '{phrase}' on this page.")
-    guess = wrong_guess(task, corpus, rng, allow_right=True)
-    script.say(f"Guess: {guess}.", Action(ANSWER, {"answer": guess}))
+            view = script.find(phrase, v.find(phrase, rng.choice(steps)))
+            if view.hits:
+                line = view.hits[0]
+                script.note = script.cite(view.page, line) + "." + v.others(list(view.hits[1:4]))
+                read = _fact_on(fb, corpus, view.page, line)
+                if read is not None:  # what the line says, about whoever it is about
+                    script.note += v.conclude(*read)
+                cites.append(f"{corpus.docid(view.page)} L{line}")
+                noted += _names_in(fb, corpus, view.page, [line])
+    kind = task.reference["answer_kind"]
+    fitting = [n for n in noted if fb is not None and kind in ENTITY_KINDS and fb.kind_of(fb.by_name[n]) == kind]
+    if fitting:
+        guess = rng.choice(fitting)
+    elif kind in ENTITY_KINDS and fb is not None:  # a name of that kind it saw, else any title it saw
+        seen = Researcher(script, task, rng)._names_seen(kind) or [corpus.title(r) for r in sorted(script.browser.shown)]
+        guess = rng.choice(seen) if seen else wrong_guess(task, corpus, rng, allow_right=True)
+    else:
+        guess = wrong_guess(task, corpus, rng, allow_right=True)
+    script.say(v.answer(cites, guess), Action(ANSWER, {"answer": guess}))
     return script.steps, {"calls": calls}
+
+
+def _fact_on(fb: FactBase | None, corpus: Corpus, row: int, line: int) -> tuple[str, str, str] | None:
+    """(predicate, subject, object or value) of a fact stated on a line, as a reader takes it."""
+    if fb is None:
+        return None
+    text = corpus.lines(row)[line]
+    for i in fb.in_docs([row]).tolist():
+        if int(fb.line[i]) == line:
+            p, o = _pred(fb, i), int(fb.object[i])
+            subject, obj = fb.names[int(fb.subject[i])], fb.names[o] if o >= 0 else shown(p, fb.value_of(i))
+            return (p, subject, obj) if subject in text and obj in text else None  # only names the line shows
+    return None
+
+
+def _names_in(fb: FactBase | None, corpus: Corpus, row: int, lines: tuple[int, ...] | list[int]) -> list[str]:
+    """Entity names stated on the given lines of a page (subjects and objects of their facts)."""
+    if fb is None:
+        return []
+    wanted = set(lines)
+    text = corpus.lines(row)
+    out = []
+    for i in fb.in_docs([row]).tolist():
+        if int(fb.line[i]) in wanted:
+            for e in (int(fb.subject[i]), int(fb.object[i])):
+                if e >= 0 and fb.names[e] not in out and fb.names[e] in text[int(fb.line[i])]:
+                    out.append(fb.names[e])
+    return out
 
 
 def wrong_guess(task: Task, corpus: Corpus, rng: random.Random, allow_right: bool = False) -> str:
@@ -611,43 +760,56 @@ def wrong_guess(task: Task, corpus: Corpus, rng: random.Random, allow_right: boo
 # ---------------------------------------------------------------------------- bring your own
 
 
+def _byo_visit(script: Script, row: int, first: str) -> None:
+    """Get ``row`` listed (the question's words, then its title) and open it."""
+    c, v = script.corpus, script.voice
+    for query, thought in ((first, v.search_words(first, "the page that answers it", first=True)),
+                           (c.title(row), v.reformulate(c.title(row)))):
+        if row in script.seen:
+            break
+        if script.fresh(query):
+            script.search(query, thought)
+    if row in script.seen:
+        script.open(row, v.open(script.where(row), c.title(row), None))
+    else:
+        script.open(row, v.open_url(c.title(row)), by_url=True)
+
+
 def _byo_expert(script: Script, task: Task) -> None:
     """For a corpus without facts: search the question (then each evidence page's title),
     open every evidence page, find the answer (or the evidence line) on it, answer citing it."""
-    ref, c = task.reference, script.corpus
+    ref, c, v = task.reference, script.corpus, script.voice
     cites = []
-    script.note = f"Look for the page(s) that answer: {ref['question']}"
+    script.note = v.plan([f"find the page(s) that answer: {ref['question']}"])
     for docid in ref["gold_docids"]:
         row = c.row(docid)
-        if row not in script.seen and not script.queries:
-            script.search(ref["question"], "Search for the question's words.")
-        if row not in script.seen:
-            script.search(c.title(row), f"Not there; search for pages titled like {c.title(row)}.")
-        script.open(row, f"{script.where(row)} looks relevant; open it.")
+        _byo_visit(script, row, ref["question"])
         lines = sorted(script.rules.evidence[row])
         if not lines:
             continue
         text = c.lines(row)[lines[0]]
         needle = ref["answer"] if ref["answer"].lower() in text.lower() else text[:40]
-        view = script.find(needle, f"Find '{needle}' on the page.")
+        view = script.find(needle, v.find(needle, "the line that answers it"))
         hit = next((i for i in lines if i in view.hits), None)
         if hit is not None:
-            script.note = f"{script.cite(row, hit)}."
+            script.note = script.cite(row, hit) + "."
             cites.append(f"{docid} L{hit}")
-    script.say(f"Evidence: {'; '.join(cites) or 'the pages above'}. Answer: {ref['answer']}.",
-               Action(ANSWER, {"answer": ref["answer"]}))
+    script.say(v.answer(cites, ref["answer"]), Action(ANSWER, {"answer": ref["answer"]}))
 
 
 def _byo_noisy(task: Task, corpus: Corpus, rng: random.Random, params: dict[str, Any]) -> tuple[list, dict[str, Any]]:
-    """Opens a page that is not evidence and takes its title for the answer."""
-    script = _script(task, corpus, params)
-    ref = task.reference
-    view = script.search(ref["question"], "Search for the question's words.")
+    """Opens the best-ranked page that is not evidence and takes its title for the answer."""
+    script = _script(task, corpus, params, random.Random(rng.random()))
+    ref, v = task.reference, script.voice
+    script.note = v.plan([f"find the page(s) that answer: {ref['question']}"])
+    view = script.search(ref["question"], v.search_words(ref["question"], "the page that answers it", first=True))
     gold = {corpus.row(d) for d in ref["gold_docids"]}
-    wrong = [r for r in view.listed if r not in gold] or [r for r in range(min(corpus.size, 50)) if r not in gold]
-    row = rng.choice(wrong)
-    script.open(row, f"{script.where(row)} looks like the answer; open it.")
+    wrong = [r for r in view.listed if r not in gold]
+    if not wrong:
+        raise RuntimeError(f"task {task.id}: every result of the question's words is evidence; no wrong page to open")
+    row = wrong[0]
+    script.open(row, v.open(script.where(row), corpus.title(row), None))
     right = {normalize_answer(a) for a in (ref["answer"], *ref["aliases"])}
     answer = corpus.title(row) if normalize_answer(corpus.title(row)) not in right else wrong_guess(task, corpus, rng)
-    script.say(f"This page must be it. Answer: {answer}.", Action(ANSWER, {"answer": answer}))
-    return script.steps, {"detour": {"mode": "distractor", "docid": corpus.docid(row)}}
+    script.say(v.answer([], answer), Action(ANSWER, {"answer": answer}))
+    return script.steps, {"detour": {"mode": "distractor", "cause": CAUSES["distractor"], "docid": corpus.docid(row)}}

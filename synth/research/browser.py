@@ -5,8 +5,9 @@ The three primitives of the OpenResearcher recipe, with the behaviour agents are
 - ``search {query, topn=10}``: ranked results, each with a rank, title, docid, url and a
   query-biased snippet (the first line holding the most query words);
 - ``open {id | url, loc=0, num_lines=25}``: the page from line ``loc``, each line numbered
-  (``L12: ...``); ``id`` is a docid, a url, or the rank of a result of the last search; opening
-  again with another ``loc`` (``id`` may then be left out) scrolls the open page;
+  (``L12: ...``); ``id`` is a docid shown earlier in the episode, a url, or the rank of a result
+  of the last search; opening again with another ``loc`` (``id`` may then be left out) scrolls
+  the open page;
 - ``find {pattern}``: the lines of the open page that contain ``pattern`` (case-insensitive,
   literal), numbered like the page.
 
@@ -14,6 +15,13 @@ Everything shown is a function of the corpus version and the call: searches go t
 corpus's cached ranking, pages are the stored text split at newlines. Malformed calls raise
 :class:`BrowserError`, whose message the environment returns as the observation, so an agent
 sees what to fix instead of the episode crashing.
+
+A call may only refer to what exists at that point of the episode: a result rank of the last
+search, a docid some earlier output showed (docids are opaque: an agent that uses one it never
+saw has made it up), a line of the open page. So a replayed trajectory whose search step was
+dropped or moved after the ``open`` that used its results gets an error there, and a corrupted
+copy is labelled with the step where it really breaks (urls are readable names, so an agent may
+type one it has not seen: opening by url is always allowed).
 """
 
 from __future__ import annotations
@@ -66,6 +74,7 @@ class Browser:
         self.results: list[int] = []
         self.page: int | None = None
         self.cursor = 0
+        self.shown: set[int] = set()  # documents whose docid an output has shown
 
     # ------------------------------------------------------------------ calls
 
@@ -102,6 +111,9 @@ class Browser:
             found = self.corpus.row(target.strip())
             if found is None:
                 raise BrowserError(f"no page with id or url {target!r} in corpus {self.corpus.ref}")
+            if found not in self.shown and self.corpus.docid(found) == target.strip():
+                raise BrowserError(f"docid {target.strip()!r} has not been shown in this episode; open a search "
+                                   "result by its rank or docid, or a page by its url")
             row = found
         else:
             raise BrowserError(f"'id' must be a docid, a url or a result rank, got {target!r}")
@@ -124,10 +136,12 @@ class Browser:
     def search(self, query: str, topn: int) -> View:
         hits = self.corpus.search(query, topn, self.mode)
         self.results = [row for row, _ in hits]
+        self.shown.update(self.results)
         return View(_results(self.corpus, query, topn, self.mode), tuple(self.results))
 
     def open(self, row: int, loc: int = 0, num_lines: int | None = None) -> View:
         self.page, self.cursor = row, loc
+        self.shown.add(row)
         lines = self.corpus.lines(row)
         stop = min(len(lines), loc + (num_lines or self.screen))
         c = self.corpus
@@ -183,14 +197,25 @@ def _results(corpus: Corpus, query: str, topn: int, mode: str) -> str:
     if not hits:
         return f'No results for "{query}".'
     out = [f'Results for "{query}" (top {len(hits)} of {corpus.size:,} documents):']
-    terms = [t for t in _WORD.findall(query.lower()) if t not in _STOP]
+    terms = query_terms(query)
     for rank, (row, _) in enumerate(hits, 1):
         out.append(f"[{rank}] {corpus.title(row)} ({corpus.docid(row)})\n    {corpus.url(row)}\n    {snippet(corpus, row, terms)}")
     return "\n".join(out)
 
 
+def query_terms(query: str) -> list[str]:
+    """The words of a query that snippets look for (stopwords left out)."""
+    return [t for t in _WORD.findall(query.lower()) if t not in _STOP]
+
+
 def snippet(corpus: Corpus, row: int, terms: list[str]) -> str:
     """The first line holding the most distinct query words (the first line when none does)."""
+    line = corpus.lines(row)[snippet_line(corpus, row, terms)]
+    return line if len(line) <= SNIPPET_CHARS else line[: SNIPPET_CHARS - 3] + "..."
+
+
+def snippet_line(corpus: Corpus, row: int, terms: list[str]) -> int:
+    """The line a result's snippet shows."""
     text, starts = _lower_text(corpus, row)
     found: dict[int, set[str]] = {}
     for term in terms:
@@ -199,9 +224,7 @@ def snippet(corpus: Corpus, row: int, terms: list[str]) -> str:
             found.setdefault(bisect.bisect_right(starts, at) - 1, set()).add(term)
             at = text.find(term, at + len(term))
     lines = corpus.lines(row)
-    best = min(((-len(words), i) for i, words in found.items() if not lines[i].startswith("==")), default=(0, 0))[1]
-    line = lines[best]
-    return line if len(line) <= SNIPPET_CHARS else line[: SNIPPET_CHARS - 3] + "..."
+    return min(((-len(words), i) for i, words in found.items() if not lines[i].startswith("==")), default=(0, 0))[1]
 
 
 @functools.lru_cache(maxsize=8192)

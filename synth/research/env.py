@@ -8,10 +8,13 @@ evidence line) gold evidence not seen yet, or the right answer; ``accepted_actio
 A step is an *error* (not accepted) when it is
 
 - malformed (unknown tool or argument, bad value, ``find`` with no page open);
-- a *detour*: opening a trap page (the near-namesake of an entity the question involves, or a
-  page misstating an attribute the question uses), or a ``find`` on a page that is not gold
-  evidence whose matches include a line stating a fact of a relation or attribute the question
-  needs: reading the question's fact from the wrong page;
+- a *detour*: opening a trap page (the near-namesake of an entity the question involves, a
+  page misstating an attribute the question uses, or the page a misread gold line points to:
+  the object of a passing mention of another entity's relation), or a ``find`` on a page that
+  is not gold evidence whose matches include a *misleading* line: one stating a relation or
+  attribute the question needs about an entity the question does not involve, or misstating
+  one. That is reading the question's fact from the wrong page; reading a true statement about
+  an entity of the question on another page (a listing that confirms it) is not;
 - a wrong answer.
 
 So the long tail's dead ends and distractor pages glanced at do not count as errors, while the
@@ -84,6 +87,9 @@ class ResearchEnv:
                 lines.update(i for i, line in enumerate(corpus.lines(row)) if self.answer.lower() in line.lower())
         self.traps = {self._row(d) for d in ref.get("traps", [])}
         self._codes = {PREDICATES.index(p) for p in ref.get("predicates", [])}
+        fb = corpus.facts
+        names = {name for item in ref["evidence"] for name in (item.get("subject"), item.get("object")) if name}
+        self._involved = {fb.by_name[n] for n in names if n in fb.by_name} if fb is not None else set()
         self._fact_lines: dict[int, frozenset[int]] = {}
         self.surfaced: set[int] = set()
         self.opened: set[int] = set()
@@ -102,22 +108,25 @@ class ResearchEnv:
 
     # ------------------------------------------------------------------ the checker
 
-    def question_fact_lines(self, row: int) -> frozenset[int]:
-        """Lines of page ``row`` stating a fact of a relation or attribute the question needs."""
+    def misleading_lines(self, row: int) -> frozenset[int]:
+        """Lines of page ``row`` stating a relation or attribute the question needs, about an
+        entity the question does not involve or wrongly (a planted conflicting fact)."""
         if row not in self._fact_lines:
             fb = self.corpus.facts
             if fb is None or not self._codes:
                 self._fact_lines[row] = frozenset()
             else:
                 rows = fb.in_docs([row])
-                self._fact_lines[row] = frozenset(int(fb.line[i]) for i in rows if int(fb.pred[i]) in self._codes)
+                self._fact_lines[row] = frozenset(
+                    int(fb.line[i]) for i in rows
+                    if int(fb.pred[i]) in self._codes and (fb.conflicting[i] or int(fb.subject[i]) not in self._involved))
         return self._fact_lines[row]
 
     def is_detour(self, name: str, row: int, hits: tuple[int, ...] = ()) -> bool:
         """Whether opening ``row`` (or a find on it matching ``hits``) is a detour."""
         if name == "open":
             return row in self.traps
-        return row not in self.evidence and bool(self.question_fact_lines(row).intersection(hits))
+        return row not in self.evidence and bool(self.misleading_lines(row).intersection(hits))
 
     def accepted_actions(self) -> list[dict[str, Any]]:
         """Progress now, as constraints (searches and finds have unboundedly many accepted
@@ -222,12 +231,14 @@ class ResearchEnv:
     # ------------------------------------------------------------------ memory
 
     def memory(self) -> str:
-        """A condensed memory of the episode: the question, lines found (with sources), pages
-        read, recent searches and entities named in what was found whose pages are unopened."""
+        """A condensed memory of the episode: the question, the facts found so far with their
+        sources (lines finds matched that state a fact, for a generated world; every matched
+        line otherwise), pages read, recent searches, and the next pages to read (objects of
+        facts read on their subject's own page whose pages are unopened)."""
         c = self.corpus
-        out = [f"Memory after {self.calls} tool calls.", f"Question: {self.question}", "Learned:"]
-        learned = self._learned[-_MEMORY_LINES:]
-        out += [f"- [{c.docid(r)} L{i}] {c.lines(r)[i]}" for r, i in learned] or ["- nothing yet"]
+        out = [f"Memory after {self.calls} tool calls.", f"Question: {self.question}", "Facts found (source):"]
+        learned = [(r, i) for r, i in self._learned if self._states_fact(r, i)][-_MEMORY_LINES:]
+        out += [f"- {c.lines(r)[i].lstrip('* ')} [{c.docid(r)} L{i}]" for r, i in learned] or ["- nothing yet"]
         pages = [f"{c.title(r)} ({c.docid(r)})" for r in self._pages[-_MEMORY_PAGES:]]
         out.append("Pages read: " + ("; ".join(pages) if pages else "none"))
         queries = [f'"{q}"' for q in self._queries[-_MEMORY_QUERIES:]]
@@ -236,6 +247,12 @@ class ResearchEnv:
         if leads:
             out.append("Still to look up: " + "; ".join(leads))
         return "\n".join(out)
+
+    def _states_fact(self, row: int, line: int) -> bool:
+        fb = self.corpus.facts
+        if fb is None:
+            return True
+        return any(int(fb.line[i]) == line for i in fb.in_docs([row]).tolist())
 
     def _leads(self, learned: list[tuple[int, int]]) -> list[str]:
         fb = self.corpus.facts
@@ -246,7 +263,7 @@ class ResearchEnv:
             for i in fb.in_docs([row]).tolist():
                 if int(fb.line[i]) != line or PREDICATES[fb.pred[i]] not in RELATIONS:
                     continue
-                for e in (int(fb.subject[i]), int(fb.object[i])):
-                    if fb.page[e] != row and fb.page[e] not in self.opened and fb.names[e] not in names:
-                        names.append(fb.names[e])
+                subject, obj = int(fb.subject[i]), int(fb.object[i])
+                if fb.page[subject] == row and fb.page[obj] not in self.opened and fb.names[obj] not in names:
+                    names.append(fb.names[obj])
         return names[:5]

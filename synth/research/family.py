@@ -14,7 +14,7 @@ Params (validated by :class:`ResearchParams`; unknown keys are errors)::
     search: bm25                 # bm25 | dense | hybrid (reciprocal-rank fusion)
     screen_lines: 25
     max_tool_calls: 256
-    long_tail: {rate: 0.05, min_calls: 100}
+    long_tail: {rate: 0.05, min_calls: 25}   # expert episodes that follow up every lead they see
     context: {every: 20}         # context.summarize after every 20 tool calls
 
 The pipeline calls :meth:`MultihopFamily.prepare` before synthesis: it publishes the corpus if
@@ -51,11 +51,12 @@ from stores.schema import Policy, Task, canonical_json
 from stores.store import Store, default_root
 from stores.world import WorldSpec
 from synth.registry import register
-from synth.research.agents import ScriptTeacher, detour_plan, expert_plan, random_plan
+from synth.research.agents import LONG_TAIL_HEADROOM, detour_plan, expert_plan, random_plan
 from synth.research.browser import MAX_LINES, SCREEN_LINES
 from synth.research.byo import load_questions
 from synth.research.env import ResearchEnv
 from synth.research.questions import HOPS, TYPES, QuestionMaker, question_mark
+from synth.research.script import ScriptTeacher
 
 FAMILY = "multihop"
 TIERS = ("expert", "reflective", "noisy", "random", "llm")
@@ -101,7 +102,7 @@ class CorpusParams(_Strict):
 
 class LongTail(_Strict):
     rate: float = Field(ge=0.0, le=1.0)
-    min_calls: int = Field(default=100, ge=1, le=5000)
+    min_calls: int = Field(default=25, ge=1, le=5000)  # fewer leads than this: not a long-tail episode
 
 
 class Context(_Strict):
@@ -126,8 +127,8 @@ class ResearchParams(_Strict):
             raise ValueError(f"hops must be within {list(HOPS)}, got {self.hops}")
         if self.search != "bm25" and not self.corpus.dense:
             raise ValueError(f"search {self.search!r} needs corpus.dense: true (a dense index)")
-        if self.long_tail and self.long_tail.min_calls + 64 > self.max_tool_calls:
-            raise ValueError(f"long_tail.min_calls ({self.long_tail.min_calls}) + 64 exceeds max_tool_calls "
+        if self.long_tail and self.long_tail.min_calls + LONG_TAIL_HEADROOM > self.max_tool_calls:
+            raise ValueError(f"long_tail.min_calls ({self.long_tail.min_calls}) + {LONG_TAIL_HEADROOM} exceeds max_tool_calls "
                              f"({self.max_tool_calls}); raise max_tool_calls")
         return self
 
@@ -223,7 +224,7 @@ class MultihopFamily:
         else:
             q = _maker(corpus).make(rng, difficulty, tuple(p.types), tuple(sorted(set(p.hops))))
             reference = {
-                "question": q.text, "type": q.program["type"], "hops": q.hazards["hops"] + 2,
+                "question": q.text, "type": q.program["type"], "hops": q.hops,
                 "answer": q.answer, "aliases": q.aliases, "answer_kind": q.answer_kind, "program": q.program,
                 "evidence": q.evidence, "gold_docids": [corpus.docid(r) for r in q.gold],
                 "minimal_evidence": [corpus.docid(r) for r in q.minimal],

@@ -32,13 +32,14 @@ drops its documents one at a time while the answer stays derivable (Context-Pick
 
 from __future__ import annotations
 
+import itertools
 import random
 import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from stores.corpus import Corpus
-from stores.facts import LIST, OWN, FactBase
+from stores.facts import LIST, MENTION, OWN, FactBase
 from stores.world import (
     ATTRIBUTES,
     EVENT,
@@ -57,6 +58,21 @@ HAZARDS = ("hops beyond 2", "near-namesakes involved (at most 2 count)", "anchor
            "an attribute used is misstated on another page")
 SEARCH_TOPN = 10  # results a scripted researcher reads per search
 _TRIES = 600
+#: question type -> (hop count, an anchor described?) -> the fact counts (chain steps,
+#: attribute reads, conditions, the count) a draft is built with so that its minimal evidence
+#: set has that many documents. Measured (``python bench/research.py --sizes``): a page states
+#: its own facts and lists the facts pointing at it, so one page covers two consecutive chain
+#: steps and a named question needs about half as many documents as facts; a described anchor
+#: adds its own page. Chains stay short enough to read (a bridge has at most 5 facts), so
+#: 4-document questions are comparisons and intersections.
+_SIZES: dict[str, dict[tuple[int, bool], tuple[int, ...]]] = {
+    "bridge": {(2, False): (3, 4), (2, True): (2, 3), (3, False): (5,), (3, True): (4, 5)},
+    "comparison": {(2, False): (2, 3), (2, True): (2, 3), (3, False): (5,), (3, True): (4,),
+                   (4, False): (6, 7), (4, True): (6,)},
+    "intersection": {(2, False): (3, 4), (2, True): (2, 3), (3, False): (5, 6), (3, True): (4, 5),
+                     (4, False): (7,), (4, True): (6, 7)},
+    "aggregation": {(2, False): (3, 4), (2, True): (2, 3), (3, False): (5,), (3, True): (4, 5)},
+}
 _ARTICLES = frozenset({"a", "an", "the"})
 
 # ---------------------------------------------------------------------------- wording
@@ -141,7 +157,7 @@ def comparison_order(program: dict[str, Any]) -> str:
     return _COMPARE[program["attribute"]][program["form"]][1]
 
 
-def hops_of(program: dict[str, Any]) -> int:
+def facts_of(program: dict[str, Any]) -> int:
     t = program["type"]
     if t == "bridge":
         return len(program["chain"]) + (program["attribute"] is not None)
@@ -193,9 +209,12 @@ def mention(fb: FactBase, anchor: dict[str, Any]) -> str:
 
 
 def chain_phrase(fb: FactBase, anchor: dict[str, Any], chain: list[str], styles: list[int]) -> str:
+    """The noun phrase of a chain, read inside out. Only the outermost step may use the
+    clause form ("the organisation {x} works for"): nested clauses ("the founder of the
+    organisation the person who wrote X works for works for") do not parse."""
     text = mention(fb, anchor)
-    for r, style in zip(chain, styles, strict=True):
-        text = _NP[r][style].format(x=text)
+    for i, (r, style) in enumerate(zip(chain, styles, strict=True)):
+        text = _NP[r][style if i == len(chain) - 1 else 0].format(x=text)
     return text
 
 
@@ -233,6 +252,8 @@ class _Known:
     attr: dict[tuple[int, str], set[str]] = field(default_factory=dict)
     subjects: dict[tuple[str, int], set[int]] = field(default_factory=dict)
 
+    listed: dict[tuple[str, int], set[int]] = field(default_factory=dict)
+
     @classmethod
     def of(cls, fb: FactBase, doc_rows: list[int]) -> _Known:
         """Trusted statements only. They are true by construction (the world tests check it),
@@ -240,11 +261,14 @@ class _Known:
         known = cls(fb)
         rows = fb.in_docs(doc_rows)
         rows = rows[(fb.source[rows] == OWN) | (fb.source[rows] == LIST)]
-        for s, code, o in zip(fb.subject[rows].tolist(), fb.pred[rows].tolist(), fb.object[rows].tolist(), strict=True):
+        for s, code, o, src in zip(fb.subject[rows].tolist(), fb.pred[rows].tolist(), fb.object[rows].tolist(),
+                                   fb.source[rows].tolist(), strict=True):
             p = PREDICATES[code]
             if o >= 0:
                 known.rel.setdefault((s, p), set()).add(o)
                 known.subjects.setdefault((p, o), set()).add(s)
+                if src == LIST:
+                    known.listed.setdefault((p, o), set()).add(s)
             else:
                 known.attr.setdefault((s, p), set()).add(str(fb.attr[p][s]))
         return known
@@ -303,18 +327,51 @@ def solve(fb: FactBase, program: dict[str, Any], doc_rows: list[int]) -> str | N
     target = k.follow(k.resolve(program["anchor"]), program["chain"])
     if target is None:
         return None
-    count = len(k.subjects.get((program["relation"], target), set()))
+    # a count needs the complete list, which only the counted entity's page gives: members
+    # met one by one on their own pages say nothing about the ones not met
+    count = len(k.listed.get((program["relation"], target), set()))
     return str(count) if count else None
 
 
-def minimal_evidence(fb: FactBase, program: dict[str, Any], gold: list[int], answer: str) -> list[int]:
-    """Drop gold documents one at a time (last first) while the answer stays derivable."""
-    kept = list(gold)
-    for doc in reversed(gold):
-        trial = [d for d in kept if d != doc]
-        if trial and solve(fb, program, trial) == answer:
-            kept = trial
-    return kept
+def minimal_evidence(fb: FactBase, program: dict[str, Any], answer: str, needs: list[frozenset[int]],
+                     prefer: list[int], most: int) -> list[int] | None:
+    """The smallest set of documents, anywhere in the corpus, from which ``answer`` is
+    derivable (ties: ``prefer``'s documents first, in its order); None if it takes more than
+    ``most``.
+
+    ``needs`` holds, for each statement the derivation cannot do without, the documents that
+    state it trustedly (:meth:`_Derivation.needs`): every derivation must read one of each, so
+    only their union can matter, and a set that covers them all is checked with :func:`solve`.
+    Searching in order of size makes the result a minimum, not just a set no document can
+    leave (the old drop-one-at-a-time pass missed shortcuts through pages outside the gold
+    derivation, such as an employer's page that lists its staff)."""
+    pool = list(dict.fromkeys([d for d in prefer if any(d in n for n in needs)]
+                              + sorted(set().union(*needs))))
+    for size in range(1, most + 1):
+        for combo in itertools.combinations(pool, size):
+            chosen = set(combo)
+            if all(n & chosen for n in needs) and solve(fb, program, list(combo)) == answer:
+                return list(combo)
+    return None
+
+
+def smallest_derivation(fb: FactBase, program: dict[str, Any], answer: str, subjects: list[int],
+                        predicates: list[str], most: int) -> int | None:
+    """The size of the smallest document set the answer is derivable from, by brute force
+    with no knowledge of how :func:`minimal_evidence` narrows its search: every combination
+    of the documents stating (trustedly) any of ``predicates`` about any of ``subjects``, up to
+    ``most`` documents (None beyond). Slow; the check tests and bench/realism.py run on
+    stored questions (``subjects``: the evidence rows' subjects, ``predicates``: the reference's)."""
+    docs: set[int] = set()
+    for e in subjects:
+        for p in predicates:
+            rows = fb.statements(e, p)
+            docs.update(int(d) for d in fb.doc[rows[(fb.source[rows] == OWN) | (fb.source[rows] == LIST)]])
+    pool = sorted(docs)
+    for size in range(1, most + 1):
+        if any(solve(fb, program, list(combo)) == answer for combo in itertools.combinations(pool, size)):
+            return size
+    return None
 
 
 # ---------------------------------------------------------------------------- generation
@@ -334,6 +391,25 @@ class _Derivation:
     involved: list[int] = field(default_factory=list)
     predicates: list[str] = field(default_factory=list)
     attributes: list[tuple[int, str]] = field(default_factory=list)
+    statements: list[tuple[int, str]] = field(default_factory=list)  # (subject, predicate) it cannot do without
+    pages: list[int] = field(default_factory=list)  # documents it cannot do without (a count's list)
+
+    def use(self, row: int) -> None:
+        """Use the fact row ``row`` (its statement is needed, wherever it is read)."""
+        self.evidence.append(row)
+        self.statements.append((int(self.fb.subject[row]), PREDICATES[self.fb.pred[row]]))
+
+    def needs(self) -> list[frozenset[int]]:
+        """For each statement the derivation needs, the documents that state it trustedly
+        (the subject's own page, a listing on the object's page, a listing that prints the
+        attribute); a count needs its list's page itself."""
+        fb = self.fb
+        out = [frozenset(self.pages)] if self.pages else []
+        for subject, predicate in dict.fromkeys(self.statements):
+            rows = fb.statements(subject, predicate)
+            rows = rows[(fb.source[rows] == OWN) | (fb.source[rows] == LIST)]
+            out.append(frozenset(int(d) for d in fb.doc[rows]))
+        return out
 
     def anchor(self, anchor: dict[str, Any], path: list[int]) -> None:
         fb, e = self.fb, anchor["entity"]
@@ -343,7 +419,7 @@ class _Derivation:
         for c, p in DESCRIBE[fb.kind_of(e)]:
             if c == "rel" and int(fb.rel[p][e]) in path:
                 raise _Unfair  # the description already names a hop's target
-            self.evidence.append(fb.primary(e, p))
+            self.use(fb.primary(e, p))
             self.predicates.append(p)
             if c == "attr":
                 self.attributes.append((e, p))
@@ -353,13 +429,13 @@ class _Derivation:
         path = walk(fb, anchor["entity"], chain)
         self.anchor(anchor, path)
         for e, r in zip(path, chain, strict=False):
-            self.evidence.append(fb.primary(e, r))
+            self.use(fb.primary(e, r))
             self.predicates.append(r)
         self.involved.extend(path[1:])
         return path[-1]
 
     def attribute(self, e: int, attribute: str) -> int:
-        self.evidence.append(self.fb.primary(e, attribute))
+        self.use(self.fb.primary(e, attribute))
         self.predicates.append(attribute)
         self.attributes.append((e, attribute))
         return int(self.fb.attr[attribute][e])
@@ -382,7 +458,7 @@ class _Derivation:
             (x,) = set.intersection(*(set(fb.members_of(c["relation"], target).tolist())
                                       for c, target in zip(program["conditions"], targets, strict=True)))
             for c, target in zip(program["conditions"], targets, strict=True):
-                self.evidence.append(fb.listing(x, c["relation"], target))
+                self.use(fb.listing(x, c["relation"], target))
                 self.predicates.append(c["relation"])
             self.involved.append(x)
             return fb.names[x], fb.kind_of(x), list(fb.aliases[x])
@@ -391,6 +467,7 @@ class _Derivation:
         if program["chain"] and program["chain"][-1] == program["relation"] and len(members) < 2:
             raise _Unfair  # the only one counted is the entity the chain came from
         self.evidence.extend(fb.listing(m, program["relation"], target) for m in members)
+        self.pages.append(int(fb.page[target]))
         self.predicates.append(program["relation"])
         return str(len(members)), "count", [_NUMBER_WORDS[len(members)]]
 
@@ -406,10 +483,16 @@ class _Draft:
     namesakes: list[int]
     conflicts: list[int]
     hazards: dict[str, int]
+    gold: list[int]
+    minimal: list[int]
 
     @property
     def difficulty(self) -> int:
         return 1 + min(4, sum(self.hazards.values()))
+
+    @property
+    def hops(self) -> int:
+        return len(self.minimal)
 
 
 @dataclass
@@ -421,8 +504,8 @@ class Question:
     answer_kind: str  # an entity kind, "year" or "count"
     evidence: list[dict[str, Any]]  # fact rows of the canonical derivation
     gold: list[int]  # document rows, in order of use
-    minimal: list[int]
-    traps: list[int]  # namesake and conflicting pages of what the question involves
+    minimal: list[int]  # the smallest document set the answer is derivable from: its size is the hop count
+    traps: list[int]  # namesake, conflicting and misreading pages of what the question involves
     predicates: list[str]  # relations and attributes the derivation reads
     involved: list[int]
     hazards: dict[str, int]
@@ -430,6 +513,10 @@ class Question:
     @property
     def difficulty(self) -> int:
         return 1 + min(4, sum(self.hazards.values()))
+
+    @property
+    def hops(self) -> int:
+        return len(self.minimal)
 
 
 class QuestionMaker:
@@ -446,16 +533,28 @@ class QuestionMaker:
 
     def make(self, rng: random.Random, difficulty: int, types: tuple[str, ...] = TYPES,
              hops: tuple[int, ...] = HOPS) -> Question:
-        """A question of ``difficulty``, drawn until its hazards match (the nearest one found
-        is returned when the world holds none of that difficulty for these types and hops)."""
+        """A question of ``difficulty`` whose hop count (the size of its minimal evidence set)
+        is in ``hops``. The type and the hop count are drawn once, so that types and hop
+        counts that fit a difficulty more often do not crowd out the rest; drafts are drawn
+        until one has both and the right hazards (then any type, then any allowed hop count;
+        the nearest draft is returned when the world holds none of that difficulty)."""
         want = difficulty - 1
         best: _Draft | None = None
-        qtype = rng.choice(types)  # once: types that fit a difficulty more often must not crowd out the rest
+        possible = [h for h in hops if any((h, d) in _SIZES[t] for t in types for d in (False, True))]
+        if not possible:
+            raise ValueError(f"no {list(types)} question needs {list(hops)} documents: bridges and aggregations "
+                             f"need 2-3 documents, comparisons and intersections 2-4; widen 'types' or 'hops'")
+        fitting = [h for h in possible if h - 2 <= want] or [min(possible)]
+        target = rng.choice(fitting)
+        qtype = rng.choice([t for t in types if any((target, d) in _SIZES[t] for d in (False, True))])
         for attempt in range(_TRIES):
-            draft = self._draw(rng, want, (qtype,) if attempt < _TRIES // 2 else types, hops)
+            stage = 4 * attempt // _TRIES  # 0-1: this type and hop count; 2: any type; 3: any hop count
+            h = target if stage < 3 else rng.choice(fitting)
+            kind = qtype if stage < 2 else rng.choice([t for t in types if any((h, d) in _SIZES[t] for d in (False, True))])
+            draft = self._draw(rng, want, kind, h, hops, difficulty if stage < 3 else None)
             if draft is None:
                 continue
-            if draft.difficulty == difficulty:
+            if draft.difficulty == difficulty and (stage == 3 or draft.hops == h):
                 q = self._finish(draft)
                 if q is not None:
                     return q
@@ -466,16 +565,24 @@ class QuestionMaker:
             raise ValueError(f"{self.corpus.ref}: no {types} question with {hops} hops found; the world is too small")
         return q
 
-    def _draw(self, rng: random.Random, want: int, types: tuple[str, ...], hops: tuple[int, ...]) -> _Draft | None:
-        qtype = rng.choice(types)
-        fitting = [h for h in hops if h - 2 <= want] or [min(hops)]
-        h = rng.choice(fitting)
+    def _draw(self, rng: random.Random, want: int, qtype: str, h: int, hops: tuple[int, ...],
+              difficulty: int | None = None) -> _Draft | None:
+        """A draft of ``qtype`` sized to need about ``h`` documents (with ``difficulty``: only
+        one that would have it with ``h`` hops is finished, the cheap hazards rated first)."""
         rest = want - (h - 2)
         indirect = rest >= 3 or (rest > 0 and rng.random() < 0.35)
+        sizes = _SIZES[qtype]
+        if (h, indirect) not in sizes:
+            indirect = not indirect
+            if (h, indirect) not in sizes:
+                return None
+        facts = rng.choice(sizes[h, indirect])
         make = {"bridge": self._bridge, "comparison": self._comparison, "intersection": self._intersection,
                 "aggregation": self._aggregation}[qtype]
-        program = make(rng, h, indirect)
-        return None if program is None else self._draft(program)
+        program = make(rng, facts, indirect)
+        if program is None:
+            return None
+        return self._draft(program, hops, None if difficulty is None else (h, difficulty))
 
     def _anchor(self, e: int, indirect: bool) -> dict[str, Any] | None:
         if indirect and (e not in self._describable(self.fb.kind_of(e)) or not self._searchable(e)):
@@ -627,8 +734,12 @@ class QuestionMaker:
 
     # ------------------------------------------------------------------ evidence and checks
 
-    def _draft(self, program: dict[str, Any]) -> _Draft | None:
-        """The canonical derivation and hazards of a drawn program (cheap); None if unfair."""
+    def _draft(self, program: dict[str, Any], hops: tuple[int, ...],
+               expect: tuple[int, int] | None = None) -> _Draft | None:
+        """The canonical derivation, minimal evidence set and hazards of a drawn program; None
+        if it is unfair or its minimal set's size is not an allowed hop count. ``expect`` =
+        (hops, difficulty): None early, before the solver and the minimal-set search, when the
+        other hazards cannot give that difficulty with that many hops."""
         fb = self.fb
         d = _Derivation(fb)
         try:
@@ -638,26 +749,45 @@ class QuestionMaker:
         involved = list(dict.fromkeys(d.involved))
         namesakes = [int(fb.namesake[e]) for e in involved if fb.namesake[e] >= 0]
         conflicts = [doc for e, a in d.attributes for doc in fb.conflict_docs(e, a)]
-        hazards = {"hops": hops_of(program) - 2, "namesakes": min(2, len(namesakes)),
+        hazards = {"hops": 0, "namesakes": min(2, len(namesakes)),
                    "indirect": int(any(a["described"] for a in anchors(program))), "conflict": int(bool(conflicts))}
-        return _Draft(program, d, answer, kind, aliases, involved, namesakes, conflicts, hazards)
+        if expect is not None and 1 + min(4, expect[0] - 2 + sum(hazards.values())) != expect[1]:
+            return None
+        gold = list(dict.fromkeys(int(fb.doc[i]) for i in d.evidence))
+        if solve(fb, program, gold) != answer:
+            return None  # ambiguous from its own evidence (e.g. a tie): not a fair question
+        minimal = minimal_evidence(fb, program, answer, d.needs(), gold, max(hops))
+        if minimal is None or len(minimal) not in hops:
+            return None  # a one-page lookup, or more pages than asked for
+        hazards["hops"] = len(minimal) - 2
+        return _Draft(program, d, answer, kind, aliases, involved, namesakes, conflicts, hazards, gold, minimal)
 
     def _finish(self, draft: _Draft) -> Question | None:
-        """The question of a draft: checks (answer not in the question, derivable from its
-        own evidence), minimal set and traps; None when it is unfair."""
+        """The question of a draft: the answer must not be in the question; traps."""
         fb, program, answer = self.fb, draft.program, draft.answer
         text = render(fb, program)
         if draft.kind not in ("year", "count") and program["type"] != "comparison" \
                 and normalize_answer(answer) in normalize_answer(text):
             return None
-        gold = list(dict.fromkeys(int(fb.doc[i]) for i in draft.derivation.evidence))
-        if solve(fb, program, gold) != answer:
-            return None  # ambiguous from its own evidence (e.g. a tie): not a fair question
-        minimal = minimal_evidence(fb, program, gold, answer)
-        traps = sorted({int(fb.page[n]) for n in draft.namesakes} | set(draft.conflicts) - set(gold))
+        traps = sorted(({int(fb.page[n]) for n in draft.namesakes} | set(draft.conflicts) | self._misreadings(draft))
+                       - set(draft.gold))
         return Question(program, text, answer, draft.aliases, draft.kind,
-                        [self._row(i) for i in draft.derivation.evidence], gold, minimal, traps,
+                        [self._row(i) for i in draft.derivation.evidence], draft.gold, draft.minimal, traps,
                         list(dict.fromkeys(draft.derivation.predicates)), draft.involved, draft.hazards)
+
+    def _misreadings(self, draft: _Draft) -> set[int]:
+        """Pages a misread gold line leads to: a gold page's passing mention of another
+        entity's relation ("Holloway's mentor, Tobin Kasli, was born in Port Amara"), taken
+        for the subject's own fact, sends a reader to the mentioned object's page."""
+        fb, involved = self.fb, set(draft.involved)
+        relations = {PREDICATES.index(p) for p in draft.derivation.predicates if p in RELATIONS}
+        rows = fb.in_docs(draft.gold)
+        out = set()
+        for i in rows[(fb.source[rows] == MENTION)].tolist():
+            subject, obj = int(fb.subject[i]), int(fb.object[i])
+            if int(fb.pred[i]) in relations and obj >= 0 and subject not in involved and obj not in involved:
+                out.add(int(fb.page[obj]))
+        return out
 
     def _row(self, i: int) -> dict[str, Any]:
         fb = self.fb

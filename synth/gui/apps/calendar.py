@@ -37,13 +37,14 @@ import random
 from typing import Any
 
 from synth.gui.actions import same_text
-from synth.gui.app import Answer, App, Back, Click, Intent, Select, Show, Type, register_app
+from synth.gui.app import Answer, App, Back, Click, Intent, Select, Show, Tally, Type, register_app
 from synth.gui.apps.form import FIRST, LAST
-from synth.gui.apps.records import compare, count_aliases, holds, save_draft, verdict
+from synth.gui.apps.records import compare, count_aliases, holds, lookalikes, save_draft, verdict
 from synth.gui.toolkit import (
     Node,
     button,
     buttons,
+    cell,
     checkbox,
     column,
     combobox,
@@ -254,10 +255,16 @@ class CalendarApp(App):
         return window(month, container("toolbar", "Calendar", top, kind="row"), self._grid(model, "day"))
 
     def _grid(self, model: dict[str, Any], prefix: str) -> Node:
+        """The month: weekday names over the days; in the month view each day cell shows its
+        events ("09:00 Dentist") as the height allows, the date picker shows numbers only."""
         lead = datetime.date(model["year"], model["month"], 1).weekday()
-        cells = [label(d) for d in WEEKDAYS] + [column() for _ in range(lead)]
-        cells += [button(str(d), f"{prefix}:{d}") for d in range(1, model["days"] + 1)]
-        return grid(7, *cells)
+        head = grid(7, *(label(d) for d in WEEKDAYS))
+        blank = [column() for _ in range(lead)]
+        if prefix == "pick":
+            return column(head, grid(7, *blank, *(button(str(d), f"pick:{d}") for d in range(1, model["days"] + 1))))
+        days = [cell(str(d), f"day:{d}", [f"{e['time']} {e['title']}" for e in sorted(_on(model, d), key=lambda e: (e["time"], e["id"]))])
+                for d in range(1, model["days"] + 1)]  # fmt: skip
+        return column(head, grid(7, *blank, *days, grow=True), grow=True)
 
     def _editor(self, model: dict[str, Any], frame: Any) -> Node:
         e = _draft_base(model, frame.args)
@@ -304,6 +311,7 @@ class CalendarApp(App):
             model["events"] = [e for e in model["events"] if e["id"] != ctx.frame.args["event"]]
             ctx.close()
             ctx.back()
+            ctx.screen.scroll.clear()  # the list changed: it is shown again from the top
             return "event deleted"
         elif key == "confirm:no":
             ctx.close()
@@ -311,6 +319,7 @@ class CalendarApp(App):
             if not save_draft(model, "events", ctx.frame.args.get("event"), _draft(model, ctx.frame)):
                 return "not saved: the title is empty"
             ctx.back()
+            ctx.screen.scroll.clear()
             return "event saved"
         return None
 
@@ -351,7 +360,7 @@ class CalendarApp(App):
             if day == q["day"]:
                 return self._answer(model, ui, q)
             if day is None:
-                return [Click(f"day:{q['day']}", f"the question is about {_date(model, q['day'])}; open that day")]
+                return [Click(f"day:{q['day']}", f"the question is about {_date(model, q.get('said', q['day']))}; open that day")]
         if day is not None and not intents:
             return [Back("nothing left to do on this day; back to the month")]
         return intents
@@ -406,10 +415,11 @@ class CalendarApp(App):
         out = []
         for i, op in enumerate(goal["ops"]):
             wrong = []
-            if op["op"] != "create":
-                neighbours = [e for e in _on(model, op["was"]["day"]) if all(o.get("id") != e["id"] for o in goal["ops"])]
-                if neighbours:  # the same change to a neighbouring event
-                    e = rng.choice(neighbours)
+            if op["op"] != "create":  # the same change to a look-alike or neighbouring event of that day
+                rows = sorted(_on(model, op["was"]["day"]), key=lambda e: (e["time"], e["id"]))
+                for e in lookalikes(rows, op["id"], lambda e: e["title"]):
+                    if any(o.get("id") == e["id"] for o in goal["ops"]):
+                        continue
                     wrong.append({**op, "id": e["id"], "was": _record(e)})
                     if op["op"] == "update":
                         changes = {k: v for k, v in op["want"].items() if op["was"][k] != v}
@@ -418,12 +428,31 @@ class CalendarApp(App):
                 t = TIMES[(TIMES.index(op["want"]["time"]) + 1) % len(TIMES)]
                 wrong.append({**op, "want": {**op["want"], "time": t}})
             for w in wrong:
-                ops = [*goal["ops"][:i], w, *goal["ops"][i + 1 :]]
+                ops = [*goal["ops"][:i], w | {"said": op}, *goal["ops"][i + 1 :]]  # the instruction's words stay
                 out.append({**goal, "ops": ops, "expect": _apply(model, ops)})
-        if q := goal.get("answer"):
-            text = str(int(q["text"]) + 1) if q["kind"] == "count" else "12:30" if q["kind"] == "time" else "Lunch"
-            out.append({**goal, "answer": {**q, "text": text, "aliases": []}})
+        if (q := goal.get("answer")) and q["kind"] == "count":  # the day cell next to it, taken for it
+            after = _apply_events(model, goal["ops"])
+            for d in (q["day"] - 1, q["day"] + 1, q["day"] - 7, q["day"] + 7):
+                count = str(sum(e["day"] == d for e in after))
+                if 1 <= d <= model["days"] and count != q["text"]:
+                    out.append({**goal, "answer": {**q, "day": d, "text": count, "aliases": [], "said": q["day"]}})
+        if (q := goal.get("answer")) and q["kind"] != "count":  # the value read off the next row of the day
+            rows = sorted((e for e in _apply_events(model, goal["ops"]) if e["day"] == q["day"]), key=lambda e: e["time"])
+            field = "time" if q["kind"] == "time" else "title"
+            at = next((i for i, e in enumerate(rows) if e["title"] == (q.get("title") or q["text"])), 0)
+            for j in (at - 1, at + 1):
+                if 0 <= j < len(rows) and rows[j][field] != q["text"]:
+                    out.append({**goal, "answer": {**q, "text": rows[j][field], "aliases": []}})
         return out
+
+    def tally(self, model: dict[str, Any], goal: dict[str, Any]) -> Tally | None:
+        """A count question tallies the rows of its day's list."""
+        q = goal.get("answer")
+        if not q or q["kind"] != "count":
+            return None
+        return Tally(f"events on {_date(model, q.get('said', q['day']))}",
+                     lambda ui: ui.overlay is None and ui.screen == "day" and ui.args.get("day") == q["day"],
+                     lambda node: node.role == "listitem" and (node.key or "").startswith("ev:"), lambda node: True)  # fmt: skip
 
 
 _MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
@@ -496,7 +525,10 @@ def _done(model: dict[str, Any], op: dict[str, Any]) -> bool:
 
 
 def _op_words(op: dict[str, Any]) -> str:
-    """The operation in words for thoughts (no model at hand: days as ordinals)."""
+    """The operation in words for thoughts (no model at hand: days as ordinals); a believed
+    op is said as the one the instruction names, which the agent takes it for."""
+    if "said" in op:
+        return _op_words(op["said"])
     w = op.get("want")
     if op["op"] == "create":
         extra = (f", repeating {w['repeat'].lower()}" if w["repeat"] != "Never" else "") + \

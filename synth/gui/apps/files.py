@@ -43,11 +43,13 @@ from synth.gui.app import (
     Enter,
     Intent,
     LongPress,
+    Select,
     Show,
+    Tally,
     Type,
     register_app,
 )
-from synth.gui.apps.records import compare, count_aliases, holds, verdict
+from synth.gui.apps.records import compare, count_aliases, holds, lookalikes, verdict
 from synth.gui.toolkit import (
     Node,
     button,
@@ -255,7 +257,7 @@ class FilesApp(App):
             paths = _paths(nodes)
             picks = [listitem(paths[f["id"]] or "Home", f"dest:{f['id']}", selected=dest == f["id"])
                      for f in [{"id": 0}, *_folders(nodes)] if f["id"] != n["parent"] and not _inside(nodes, f["id"], n["id"])]  # fmt: skip
-            return dialog(f"Move '{n['name']}' to", scrollarea("Folders", "picker", *picks, height=300),
+            return dialog(f"Move '{n['name']}' to", scrollarea("Folders", "picker", *picks, height=380),
                           buttons(button("Cancel", "move:no"), button("Move here", "move:ok", primary=True)), cancel="move:no")  # fmt: skip
         if frame.name == "delete":
             n = _node(nodes, args["id"])
@@ -271,8 +273,9 @@ class FilesApp(App):
         tools = row(button("Up", "up", disabled=cur == 0), button("New folder", "mkdir"), button("Rename", "rename", disabled=none),
                     button("Move to...", "move", disabled=none), button("Delete", "delete", disabled=none), column(grow=True),
                     combobox("Sort by", "sort", "Name", SORTS, width=190))  # fmt: skip
-        entries = [listitem(n["name"], f"node:{n['id']}", (n["name"], _date(n["date"]), "Folder" if n["kind"] == "folder" else _size(n["kb"])),
-                            selected=n["id"] == sel) for n in _listing(nodes, cur, frame.values.get("sort", "Name"))]  # fmt: skip
+        entries = [listitem(", ".join(cells), f"node:{n['id']}", cells, selected=n["id"] == sel, icon="folder" if n["kind"] == "folder" else "file")
+                   for n in _listing(nodes, cur, frame.values.get("sort", "Name"))
+                   for cells in [(n["name"], _date(n["date"]), "Folder" if n["kind"] == "folder" else _size(n["kb"]))]]  # fmt: skip
         body = scrollarea("Files", "files", container("list", _name(nodes, cur), *entries), height=420) if entries else label("This folder is empty.")
         main = column(container("navigation", "Path", *trail, kind="row"), tools, body)
         return window(f"{_name(nodes, cur)} - Files", split(side, main))
@@ -313,7 +316,11 @@ class FilesApp(App):
         return None
 
     def _commit(self, ctx: Any, what: str, nid: int, cur: int) -> str:
+        """Delete, move, rename or create; a folder whose entries came or went is shown again
+        from the top."""
         model, values = ctx.model, ctx.frame.values
+        if what != "rename":
+            ctx.screen.scroll.clear()
         nodes = model["nodes"]
         n = _node(nodes, nid) if nid else None
         if what == "delete":
@@ -375,15 +382,15 @@ class FilesApp(App):
                 continue  # its folder does not exist yet
             n = _node(nodes, op["id"])
             if n["parent"] != cur:
-                away += _route(nodes, cur, n["parent"], f"{words}: '{n['name']}' is in {_path(nodes, n['parent']) or 'Home'}")
+                away += _route(nodes, cur, n["parent"], f"{words}: it is in {_path(nodes, n['parent']) or 'Home'}")
                 continue
             if op["op"] == "move" and any(o["op"] == "rename" and o["id"] == n["id"] for o in ops):
                 continue  # rename it here first: after the move it would take a trip to find it again
             if sel == n["id"]:
-                local.append(Click(op["op"], f"{words}: '{n['name']}' is selected; use the toolbar", words))
+                local.append(Click(op["op"], f"{words}: it is selected; use the toolbar", words))
             else:
-                local.append(Click(f"node:{n['id']}", f"{words}: select '{n['name']}'", words))
-                local.append(LongPress(f"node:{n['id']}", f"{words}: open the actions of '{n['name']}'", words))
+                local.append(Click(f"node:{n['id']}", f"{words}: select it", words))
+                local.append(LongPress(f"node:{n['id']}", f"{words}: open its actions", words))
         if local:
             return [i for i in local if ui.node(i.key).visible] or local
         if away or "answer" not in goal:
@@ -392,8 +399,11 @@ class FilesApp(App):
         home = _find(nodes, q["folder"])
         if home != cur:
             return _route(nodes, cur, home, "the question is about that folder")
-        listing = _listing(nodes, cur, ui.base.values.get("sort", "Name"))
-        target = q["show"] if q["show"] is not None else listing[-1]["id"]
+        order = ui.base.values.get("sort", "Name")
+        if q["kind"] == "latest" and order != "Date modified":
+            return [Select("sort", "Date modified", "sorted by date, the most recent file comes last")]
+        listing = _listing(nodes, cur, order)
+        target = listing[-1]["id"] if q["kind"] == "latest" or q["show"] is None else q["show"]
         if not ui.node(f"node:{target}").visible:
             return [Show(f"node:{target}", "part of the folder is out of view; scroll to it before answering")]
         return [Answer(q["text"], f"the folder shows the answer: {q['text']}", tuple(q["aliases"]))]
@@ -434,30 +444,50 @@ class FilesApp(App):
         nodes, out = model["nodes"], []
         for i, op in enumerate(goal["ops"]):
             wrong = []
-            if "id" in op and not (i > 0 and goal["ops"][i - 1]["op"] == "mkdir"):
+            if "id" in op and not (i > 0 and goal["ops"][i - 1]["op"] == "mkdir"):  # a look-alike or neighbouring file
                 n = _node(nodes, op["id"])
-                near = [m for m in nodes if m["parent"] == n["parent"] and m["kind"] == "file" and m["id"] != n["id"]
-                        and all(o.get("id") != m["id"] for o in goal["ops"])]  # fmt: skip
-                if near:
-                    m = rng.choice(near)
-                    wrong.append([{**o, "id": m["id"], "path": _path(nodes, m["id"])} if o.get("id") == n["id"] else o for o in goal["ops"]])
-            if op["op"] == "move":
+                for m in lookalikes(_listing(nodes, n["parent"], "Name"), n["id"], lambda m: m["name"]):
+                    if m["kind"] == "file" and all(o.get("id") != m["id"] for o in goal["ops"]):
+                        wrong.append([{**o, "id": m["id"], "path": _path(nodes, m["id"]), "said": o} if o.get("id") == n["id"] else o
+                                      for o in goal["ops"]])  # fmt: skip
+            if op["op"] == "move" and goal["ops"][0]["op"] != "mkdir":  # the folder next to the destination
                 n = _node(nodes, op["id"])
-                dests = [d for d in _folders(nodes) if _path(nodes, d["id"]) not in (op["dest"], _path(nodes, n["parent"]))
-                         and all(m["name"] != n["name"] for m in nodes if m["parent"] == d["id"])]  # fmt: skip
-                if dests and goal["ops"][0]["op"] != "mkdir":
-                    wrong.append([{**op, "dest": _path(nodes, rng.choice(dests)["id"])} if o is op else o for o in goal["ops"]])
+                picker = [{"id": 0, "path": "Home"}, *({"id": d["id"], "path": _path(nodes, d["id"])} for d in _folders(nodes))]
+                picker = [d for d in picker if d["id"] != n["parent"]]
+                for d in lookalikes(picker, _find(nodes, op["dest"]), lambda d: d["path"]):
+                    if d["id"] and all(m["name"] != n["name"] for m in nodes if m["parent"] == d["id"]):
+                        wrong.append([{**op, "dest": d["path"], "said": op} if o is op else o for o in goal["ops"]])
             if op["op"] in ("rename", "mkdir"):
                 name = op["name"].replace("-", "_", 1) if "-" in op["name"] else op["name"] + " 2"
                 made = (f"{op['parent']}/{op['name']}", f"{op['parent']}/{name}") if op["op"] == "mkdir" else ("", "")
-                wrong.append([{**op, "name": name} if o is op else {**o, "dest": made[1]} if o.get("dest") == made[0] else o
+                wrong.append([{**op, "name": name, "said": op} if o is op else {**o, "dest": made[1]} if o.get("dest") == made[0] else o
                               for o in goal["ops"]])  # fmt: skip
             out += [{**goal, "ops": ops, "expect": [list(s) for s in _tree(_apply(model, ops))]} for ops in wrong]
-        if q := goal.get("answer"):
-            text = str(int(q["text"]) + 1) if q["kind"] == "count" else "1.2 MB" if q["kind"] == "size" else "notes.txt"
-            if text != q["text"]:
-                out.append({**goal, "answer": {**q, "text": text, "aliases": []}})
+        if (q := goal.get("answer")) and q["kind"] != "count":  # read off the row next to the right one
+            home = _find(_apply(model, goal["ops"]), q["folder"])
+            rows = _listing(_apply(model, goal["ops"]), home, "Date modified" if q["kind"] == "latest" else "Name")
+            at = len(rows) - 1 if q["kind"] == "latest" else next(i for i, m in enumerate(rows) if m["id"] == q["show"])
+            for j in (at - 1, at + 1):
+                if 0 <= j < len(rows) and rows[j]["kind"] == "file":
+                    text = rows[j]["name"] if q["kind"] == "latest" else _size(rows[j]["kb"])
+                    if text != q["text"]:
+                        out.append({**goal, "answer": {**q, "text": text, "aliases": []}})
         return out
+
+    def tally(self, model: dict[str, Any], goal: dict[str, Any]) -> Tally | None:
+        """A count question tallies the rows of its folder (the type is the name's extension)."""
+        q = goal.get("answer")
+        if not q or q["kind"] != "count":
+            return None
+        ext = "." + q["ext"]
+
+        def counts(node: Any) -> bool:
+            n = _node(model["nodes"], int(node.key[5:]))
+            return n["kind"] == "file" and n["name"].endswith(ext)
+
+        return Tally(f"{TYPES[q['ext']]} files in {q['folder']}",
+                     lambda ui: ui.overlay is None and ui.screen == "browse" and ui.args.get("folder", 0) == _find(model["nodes"], q["folder"]),
+                     lambda node: node.role == "listitem" and (node.key or "").startswith("node:"), counts)  # fmt: skip
 
 
 # ---------------------------------------------------------------------------- the tree
@@ -579,6 +609,8 @@ def _done(nodes: list[dict[str, Any]], op: dict[str, Any]) -> bool:
 
 
 def _op_words(op: dict[str, Any]) -> str:
+    if "said" in op:  # a believed op: the agent takes it for the one the instruction names
+        return _op_words(op["said"])
     if op["op"] == "mkdir":
         return f"a new folder '{op['name']}' in {op['parent']}"
     it = f"'{op['path'].rsplit('/', 1)[1]}' (in {op['path'].rsplit('/', 1)[0]})"

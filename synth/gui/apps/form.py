@@ -62,7 +62,7 @@ FIELDS = {
     "coupon": Field("textbox", ("Coupon code", "Promo code", "Discount code"), "coupon code"),
     "referrer": Field("textbox", ("How did you hear about us?", "Referral code", "Referred by"), "referral"),
 }
-STRAY = {"coupon": ("SAVE10", "WELCOME5", "FREESHIP"), "referrer": ("a friend", "Podcast", "Search")}
+STRAY = ("coupon", "referrer")  # fields the task leaves empty
 BUTTONS = {"submit": ("Submit", "Register", "Sign up", "Create account"), "cancel": ("Cancel", "Back"),
            "reset": ("Reset", "Clear form")}  # fmt: skip
 HEADINGS = ("Create your account", "Registration", "Join the mailing list", "New member sign-up")
@@ -252,28 +252,19 @@ class FormApp(App):
         return [*out, "the form submitted"]
 
     def perturb(self, model: dict[str, Any], goal: dict[str, Any], rng: random.Random) -> list[dict[str, Any]]:
+        """Another country, the newsletter flipped, or a value typed into a field that should
+        stay empty (taken for its own field). Typos need no goal of their own: the noisy tier
+        derives the goal a typo makes the agent believe."""
         target = goal["target"]
-        texts = [k for k in target if FIELDS[k].role == "textbox" and target[k]]
-        out = [{"target": {**target, k: _typo(target[k], rng)}} for k in texts]
-        a, b = rng.sample(texts, 2)
-        out.append({"target": {**target, a: target[b], b: target[a]}})  # values in each other's field
+        out = []
         if "country" in target:
             options = next(f["options"] for f in model["fields"] if f["key"] == "country")
-            out.append({"target": {**target, "country": rng.choice([o for o in options if o != target["country"]])}})
+            out += [{"target": {**target, "country": o}} for o in options if o != target["country"]]
         if "newsletter" in target:
             out.append({"target": {**target, "newsletter": not target["newsletter"]}})
-        out += [{"target": {**target, k: rng.choice(STRAY[k])}} for k in target if k in STRAY]
+        texts = [k for k in target if FIELDS[k].role == "textbox" and target[k]]
+        out += [{"target": {**target, stray: target[k], k: ""}} for k in texts for stray in target if stray in STRAY]
         return out
-
-
-def _typo(value: str, rng: random.Random) -> str:
-    """Drop or replace one letter or digit: a slip that always changes the compared value."""
-    i = rng.choice([i for i, c in enumerate(value) if c.isascii() and c.isalnum()])
-    if rng.random() < 0.4:
-        return value[:i] + value[i + 1 :]
-    pool = "0123456789" if value[i].isdigit() else "abcdefghijklmnopqrstuvwxyz"
-    new = rng.choice([p for p in pool if p != value[i].lower()])
-    return value[:i] + new + value[i + 1 :]
 
 
 register_app(FormApp())

@@ -29,7 +29,18 @@ import random
 from typing import Any
 
 from synth.gui.actions import normalize_answer, same_text
-from synth.gui.app import Answer, App, Back, Click, Intent, LongPress, Show, Type, register_app
+from synth.gui.app import (
+    Answer,
+    App,
+    Back,
+    Click,
+    Intent,
+    LongPress,
+    Show,
+    Tally,
+    Type,
+    register_app,
+)
 from synth.gui.apps.form import FIRST, LAST
 from synth.gui.toolkit import (
     Node,
@@ -317,9 +328,8 @@ class MailApp(App):
                 below = [k for k in ui.view.nodes if k.startswith("email:") and ui.below(k)]
                 if below:
                     return [Show(below[-1], f"some {goal['folder']} emails are below the fold; see them all")]
-                n, what = int(goal["answer"]), f"from {goal['sender']}" if goal["sender"] else "unread"
-                return [Answer(goal["answer"], f"counting the {goal['folder']} list, {n} email{'s' * (n != 1)} {'are' if n != 1 else 'is'} {what}",
-                               (WORDS[n],) if n < 11 else ())]  # fmt: skip
+                n = int(goal["answer"])
+                return [Answer(goal["answer"], f"the whole {goal['folder']} list has been read", (WORDS[n],) if n < 11 else ())]
             if overlay is None and screen == "list":
                 return [Click(f"folder:{goal['folder']}", f"open the {goal['folder']} folder")]
             return [Back("go back to the folders")]
@@ -334,7 +344,7 @@ class MailApp(App):
         need = {k: goal[k] for k in ("folder", "unread", "starred") if k in goal and e[k] != goal[k]}
         if "reply" in goal and self._unmet(model, {"email": e["id"], "reply": goal["reply"]}):
             need["reply"] = goal["reply"]
-        it = _title(e)
+        it = goal["title"]  # the instruction's words (a believed goal keeps them for another email)
         if overlay is not None:
             return self._in_overlay(overlay, e, need, it)
         if screen == "email":
@@ -414,6 +424,20 @@ class MailApp(App):
             out.append("it starred")
         return out
 
+    def tally(self, model: dict[str, Any], goal: dict[str, Any]) -> Tally | None:
+        """A count question tallies the rows of its folder's list (sender or unread mark shown)."""
+        if goal["kind"] != "count":
+            return None
+        folder, sender = goal["folder"], goal["sender"]
+
+        def counts(node: Any) -> bool:
+            e = model["emails"][int(node.key[6:])]
+            return e["from"] == sender if sender else e["unread"]
+
+        return Tally(f"emails from {sender}" if sender else "unread emails",
+                     lambda ui: ui.overlay is None and ui.screen == "list" and ui.args.get("folder", "Inbox") == folder,
+                     lambda node: node.role == "listitem" and (node.key or "").startswith("email:"), counts)  # fmt: skip
+
     def perturb(self, model: dict[str, Any], goal: dict[str, Any], rng: random.Random) -> list[dict[str, Any]]:
         kind = goal["kind"]
         if kind == "count":
@@ -424,7 +448,7 @@ class MailApp(App):
         e = self._email(model, goal["email"])
         same_folder = [x["id"] for x in model["emails"] if x["folder"] == e["folder"] and x["id"] != e["id"]]
         near = sorted(same_folder, key=lambda i: abs(i - e["id"]))[:2]
-        out = [{**goal, "email": i, "title": _title(self._email(model, i))} for i in near]
+        out = [{**goal, "email": i} for i in near]  # taken for the one the task names: same words
         if "folder" in goal and goal["folder"] != "Trash":
             out.append({**goal, "folder": rng.choice([f for f in model["folders"][1:-1] if f != goal["folder"]])})
         if "reply" in goal:

@@ -70,3 +70,18 @@ def verdict(state: tuple[bool, str], question: dict[str, Any] | None, answer: st
         return ok, detail
     good, said = check_answer(question, answer)
     return good, f"{detail}; {said}"
+
+
+def lookalikes(rows: list[dict[str, Any]], target: Any, label: Callable[[dict[str, Any]], str],
+               key: str = "id") -> list[dict[str, Any]]:  # fmt: skip
+    """The records a careless reader could take for the one whose ``key`` is ``target``: its
+    neighbours in display order (``rows``) and those whose label looks like its label. What a
+    noisy agent may wrongly act on (see synth.gui.mistakes)."""
+    from synth.gui.mistakes import similar
+
+    at = next((i for i, r in enumerate(rows) if r[key] == target), None)
+    if at is None:
+        return []
+    out = [rows[j] for j in (at - 1, at + 1) if 0 <= j < len(rows)]
+    out += [r for r in rows if r not in out and r[key] != target and similar(label(r), label(rows[at]))]
+    return out

@@ -39,6 +39,7 @@ from synth.gui.app import Answer, App, Back, Click, Enter, Intent, Select, Type,
 from synth.gui.apps.form import FIRST, LAST
 from synth.gui.apps.records import check_answer, count_aliases
 from synth.gui.apps.shop import ask, committed, wide
+from synth.gui.env import PlanError
 from synth.gui.toolkit import (
     Node,
     button,
@@ -317,17 +318,19 @@ class SearchApp(App):
         need = _need(goal)
         found = {h["id"] for h in _hits(model, need)}
         missing = [i for i in want if i not in have]
+        said = {b["id"]: b["desc"] for b in goal["bookmarks"] if "desc" in b}
         for rid in missing:  # a saved bookmark that got removed: find it through its own topic first
             if rid not in found:
-                return self._bookmark_steps(model, ui, rid, {"query": _result(model, rid)["topic"], "types": []})
-        return self._view_steps(model, ui, need) or (self._bookmark_steps(model, ui, missing[0], need) if missing
-                                                      else self._answer(model, ui, goal))  # fmt: skip
+                return self._bookmark_steps(model, ui, rid, {"query": _result(model, rid)["topic"], "types": []}, said.get(rid))
+        return self._view_steps(model, ui, need) or (self._bookmark_steps(model, ui, missing[0], need, said.get(missing[0]))
+                                                      if missing else self._answer(model, ui, goal))  # fmt: skip
 
-    def _bookmark_steps(self, model: dict[str, Any], ui: Any, rid: str, need: dict[str, Any]) -> list[Intent]:
-        """The next step to bookmark ``rid``, found among the results of ``need``."""
+    def _bookmark_steps(self, model: dict[str, Any], ui: Any, rid: str, need: dict[str, Any], desc: str | None) -> list[Intent]:
+        """The next step to bookmark ``rid`` (``desc``: how the task names it), found among the
+        results of ``need``."""
         if self._on(ui, rid):
-            return [Click("bm", f"this is '{_result(model, rid)['title']}'; bookmark it", "bookmark")]
-        return self._view_steps(model, ui, need) or [self._open(model, ui, rid, "to bookmark it")]
+            return [Click("bm", f"this is {desc or 'the page'}; bookmark it", "bookmark")]
+        return self._view_steps(model, ui, need) or [self._open(model, ui, rid, "to bookmark it", desc)]
 
     @staticmethod
     def _on(ui: Any, rid: str) -> bool:
@@ -362,24 +365,26 @@ class SearchApp(App):
             return [Back("back to the results page to change the search", "query")]
         return out
 
-    def _open(self, model: dict[str, Any], ui: Any, rid: str, why: str) -> Intent:
-        """The next step to the result page of ``rid`` (paging through the results)."""
-        r = _result(model, rid)
+    def _open(self, model: dict[str, Any], ui: Any, rid: str, why: str, desc: str | None) -> Intent:
+        """The next step to the result page of ``rid`` (paging through the results); ``desc``
+        names it as the task does (its title is not known before it is on screen)."""
         if ui.screen != "home":
             return Back(f"back to the results {why}", "open")
-        hits = shown(model)
-        page = next(i for i, h in enumerate(hits) if h["id"] == rid) // model["per_page"] + 1
+        hits = [h["id"] for h in shown(model)]
+        if rid not in hits:
+            raise PlanError(f"search: result {rid} is not among the results of {model['query']!r}")
+        page = hits.index(rid) // model["per_page"] + 1
         if page != model["page"]:
             later = page > model["page"]
             return Click("next" if later else "prev", f"the result I need is not on this page; go to the {'next' if later else 'previous'} page", "open")
-        return Click(f"res:{rid}", f"open '{r['title']}' {why}", "open")
+        return Click(f"res:{rid}", f"open {desc or 'that result'} {why}", "open")
 
     def _answer(self, model: dict[str, Any], ui: Any, goal: dict[str, Any]) -> list[Intent]:
         ans, at = goal["answer"], goal["at"]
         if ans is None:
             return []
         if "result" in at and not self._on(ui, at["result"]):
-            return [self._open(model, ui, at["result"], "to read it")]
+            return [self._open(model, ui, at["result"], "to read it", at.get("desc"))]
         if "result" not in at and ui.screen != "home":
             return [Back("back to the results page", "answer")]
         return [Answer(ans["text"], f"the page shows the answer, {ans['text']}", tuple(ans["aliases"]), "answer")]
@@ -397,7 +402,16 @@ class SearchApp(App):
 
     def perturb(self, model: dict[str, Any], goal: dict[str, Any], rng: random.Random) -> list[dict[str, Any]]:
         if goal["answer"] is not None:
-            return [goal | {"answer": {"text": w, "aliases": [w]}} for w in goal["wrong"]]
+            out = [goal | {"answer": {"text": w, "aliases": [w]}} for w in goal["wrong"]]
+            at = goal["at"]
+            ids = [r["id"] for r in _hits(model, _need(goal))]
+            if "result" in at and at["result"] in ids:  # the neighbouring result opened for it (same words)
+                i = ids.index(at["result"])
+                for n in ids[max(0, i - 1) : i + 2]:
+                    author = _result(model, n)["author"]
+                    if n != at["result"] and author != goal["answer"]["text"]:
+                        out.append(goal | {"at": at | {"result": n}, "answer": {"text": author, "aliases": [author]}})
+            return out
         new = next((b for b in goal["bookmarks"] if b["id"] not in {x["id"] for x in model["bookmarks"]}), None)
         if new is None:
             return []
@@ -414,12 +428,12 @@ class SearchApp(App):
 
         i = ids.index(new["id"])
         out = [aim(goal, n) for n in ids[max(0, i - 1) : i + 2] if n != new["id"]]
-        out.append(goal | {"bookmarks": [new | {"folder": rng.choice([f for f in model["folders"] if f != new["folder"]])}
-                                         if x is new else x for x in goal["bookmarks"]]})  # fmt: skip
+        out += [goal | {"bookmarks": [new | {"folder": f} if x is new else x for x in goal["bookmarks"]]}
+                for f in model["folders"] if f != new["folder"]]  # fmt: skip
         if goal["sort"]:
-            out.append(aim(goal, sort=rng.choice([s for s in SORTS if s != goal["sort"]])))
+            out += [aim(goal, sort=s) for s in SORTS if s != goal["sort"]]
         if goal["types"]:
-            out.append(aim(goal, types=[rng.choice([t for t in TYPES if t not in goal["types"]])]))
+            out += [aim(goal, types=[t]) for t in TYPES if t not in goal["types"]]
         return out
 
 
@@ -506,7 +520,8 @@ def _t_author(model: dict[str, Any], topic: str, rng: random.Random, level: dict
     r = rng.choice(hits)
     text = rng.choice(("Who wrote '{x}'?", "Find out who the author of '{x}' is.", "Open '{x}' and tell me its author."))
     wrong = [h["author"] for h in hits if h is not r][:1]
-    return ask(r["author"], [r["author"]], {"result": r["id"]}, f"the author of '{r['title']}' as the answer", wrong), text.format(x=r["title"])
+    return ask(r["author"], [r["author"]], {"result": r["id"], "desc": f"'{r['title']}'"}, f"the author of '{r['title']}' as the answer",
+               wrong), text.format(x=r["title"])
 
 
 def _t_top_rated(model: dict[str, Any], topic: str, rng: random.Random, level: dict[str, Any]) -> tuple[dict[str, Any], str]:
@@ -557,7 +572,7 @@ def _t_newest(model: dict[str, Any], topic: str, rng: random.Random, field: str)
                     [h["date"] for h in hits[1:2]])  # fmt: skip
     else:
         text = rng.choice(("Who wrote the most recent {o} about {t}?", "Find the newest {o} about {t} and tell me its author."))
-        goal = ask(top["author"], [top["author"]], {"view": view, "result": top["id"]},
+        goal = ask(top["author"], [top["author"]], {"view": view, "result": top["id"], "desc": f"the newest {ONE[t]}"},
                     f"the author of the newest {ONE[t]} about {topic} as the answer", [h["author"] for h in hits[1:2]])  # fmt: skip
     return goal, text.format(o=ONE[t], t=topic)
 

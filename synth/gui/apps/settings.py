@@ -287,11 +287,10 @@ class SettingsApp(App):
         out = []
         for k, v in goal["set"].items():
             s = SETTINGS[k]
-            wrong = rng.choice([o for o in s.options if o != v]) if s.options else not v
-            out.append({**goal, "set": {**goal["set"], k: wrong}})
+            for wrong in [o for o in s.options if o != v] if s.options else [not v]:
+                out.append({**goal, "set": {**goal["set"], k: wrong}})
             twins = [j for j, t in SETTINGS.items() if t.tab == s.tab and j in goal["keep"] and bool(t.options) == bool(s.options)]
-            if twins:  # the neighbouring setting instead of this one
-                j = rng.choice(twins)
+            for j in twins:  # the neighbouring setting instead of this one
                 jv = rng.choice([o for o in SETTINGS[j].options if o != goal["keep"][j]]) if s.options else not goal["keep"][j]
                 sets = {**{a: b for a, b in goal["set"].items() if a != k}, j: jv}
                 out.append({"set": sets, "keep": {**{a: b for a, b in goal["keep"].items() if a != j}, k: model["settings"][k]}})

@@ -32,9 +32,9 @@ import random
 from typing import Any
 
 from synth.gui.actions import normalize_answer, same_text
-from synth.gui.app import Answer, App, Back, Click, Intent, Select, Type, register_app
+from synth.gui.app import Answer, App, Back, Click, Intent, Select, Tally, Type, register_app
 from synth.gui.apps.form import FIRST, LAST
-from synth.gui.apps.records import NUMBERS, check_answer, count_aliases
+from synth.gui.apps.records import NUMBERS, check_answer, count_aliases, lookalikes
 from synth.gui.toolkit import (
     Node,
     button,
@@ -378,7 +378,7 @@ class ShopApp(App):
     def _add_steps(self, model: dict[str, Any], ui: Any, ln: dict[str, Any]) -> list[tuple[int, Intent]]:
         """(steps away, intent): the options still to set on the product page, in any order,
         then Add to cart; or the way to that page."""
-        sub, what = line_key(ln), describe(ln)
+        sub, what = line_key(ln), describe(ln.get("said", ln))  # a believed line keeps the instruction's words
         if ui.screen == "product" and ui.args["id"] == ln["product"]:
             out = []
             if ln["size"] and ui.radio("size") != ln["size"]:
@@ -390,8 +390,9 @@ class ShopApp(App):
             return [(0, i) for i in out or [Click("add", f"the options are set for {what}; add it to the cart", sub)]]
         p = _product(model, ln["product"])
         rank = 3 if ui.screen != "home" else 1 if model["tab"] == p["category"] else 2
-        return [(rank, self._nav_product(model, ui, p, f"to add {what}", sub)),
-                *((1, i) for i in self._recent(model, ui, p, f"to add {what}", sub))]  # fmt: skip
+        name = ln.get("said", ln)["name"]
+        return [(rank, self._nav_product(model, ui, p, f"to add {what}", sub, name)),
+                *((1, i) for i in self._recent(model, ui, p, f"to add {what}", sub, name))]  # fmt: skip
 
     def _nav_tab(self, model: dict[str, Any], ui: Any, cat: str, why: str, sub: str) -> Intent | None:
         """The next step towards the catalogue showing ``cat``, or None when it is shown."""
@@ -403,14 +404,15 @@ class ShopApp(App):
             return Click(f"tab:{cat}", f"open the {cat} tab {why}", sub)
         return None
 
-    def _nav_product(self, model: dict[str, Any], ui: Any, p: dict[str, Any], why: str, sub: str) -> Intent:
-        return self._nav_tab(model, ui, p["category"], why, sub) or Click(f"prod:{p['id']}", f"open '{p['name']}' {why}", sub)
+    def _nav_product(self, model: dict[str, Any], ui: Any, p: dict[str, Any], why: str, sub: str, name: str = "") -> Intent:
+        """The next step to ``p``'s page (``name``: how the task names it, default its own)."""
+        return self._nav_tab(model, ui, p["category"], why, sub) or Click(f"prod:{p['id']}", f"open '{name or p['name']}' {why}", sub)
 
-    def _recent(self, model: dict[str, Any], ui: Any, p: dict[str, Any], why: str, sub: str) -> list[Intent]:
+    def _recent(self, model: dict[str, Any], ui: Any, p: dict[str, Any], why: str, sub: str, name: str = "") -> list[Intent]:
         """The shortcut to ``p`` under "Recently viewed", when the catalogue shows it."""
         if ui.screen != "home" or p["id"] not in model["recent"]:
             return []
-        return [Click(f"recent:{p['id']}", f"'{p['name']}' is under Recently viewed; open it {why}", sub)]
+        return [Click(f"recent:{p['id']}", f"'{name or p['name']}' is under Recently viewed; open it {why}", sub)]
 
     def _to_cart(self, ui: Any, why: str, sub: str) -> Intent | None:
         if ui.screen == "cart":
@@ -463,25 +465,42 @@ class ShopApp(App):
     def needs(self, goal: dict[str, Any]) -> list[str]:
         return goal["asks"]  # what the instruction says, in the words of the generator
 
+    def tally(self, model: dict[str, Any], goal: dict[str, Any]) -> Tally | None:
+        """The cheapest-product question keeps the cheapest row read so far (prices shown)."""
+        if goal["kind"] != "ask_cheapest":
+            return None
+        cat, cur = goal["at"]["tab"], model["currency"]
+
+        def price(node: Any) -> int:
+            return _product(model, node.key[5:])["price"]
+
+        return Tally(f"the cheapest {cat} product", lambda ui: ui.overlay is None and ui.screen == "home" and model["tab"] == cat,
+                     lambda node: node.role == "listitem" and (node.key or "").startswith("prod:"),
+                     rank=price, value=lambda node: money(price(node), cur))  # fmt: skip
+
     def perturb(self, model: dict[str, Any], goal: dict[str, Any], rng: random.Random) -> list[dict[str, Any]]:
         out = []
         for i, ln in enumerate(goal["cart"]):
+            if any(ln == x for x in model["cart"]):
+                continue  # already in the cart: nothing to get wrong while adding it
             p = _product(model, ln["product"])
             swaps = [{"qty": ln["qty"] % 5 + 1}]
-            swaps += [{"size": s} for s in p["sizes"] if s != ln["size"]][:2]
-            swaps += [{"colour": c} for c in p["colours"] if c != ln["colour"]][:2]
-            others = [q for q in model["products"] if q["category"] == p["category"] and q["id"] != p["id"]
-                      and not q["sizes"] and not q["colours"]]  # fmt: skip
-            swaps += [{"product": q["id"], "name": q["name"], "size": None, "colour": None} for q in others[:1]]
-            for s in swaps:
+            swaps += [{"size": s} for s in p["sizes"] if s != ln["size"]]
+            swaps += [{"colour": c} for c in p["colours"] if c != ln["colour"]]
+            listed = [q for q in model["products"] if q["category"] == p["category"]]
+            for q in lookalikes(listed, p["id"], lambda q: q["name"]):
+                size = ln["size"] if ln["size"] in q["sizes"] else (q["sizes"][0] if q["sizes"] else None)
+                colour = ln["colour"] if ln["colour"] in q["colours"] else (q["colours"][0] if q["colours"] else None)
+                swaps.append({"product": q["id"], "name": q["name"], "size": size, "colour": colour})
+            for s in swaps:  # taken for the line the task names: its words stay
                 cart = [dict(x) for x in goal["cart"]]
-                cart[i] = cart[i] | s
+                cart[i] = cart[i] | s | {"said": ln}
                 if len({line_key(x) for x in cart}) == len(cart):
                     out.append(goal | {"cart": cart})
         o = goal["order"]
         if o:
-            out += [goal | {"order": o | {"shipping": m}} for m, _, _ in model["shipping"] if m != o["shipping"]][:2]
-            out += [goal | {"order": o | {"payment": rng.choice([p for p in PAYMENTS if p != o["payment"]])}}]
+            out += [goal | {"order": o | {"shipping": m}} for m, _, _ in model["shipping"] if m != o["shipping"]]
+            out += [goal | {"order": o | {"payment": p}} for p in PAYMENTS if p != o["payment"]]
         a = goal["answer"]
         if a is not None and goal.get("wrong"):
             out += [goal | {"answer": {"text": w, "aliases": [w]}} for w in goal["wrong"]]

@@ -36,8 +36,8 @@ import random
 from typing import Any
 
 from synth.gui.actions import same_text
-from synth.gui.app import Answer, App, Back, Click, Intent, Select, Show, Type, register_app
-from synth.gui.apps.records import compare, count_aliases, holds, save_draft, verdict
+from synth.gui.app import Answer, App, Back, Click, Intent, Select, Show, Tally, Type, register_app
+from synth.gui.apps.records import compare, count_aliases, holds, lookalikes, save_draft, verdict
 from synth.gui.toolkit import (
     Node,
     button,
@@ -294,17 +294,20 @@ class TodoApp(App):
             gone = [t for t in model["tasks"] if t["list"] == ctx.frame.args["list"] and t["done"]]
             model["tasks"] = [t for t in model["tasks"] if t not in gone]
             ctx.close()
+            ctx.screen.scroll.clear()  # the list changed: it is shown again from the top
             return f"cleared {len(gone)} completed task{'s' * (len(gone) != 1)}"
         elif key in ("clear:no", "cancel"):
             ctx.back()
         elif key == "delete":
             model["tasks"] = [t for t in model["tasks"] if t["id"] != args["task"]]
             ctx.back()
+            ctx.screen.scroll.clear()
             return "task deleted"
         elif key == "save":
             if not save_draft(model, "tasks", args.get("task"), _draft(model, ctx.frame)):
                 return "not saved: the title is empty"
             ctx.back()
+            ctx.screen.scroll.clear()
             return "task saved"
         return None
 
@@ -348,9 +351,9 @@ class TodoApp(App):
                 continue
             t = _task(model, op["id"])
             if t["list"] != cur:
-                away.append(Click(f"list:{t['list']}", f"{words}: '{t['title']}' is in the {t['list']} list; open it", words))
+                away.append(Click(f"list:{t['list']}", f"{words}: it is in the {t['list']} list; open it", words))
             elif not _visible(t, flt):
-                local += [Click(f"filter:{f}", f"{words}: '{t['title']}' is hidden by the {flt} filter", words)
+                local += [Click(f"filter:{f}", f"{words}: it is hidden by the {flt} filter", words)
                           for f in FILTERS if _visible(t, f)]  # fmt: skip
             else:
                 if op["op"] == "delete" or _editor_diff(model, op):
@@ -414,26 +417,40 @@ class TodoApp(App):
         out = []
         for i, op in enumerate(goal["ops"]):
             wrong = []
-            if op["op"] in ("update", "delete"):
-                near = [t for t in model["tasks"] if t["list"] == op["was"]["list"] and t["done"] == op["was"]["done"]
-                        and all(o.get("id") != t["id"] for o in goal["ops"])]  # fmt: skip
-                if near:
-                    t = rng.choice(near)
+            if op["op"] in ("update", "delete"):  # a look-alike or neighbouring task, taken for the named one
+                rows = [t for t in model["tasks"] if t["list"] == op["was"]["list"]]
+                for t in lookalikes(rows, op["id"], lambda t: t["title"]):
+                    if t["done"] != op["was"]["done"] or any(o.get("id") == t["id"] for o in goal["ops"]):
+                        continue
                     changes = {k: v for k, v in op.get("want", {}).items() if op["was"][k] != v}
                     wrong.append({**op, "id": t["id"], "was": _record(t)} | ({"want": {**_record(t), **changes}} if "want" in op else {}))
             if op["op"] in ("update", "create") and op["want"]["priority"] != (op.get("was") or {}).get("priority"):
-                p = rng.choice([p for p in PRIORITIES if p != op["want"]["priority"]])
-                wrong.append({**op, "want": {**op["want"], "priority": p}})
+                wrong += [{**op, "want": {**op["want"], "priority": p}} for p in PRIORITIES if p != op["want"]["priority"]]
             if op["op"] == "create":
-                wrong.append({**op, "want": {**op["want"], "list": rng.choice([n for n in model["lists"] if n != op["want"]["list"]])}})
+                lists = [{"id": n} for n in model["lists"]]
+                wrong += [{**op, "want": {**op["want"], "list": r["id"]}} for r in lookalikes(lists, op["want"]["list"], lambda r: r["id"])]
             for w in wrong:
-                ops = [*goal["ops"][:i], w, *goal["ops"][i + 1 :]]
+                ops = [*goal["ops"][:i], w | {"said": op}, *goal["ops"][i + 1 :]]  # the instruction's words stay
                 out.append({**goal, "ops": ops, "expect": _apply(model, ops)})
-        if q := goal.get("answer"):
-            text = str(int(q["text"]) + 1) if q["kind"] == "count" else "Tomorrow" if q["kind"] == "due" else "Buy milk"
-            if text != q["text"]:
-                out.append({**goal, "answer": {**q, "text": text, "aliases": []}})
+        if (q := goal.get("answer")) and q["kind"] != "count":  # read off the row next to the right one
+            rows = [t for t in _apply(model, goal["ops"]) if t["list"] == q["list"]]
+            at = next(i for i, t in enumerate(rows) if t["id"] == q["show"])
+            for j in (at - 1, at + 1):
+                if 0 <= j < len(rows):
+                    text = rows[j]["due"] if q["kind"] == "due" else rows[j]["title"]
+                    if text != q["text"]:
+                        out.append({**goal, "answer": {**q, "text": text, "aliases": []}})
         return out
+
+    def tally(self, model: dict[str, Any], goal: dict[str, Any]) -> Tally | None:
+        """A count question tallies the rows of its list (the box and the priority shown)."""
+        q = goal.get("answer")
+        if not q or q["kind"] != "count":
+            return None
+        noun = {"open": "open tasks", "done": "done tasks", "high": "high-priority tasks"}[q["what"]] + f" in {q['list']}"
+        return Tally(noun, lambda ui: ui.overlay is None and ui.screen == "tasks" and _where(model, ui.args)[0] == q["list"],
+                     lambda node: node.role == "checkbox" and (node.key or "").startswith("done:"),
+                     lambda node: COUNTED[q["what"]](_task(model, int(node.key[5:]))))  # fmt: skip
 
 
 def _task(model: dict[str, Any], tid: int) -> dict[str, Any]:
@@ -543,6 +560,8 @@ def _ready(model: dict[str, Any], ops: list[dict[str, Any]], clear: dict[str, An
 
 
 def _op_words(op: dict[str, Any]) -> str:
+    if "said" in op:  # a believed op: the agent takes it for the one the instruction names
+        return _op_words(op["said"])
     if op["op"] == "clear":
         return f"the completed tasks of {op['list']} cleared"
     w = op.get("want")
