@@ -16,9 +16,11 @@ difficulty (numbers, quoted strings and names masked before counting):
   same difficulty) and split by episode; held-out AUROC (goal <= 0.6: before its mistake a
   weak teacher must read like a strong one);
 - kind-specific measures registered in :data:`EXTRA` (reasoning: expert backtracks per
-  episode by difficulty; research: hop-count honesty by brute force, duplicate queries per
-  episode, thoughts naming entities not seen yet, distinct/success/tells per question type
-  and hop count; generation speed for every kind).
+  episode by difficulty, the mistakes' legal share and kinds, how many moves after its
+  mistake the reflective tier catches it and whether its recheck names the step,
+  observations worded as verdicts, runs of identical thoughts; research: hop-count honesty
+  by brute force, duplicate queries per episode, thoughts naming entities not seen yet,
+  distinct/success/tells per question type and hop count; generation speed for every kind).
 
 Usage: python bench/realism.py [--kind reasoning|gui|research|all] [--episodes N]
        [--families a,b] [--difficulties 1,2,3,4,5] [--seed S] [--workers W] [--json OUT]
@@ -409,6 +411,75 @@ def gui_mistake_causes(by_tier: dict[str, list[Episode]]) -> dict[str, str]:
 
 
 EXTRA["gui"] += [gui_unseen_names, gui_mistake_causes]
+
+
+# ---- reasoning: what the mistakes are, how the reflective tier catches them, what the env says
+
+#: words of a verdict: an observation must show the state the solver believes in, never whether
+#: its move was right (the env knows; the agent does not)
+_VERDICT = re.compile(r"\b(rules?|broken|illegal|invalid|not allowed|violat\w*|wrong|incorrect|mistaken?|"
+                      r"dead end|back to|undone|unsolvable)\b", re.I)
+
+
+def _steps(e: Episode) -> list:
+    return e.row["t"].steps
+
+
+def reasoning_mistakes(by_tier: dict[str, list[Episode]]) -> dict[str, str]:
+    """The reflective and noisy mistakes: share that break no rule (legal: the errors solvers
+    mostly make, which no rule check catches) and their kinds (``policy.params``)."""
+    out = {}
+    for tier in ("reflective", "noisy"):
+        params = [e.row["t"].policy.params for e in by_tier.get(tier, [])]
+        made = [p for p in params if p.get("mistake")]
+        if not made:
+            continue
+        kinds = Counter(p.get("mistake_kind", "?") for p in made)
+        out[f"{tier} mistakes legal"] = f"{statistics.mean(bool(p.get('legal')) for p in made):.2f}"
+        out[f"{tier} mistake kinds"] = " ".join(f"{k} {n / len(made):.2f}" for k, n in kinds.most_common())
+    return out
+
+
+def reasoning_catches(by_tier: dict[str, list[Episode]]) -> dict[str, str]:
+    """How the reflective tier finds its mistake: moves made after it before the catch
+    (``caught_after``: 0 = the next step), and the share of catches whose recheck names the
+    mistaken step (a thought "step k" right before the backtrack; goal 1)."""
+    after: Counter = Counter()
+    named, catches = 0, 0
+    for e in by_tier.get("reflective", []):
+        p = e.row["t"].policy.params
+        if not p.get("mistake"):
+            continue
+        after[min(int(p.get("caught_after", 0)), 3)] += 1
+        steps, k = _steps(e), e.first_error
+        back = next((i for i in range(k + 1, len(steps)) if steps[i].action.name == "backtrack"), None) if k else None
+        if back is None:
+            continue
+        catches += 1
+        named += bool(re.search(rf"\bstep {k}\b", steps[back - 1].thought or ""))
+    total = sum(after.values())
+    if not total:
+        return {}
+    return {"reflective caught after (moves)": " ".join(f"{'3+' if a == 3 else a}: {n / total:.2f}" for a, n in sorted(after.items())),
+            "catches naming the step": f"{named / catches:.2f}" if catches else "n/a"}
+
+
+def reasoning_surface(by_tier: dict[str, list[Episode]]) -> dict[str, str]:
+    """Observations worded as a verdict (goal 0) and runs of three identical thoughts in a row
+    (masked; goal 0), over every tier."""
+    verdicts = observations = runs = 0
+    for eps in by_tier.values():
+        for e in eps:
+            for s in _steps(e):
+                if s.action.name not in ("think", "answer") and s.observation is not None:
+                    observations += 1
+                    verdicts += bool(_VERDICT.search(s.observation.text or ""))
+            th = e.thoughts
+            runs += any(th[i] and th[i] == th[i + 1] == th[i + 2] for i in range(len(th) - 2))
+    return {"verdict observations": f"{verdicts} of {observations}", "episodes with 3 identical thoughts": str(runs)}
+
+
+EXTRA["reasoning"] += [reasoning_mistakes, reasoning_catches, reasoning_surface]
 
 
 # ---------------------------------------------------------------------------- report

@@ -260,3 +260,34 @@ def test_docs_table_matches_the_levels():
 
     doc = (Path(__file__).resolve().parents[1] / "docs" / "reasoning.md").read_text()
     assert levels_markdown() in doc, "regenerate the table: python -m synth.reasoning.levels"
+
+
+
+_LIS = type(get_family("lis"))
+
+
+class _Spotless(_LIS):
+    """LIS with nothing tempting anywhere: no point of a trace has a mistake."""
+
+    def mistake(self, problem, state, search, say, rng):
+        return None
+
+
+class _Forgiving(_LIS):
+    """LIS whose verifier takes any answer: every noisy mistake washes out."""
+
+    def judge(self, problem, answer):
+        return True, "anything goes"
+
+
+def test_a_task_with_no_mistake_anywhere_gets_the_experts_trace_not_an_error():
+    for tier in ("reflective", "noisy"):
+        t = episode(_Spotless(), 3, 2, tier).trajectory
+        assert t.outcome.success and t.first_error_step == -1
+        assert t.policy.params["mistake"] is None
+
+
+def test_a_noisy_mistake_that_washes_out_stands_and_the_verifier_labels_it():
+    t = episode(_Forgiving(), 3, 2, "noisy").trajectory
+    assert t.policy.params["ends_right"] is True and t.policy.params["mistake"]
+    assert t.outcome.success and t.first_error_step >= 2
