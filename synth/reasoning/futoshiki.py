@@ -46,6 +46,7 @@ from synth.reasoning.sudoku import (
     Overlong,
     cell_name,
     digit_list,
+    overlooked_places,
     place_move,
     within_budget,
 )
@@ -345,7 +346,7 @@ class Futoshiki(DigitGrid):
             return None
         sol = search.final
         pairs = [i for i in range(n * n) if not grid[i] and dom[i].bit_count() >= 2]
-        hidden = _overlooked(n, units, names, grid, dom, sol)
+        hidden = overlooked_places(units, n, grid, dom, sol)
         forgotten = _forgotten(problem, grid)
         kinds = [k for k, ok in (("misread", pairs), ("wrong_candidate", hidden), ("forgotten", forgotten)) if ok]
         if not kinds:
@@ -673,22 +674,6 @@ def _gap_text(n: int, uname: str, d: int, say: Voice) -> str:
 
 def _check_text(wiped: str, say: Voice) -> str:
     return say(("Forward check: <w>", "Checking the neighbours: <w>", "The forward check fails: <w>"), w=wiped)
-
-
-def _overlooked(n: int, units, names, grid: list[int], dom: list[int], sol) -> list[tuple[int, int, int, int]]:
-    """(unit, wrong cell, right cell, digit): lines with exactly two places for a digit, the
-    wrong one read as the only place."""
-    out = []
-    for u, unit in enumerate(units):
-        for d in range(1, n + 1):
-            spots = [j for j in unit if not grid[j] and dom[j] >> d & 1]
-            if len(spots) == 2:
-                a, b = spots
-                if sol[b] == d and sol[a] != d:
-                    out.append((u, a, b, d))
-                elif sol[a] == d and sol[b] != d:
-                    out.append((u, b, a, d))
-    return out[:24]
 
 
 def _forgotten(problem: dict[str, Any], grid: list[int]) -> list[tuple[int, int, str]]:

@@ -568,7 +568,7 @@ class Sudoku(DigitGrid):
         pairs = [i for i, m in enumerate(cand) if m.bit_count() >= 2]
         if pairs:
             kinds.append("misread")
-        hidden = _overlooked(sh, grid, cand, sol)
+        hidden = overlooked_places(sh.units, sh.n, grid, cand, sol)
         if hidden:
             kinds.append("wrong_candidate")
         forgotten = _forgotten(sh, grid, present)
@@ -691,13 +691,15 @@ def _guess_cell(cand: list[int]) -> int:
     return min((c.bit_count(), i) for i, c in enumerate(cand) if c)[1]
 
 
-def _overlooked(sh: Shape, grid: list[int], cand: list[int], sol: tuple[int, ...]) -> list[tuple[int, int, int, int]]:
-    """(unit, wrong cell, right cell, digit): units with exactly two places for a digit, where
-    the wrong one is read as the only place (the other overlooked)."""
+def overlooked_places(units: Any, n: int, grid: list[int], cand: list[int],
+                      sol: Any) -> list[tuple[int, int, int, int]]:
+    """(unit, wrong cell, right cell, digit): units with exactly two open places for a digit,
+    where the wrong one is read as the only place (the other overlooked). Shared by the
+    Latin-square families (sudoku, futoshiki)."""
     out = []
-    for u, unit in enumerate(sh.units):
-        for d in range(1, sh.n + 1):
-            spots = [j for j in unit if cand[j] >> d & 1]
+    for u, unit in enumerate(units):
+        for d in range(1, n + 1):
+            spots = [j for j in unit if not grid[j] and cand[j] >> d & 1]
             if len(spots) == 2:
                 a, b = spots
                 if sol[b] == d and sol[a] != d:

@@ -262,16 +262,7 @@ class TopoSort(ReasoningFamily):
         take is never an error."""
         dag = self._dag(problem)
         tasks = problem["tasks"]
-        order, done = state
-        last = order[-1] if order else -1
-        before = done & ~(1 << last) if order else done
-        left = {v: (dag.preds[v] & ~before).bit_count() for v in range(len(tasks)) if not done >> v & 1}
-        drops = []
-        if last >= 0:
-            for v in dag.succs[last]:
-                if v in left:
-                    left[v] -= 1
-                    drops.append((v, left[v] + 1, left[v]))
+        last, left, drops = _open_counts(dag, len(tasks), state)
         blocked = [v for v, k in left.items() if k]
         if not blocked:
             return None
@@ -280,7 +271,7 @@ class TopoSort(ReasoningFamily):
         if rng.random() < 0.5:  # the drop that would have freed it, miscounted
             drops = [(x, a, 0 if x == v else b) for x, a, b in drops]
         text = _take_text(tasks, last, drops, ready, v, say, {x: k for x, k in left.items() if x != v})
-        u = _first_bit(dag.preds[v] & ~done)
+        u = _first_bit(dag.preds[v] & ~state[1])
         reveal = say(("<u> -> <v> is still open: <u> has not been taken", "<v> still waits for <u>, which is not placed",
                       "<u> must come before <v>, so <v> was not ready yet"), u=tasks[u], v=tasks[v])
         return Mistake({"node": tasks[v]}, text, "misread", reveal)
@@ -307,16 +298,7 @@ class TopoSort(ReasoningFamily):
     def narrate(self, problem: dict[str, Any], state: State, move: Any, say: Voice) -> str:
         dag = self._dag(problem)
         tasks = problem["tasks"]
-        order, done = state
-        last = order[-1] if order else -1
-        before = done & ~(1 << last) if order else done
-        left = {u: (dag.preds[u] & ~before).bit_count() for u in range(len(tasks)) if not done >> u & 1}
-        drops = []
-        if last >= 0:
-            for u in dag.succs[last]:
-                if u in left:
-                    left[u] -= 1
-                    drops.append((u, left[u] + 1, left[u]))
+        last, left, drops = _open_counts(dag, len(tasks), state)
         v = dag.index.get(str(move["node"]).upper(), 0)
         ready = sorted({*(u for u, k in left.items() if not k), v})
         return _take_text(tasks, last, drops, ready, v, say, left)
@@ -385,3 +367,19 @@ class TopoSort(ReasoningFamily):
 
 
 family = register(TopoSort())
+
+
+def _open_counts(dag: Any, n: int, state: State) -> tuple[int, dict[int, int], list[tuple[int, int, int]]]:
+    """After the last take: that task, each untaken task's count of open prerequisites, and
+    the drops the last take caused (task, count before, count after), in Kahn's order."""
+    order, done = state
+    last = order[-1] if order else -1
+    before = done & ~(1 << last) if order else done
+    left = {v: (dag.preds[v] & ~before).bit_count() for v in range(n) if not done >> v & 1}
+    drops = []
+    if last >= 0:
+        for v in dag.succs[last]:
+            if v in left:
+                left[v] -= 1
+                drops.append((v, left[v] + 1, left[v]))
+    return last, left, drops

@@ -224,17 +224,10 @@ class Researcher:
         fb, s, v = self.fb, self.s, self.v
         row = int(fb.page[e])
         what = mention(fb, anchor)
-        tried = 0
-        for query in description_queries(fb, e):
-            if not s.fresh(query):
-                continue
-            thought = v.search_words(query, what, first=not s.queries) if not tried else v.reformulate(what)
-            tried += 1
-            view = s.search(query, thought)
-            if self.explorer is not None:
-                self.explorer.candidates(view, e)
-            if row in view.listed:
-                break
+        self._search_until_listed(
+            row, description_queries(fb, e),
+            lambda query, first: v.search_words(query, what, first=first), lambda: v.reformulate(what),
+            None if self.explorer is None else (lambda view: self.explorer.candidates(view, e)))
         if row in s.seen:
             s.open(row, v.describe_open(s.where(row), what))
         else:
@@ -336,6 +329,23 @@ class Researcher:
         s.note = v.listed(s.corpus.docid(row), named)
         return members, lines
 
+    def _search_until_listed(self, row: int, queries: Any, first_thought: Any, retry_thought: Any,
+                             on_view: Any) -> None:
+        """Type the fresh queries in turn until one lists ``row``: the first with its own
+        thought, later ones as a reformulation; ``on_view`` sees every results page."""
+        s = self.s
+        tried = 0
+        for query in queries:
+            if not s.fresh(query):
+                continue
+            thought = first_thought(query, not s.queries) if not tried else retry_thought()
+            tried += 1
+            view = s.search(query, thought)
+            if on_view is not None:
+                on_view(view)
+            if row in view.listed:
+                return
+
     def visit(self, e: int, purpose: str | None = None) -> int:
         """Make sure ``e``'s page is open: from the results that listed it, by its url, or
         after searching for it."""
@@ -349,17 +359,10 @@ class Researcher:
         elif e in self.by_url or self.rng.random() < URL_SHARE:
             s.open(row, v.open_url(name), by_url=True)
         else:
-            tried = 0
-            for query in self._queries(e, purpose):
-                if not s.fresh(query):
-                    continue
-                thought = v.search(name, purpose, first=not s.queries) if not tried else v.reformulate(name)
-                tried += 1
-                view = s.search(query, thought)
-                if self.explorer is not None:
-                    self.explorer.results(view)
-                if row in view.listed:
-                    break
+            self._search_until_listed(
+                row, self._queries(e, purpose),
+                lambda _query, first: v.search(name, purpose, first=first), lambda: v.reformulate(name),
+                None if self.explorer is None else self.explorer.results)
             if row in s.seen:
                 s.open(row, v.open(s.where(row), name, purpose))
             else:
