@@ -215,6 +215,15 @@ class ReasoningFamily(ABC):
         wordings as the solver's moves (its kinds of step drawn about as often)."""
         return say("{Next|Now|Then}: {try|take|play} <m>.", m=self.move_text(move))
 
+    def retry_move(self, problem: dict[str, Any], state: Any, undone: Any, rng: random.Random) -> Any | None:
+        """After the random teacher takes ``undone`` back, another value for the same choice
+        (as a search goes on from where it backed up), drawn without looking; None: any move."""
+        return None
+
+    def narrate_retry(self, problem: dict[str, Any], state: Any, move: Any, undone: Any, say: Voice) -> str:
+        """The thought for a :meth:`retry_move`, worded as the search words its next try."""
+        return self.narrate(problem, state, move, say)
+
     def aftermath(self, problem: dict[str, Any], before: Any, move: Any, after: Any, say: Voice) -> str | None:
         """The note the family's solver writes right after a move (the flows a max-flow round
         changed), or None; the random teacher writes it after its moves too."""

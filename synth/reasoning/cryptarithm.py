@@ -90,6 +90,71 @@ def _sum_text(p: _Puzzle, digits: list[int] | tuple[int, ...], c: int, carry: in
     return f"{'+'.join(names)} = {'+'.join(map(str, values))} = {sum(values)}"
 
 
+# The wordings of the search's kinds of step, shared by the search and by the moves the other
+# tiers make (so a tier cannot be told from which wording of a step it uses).
+
+
+def _open_lead(say: Voice, c: int, name: str) -> str:
+    return say(("<P>: <n> is open", "<P>: <n> has no digit yet", "In <p>, <n> is still open", "<P> still needs <n>", "Next open letter: <n>, in <p>",
+                "<n> in <p> has no digit", "On to <p>, where <n> is open"), P=_place(c).capitalize(), p=_place(c), n=name)
+
+
+def _retry_lead(say: Voice, c: int, name: str, prev: int, rest: list[int]) -> str:
+    """Another digit for a letter after ``prev`` led to a dead end: bare, or with the digit
+    that failed and the ones still to try (the work shown)."""
+    forms = ["Next for <n>", "<n> again", "Another digit for <n>", "<n>=<x> led nowhere", "So <n> is not <x>", "Back in <p>, <n> is not <x>"]
+    if rest:
+        forms += ["<n> is not <x>; left to try: <r>", "Not <x> for <n>; still free for it: <r>", "<n>=<x> failed, which leaves <r> for <n>"]
+    return say(tuple(forms), n=name, x=prev, p=_place(c), r=", ".join(map(str, rest)))
+
+
+def _try_text(say: Voice, lead: str, skipped: list[str], name: str, d: int, retry: bool = False) -> str:
+    """A digit tried for a letter, sometimes with why this one (the search takes free digits
+    in increasing order)."""
+    why = ""
+    if say.chance(0.4):
+        why = say((", the next free digit", " (the next one up)", ", next in order") if retry else
+                  (", the smallest candidate", " (the lowest one left)", ", the first one not ruled out"))
+    return "; ".join([lead, *skipped, say(("try <n>=<d><w>.", "take <n>=<d><w>.", "<n>=<d> next<w>."), n=name, d=d, w=why)])
+
+
+def _read_text(say: Voice, where: str, text: str, name: str, v: int, out: int) -> str:
+    """A result letter read off its column's sum."""
+    return say(("<w>: <t>, so <n>=<v>, carry <o>.", "<w>: <t>; that makes <n>=<v> with carry <o>.", "<w> adds up to <t>: <n>=<v>, carry <o>.",
+                "<w>: <t>. Write <n>=<v> and carry <o>.", "Adding up <ow>: <t>, so <n> is <v> and <o> carries.",
+                "<w>: <t>, which ends in <v>: <n>=<v>, carry <o>.", "<w> gives <t>; <n>=<v>, <o> to carry."),
+               w=where, ow=where[0].lower() + where[1:], t=text, n=name, v=v, o=out)
+
+
+def _forced_text(say: Voice, need: str, name: str, d: int) -> str:
+    """The column's last open letter when its result letter is known."""
+    return say(("<n>, so <x>=<d>.", "<n>: only <x>=<d> does it.", "<n>, which forces <x>=<d>.", "<n>; <x>=<d> is the one digit that works.",
+                "<n>: <x> has to be <d>.", "<n>, and only <d> fits <x>: <x>=<d>."), n=need, x=name, d=d)
+
+
+def _carry_lead(say: Voice, p: _Puzzle) -> str:
+    """Why the result's extra leading letter is a carry."""
+    place = _PLACES[max(len(w) for w in p.addends) - 1]
+    return say(("<r> is longer than every addend, so <l> is the carry out of the <pl> column",
+                "<r> has a column more than the addends: <l> can only be the carry out of the <pl>",
+                "The leading <l> of <r> sits over no addend letter, so it is what the <pl> column carries"), r=p.result, l=p.result[0], pl=place)
+
+
+def _carry_one(say: Voice, why: str, name: str, d: int = 1) -> str:
+    return say(("<w>, which can only be 1: <n>=<d>.", "<w>; two addends carry at most 1, so <n>=<d>.", "<w>, and with two addends that is 1: <n>=<d>."),
+               w=why, n=name, d=d)
+
+
+def _need_text(p: _Puzzle, c: int, carry: int) -> str:
+    top, r = p.columns[c]
+    lhs = "+".join([p.letters[k] for k in top] + ([f"carry {carry}"] if carry else []))
+    return f"{_place(c).capitalize()}: {lhs} must end in {p.letters[r]}"
+
+
+def _exhausted(say: Voice, name: str) -> str:
+    return say(("No digit is left for <n> either.", "<n> has no other digit to try.", "Nothing else fits <n>."), n=name)
+
+
 def _scan(p: _Puzzle, digits: tuple[int, ...]) -> tuple[int, int, dict[int, str]]:
     """Check the columns from the units while every letter in them has a digit (a column's
     carry in is known only then): the first column with a letter still open, the carry into
@@ -176,7 +241,7 @@ def _search(p: _Puzzle, budget: int, record: bool, voice: Voice | None = None) -
         """Try ``options`` for letter ``i`` (in column ``c``) in order; ``then(depth, base)``
         goes on after each. A digit ruled out at once is said, not written down."""
         nonlocal tries
-        name, tried, skipped = p.letters[i], False, []
+        name, tried, skipped, last = p.letters[i], False, [], -1
         for d in options:
             tries += 1
             if tries > budget:
@@ -188,18 +253,18 @@ def _search(p: _Puzzle, budget: int, record: bool, voice: Voice | None = None) -
                 continue
             text = ""
             if record:
-                lead = why if not tried else voice(("Next for <n>", "<n> again", "Another digit for <n>"), n=name)
-                text = "; ".join([lead, *skipped, voice(("try <n>=<d>.", "take <n>=<d>.", "<n>=<d> next."), n=name, d=d)])
+                lead = why if not tried else _retry_lead(voice, c, name, last, [x for x in options if x > last and x not in owner])
+                text = _try_text(voice, lead, skipped, name, d, tried)
             skipped.clear()
             if put(i, d, text, depth, lambda dp: then(dp, depth)):
                 return True
-            tried = True
+            tried, last = True, d
         if not tried:
             return dead("; ".join([why, *skipped, f"no digit fits {name}"]), base)
         if record:
             steps[-1].depth = base
             steps[-1].text = " ".join([steps[-1].text, *(f"{x}." for x in skipped),
-                                       voice(("No digit is left for <n> either.", "<n> has no other digit to try.", "Nothing else fits <n>."), n=name)])
+                                       _exhausted(voice, name)])
         return False
 
     def column(c: int, carry: int, depth: int, base: int) -> bool:
@@ -215,8 +280,7 @@ def _search(p: _Puzzle, budget: int, record: bool, voice: Voice | None = None) -
         if free:
             i = free[0]
             options = [d for d in range(10) if d not in owner and (d or i not in p.leading)]
-            why = voice(("<P>: <n> is open", "<P>: <n> has no digit yet", "In <p>, <n> is still open"), P=_place(c).capitalize(), p=_place(c),
-                        n=p.letters[i]) if record else ""
+            why = _open_lead(voice, c, p.letters[i]) if record else ""
             return choose(i, options, why, c, carry, depth, base, lambda dp, bs: column(c, carry, dp, bs))
         total = carry + sum(digits[i] for i in top)
         want, out = total % 10, total // 10
@@ -235,8 +299,7 @@ def _search(p: _Puzzle, budget: int, record: bool, voice: Voice | None = None) -
         if broken:
             return dead(f"{where}: {text}, so {name} would be {want}, but then {broken}", base)
         then = lambda dp: column(c + 1, out, dp, base)  # noqa: E731
-        return put(r, want, voice(("<w>: <t>, so <n>=<v>, carry <o>.", "<w>: <t>; that makes <n>=<v> with carry <o>.", "<w> adds up to <t>: <n>=<v>, carry <o>."),
-                                  w=where, t=text, n=name, v=want, o=out) if record else "", depth, then)
+        return put(r, want, _read_text(voice, where, text, name, want, out) if record else "", depth, then)
 
     def solve_for(c: int, carry: int, i: int, depth: int, base: int) -> bool:
         """The column's last open letter when its result letter is known: only digits that
@@ -249,8 +312,7 @@ def _search(p: _Puzzle, budget: int, record: bool, voice: Voice | None = None) -
         ]  # fmt: skip
         name, need = p.letters[i], ""
         if record:
-            lhs = "+".join([p.letters[k] for k in top] + ([f"carry {carry}"] if carry else []))
-            need = f"{_place(c).capitalize()}: {lhs} must end in {p.letters[r]}={digits[r]}"
+            need = f"{_need_text(p, c, carry)}={digits[r]}"
         if len(options) > 1:
             why = f"{need}, so {name} is one of {', '.join(map(str, options))}"
             return choose(i, options, why, c, carry, depth, base, lambda dp, bs: column(c, carry, dp, bs))
@@ -259,16 +321,15 @@ def _search(p: _Puzzle, budget: int, record: bool, voice: Voice | None = None) -
         broken = clash(i, options[0])
         if broken:
             return dead(f"{need}, so {name} would be {options[0]}, but then {broken}", base)
-        return put(i, options[0], voice(("<n>, so <x>=<d>.", "<n>: only <x>=<d> does it.", "<n>, which forces <x>=<d>."), n=need, x=name, d=options[0])
-                   if record else "", depth, lambda dp: column(c, carry, dp, base))
+        return put(i, options[0], _forced_text(voice, need, name, options[0]) if record else "", depth, lambda dp: column(c, carry, dp, base))
 
     longest = max(len(w) for w in p.addends)
     try:
         if len(p.result) > longest:
             lead, m = p.letters.index(p.result[0]), len(p.addends)
-            why = f"{p.result} is longer than every addend, so {p.result[0]} is the carry out of the {_PLACES[longest - 1]} column"
+            why = _carry_lead(voice, p) if record else ""
             if m == 2:
-                ok = put(lead, 1, f"{why}, which can only be 1: {p.result[0]}=1.", 0, lambda dp: column(0, 0, dp, -1))
+                ok = put(lead, 1, _carry_one(voice, why, p.result[0]) if record else "", 0, lambda dp: column(0, 0, dp, -1))
             else:
                 ok = choose(lead, list(range(1, m)), f"{why}, 1 to {m - 1}", len(p.columns) - 1, 0, 0, -1, lambda dp, bs: column(0, 0, dp, bs))
         else:
@@ -278,26 +339,27 @@ def _search(p: _Puzzle, budget: int, record: bool, voice: Voice | None = None) -
     return (steps, found, tries) if ok else None
 
 
-def _column_text(p: _Puzzle, digits: list[int], c: int, carry: int, i: int, d: int, say: Voice) -> str:
+def _column_text(p: _Puzzle, digits: list[int], c: int, carry: int, i: int, d: int, say: Voice, retry: int = -1) -> str:
     """A letter set in column ``c`` the way the search words it: a result letter read off the
     column sum (with the carry out), an addend letter tried (sometimes after a smaller digit
-    that fails, as the search says when it skips one)."""
+    that fails, as the search says when it skips one), or, after ``retry`` led to a dead end,
+    another digit for the same letter."""
     top, r = p.columns[c]
-    place = _place(c)
     name = p.letters[i] if i >= 0 else "?"
     if i == r and all(digits[k] >= 0 for k in top):
         total = carry + sum(digits[k] for k in top)
-        return say(("<W>: <t>, so <n>=<v>, carry <o>.", "<W>: <t>; that makes <n>=<v> with carry <o>.", "<W> adds up to <t>: <n>=<v>, carry <o>."),
-                   W=place.capitalize(), t=_sum_text(p, digits, c, carry), n=name, v=d, o=total // 10)
-    skipped = ""
+        return _read_text(say, _place(c).capitalize(), _sum_text(p, digits, c, carry), name, d, total // 10)
+    skipped = []
     taken = [x for x in digits if x >= 0]
     if taken and d > 0 and say.chance(0.35):
         x = say.pick(range(d))
         owner = next((p.letters[k] for k, v in enumerate(digits) if v == (x + sum(max(0, digits[k2]) for k2 in top) + carry) % 10), None)
         if owner is not None and r != i:
-            skipped = f"; {name}={x} fails ({p.letters[r]} would be {(x + carry) % 10}, which is {owner}'s)"
-    return say(("<P>: <n> is open<s>; try <n>=<d>.", "<P>: <n> has no digit yet<s>; take <n>=<d>.", "In <p>, <n> is still open<s>; <n>=<d> next."),
-               P=place.capitalize(), p=place, n=name, d=d, s=skipped)
+            skipped.append(f"{name}={x} fails ({p.letters[r]} would be {(x + carry) % 10}, which is {owner}'s)")
+    if retry >= 0:
+        rest = [x for x in range(retry + 1, 10) if x not in taken]
+        return _try_text(say, _retry_lead(say, c, name, retry, rest), skipped, name, d, True)
+    return _try_text(say, _open_lead(say, c, name), skipped, name, d)
 
 
 def _closed_note(p: _Puzzle, digits: list[int], c: int, carry: int, total: int, say: Voice) -> str:
@@ -439,7 +501,7 @@ class Cryptarithm(ReasoningFamily):
             return None
         d = rng.choice(taken)
         owner = p.letters[state.index(d)]
-        thought = say(("<P>: <n> is open; try <n>=<d>.", "<P>: <n> has no digit yet; take <n>=<d>."), P=_place(c).capitalize(), n=p.letters[i], d=d)
+        thought = _try_text(say, _open_lead(say, c, p.letters[i]), [], p.letters[i], d)
         reveal = say(("<d> already belongs to <o>", "<o> has <d>, so <n> cannot", "<d> was taken by <o> earlier"), d=d, o=owner, n=p.letters[i])
         return Mistake({"letter": p.letters[i], "digit": d}, thought, "misread", reveal)
 
@@ -487,6 +549,12 @@ class Cryptarithm(ReasoningFamily):
         return say(("<d> was free (taken: <u>)", "no other letter had <d> (<u>)", "with <u> assigned, <d> was still free for <l>"), d=d, u=used, l=letter)
 
     def narrate(self, problem: dict[str, Any], state: tuple[int, ...], move: Any, say: Voice) -> str:
+        return self._narrate(problem, state, move, say, -1)
+
+    def narrate_retry(self, problem: dict[str, Any], state: tuple[int, ...], move: Any, undone: Any, say: Voice) -> str:
+        return self._narrate(problem, state, move, say, undone["digit"] if undone["letter"] == move["letter"] else -1)
+
+    def _narrate(self, problem: dict[str, Any], state: tuple[int, ...], move: Any, say: Voice, retry: int) -> str:
         p = _puzzle(problem)
         c, carry, _ = _scan(p, state)
         c = min(c, len(p.columns) - 1)
@@ -497,33 +565,60 @@ class Cryptarithm(ReasoningFamily):
             digits[i] = move["digit"]
         longest = max(len(w) for w in p.addends)
         if i == p.letters.find(p.result[0]) and len(p.result) > longest and max(state) < 0:
-            why = f"{p.result} is longer than every addend, so {p.result[0]} is the carry out of the {_PLACES[longest - 1]} column"
-            return say(("<w>, which can only be 1: <n>=<d>.", "<w>, 1 to <m>; try <n>=<d>."), w=why, n=letter, d=move["digit"], m=len(p.addends) - 1)
+            why = _carry_lead(say, p)
+            if len(p.addends) == 2:
+                return _carry_one(say, why, letter, move["digit"])
+            return _try_text(say, f"{why}, 1 to {len(p.addends) - 1}", [], letter, move["digit"])
         note = ""
         if c > 0 and say.chance(0.45):
             prev_top, _ = p.columns[c - 1]
             before = _scan(p, tuple(state))[1] if c - 1 == 0 else 0
             note = _closed_note(p, [max(0, x) for x in state], c - 1, before, before + sum(max(0, state[k]) for k in prev_top), say) + " "
         top, r = p.columns[c]
-        if i in top and state[r] >= 0 and say.chance(0.4):
-            lhs = "+".join([p.letters[k] for k in top] + ([f"carry {carry}"] if carry else []))
-            return note + say(("<P>: <l> must end in <R>=<v>, so <n>=<d>.", "<P>: <l> must end in <R>=<v>: only <n>=<d> does it."),
-                              P=_place(c).capitalize(), l=lhs, R=p.letters[r], v=state[r], n=letter, d=move["digit"])
-        return note + _column_text(p, digits, c, carry, i, move["digit"], say)
+        if retry < 0 and i in top and state[r] >= 0 and say.chance(0.4):
+            return note + _forced_text(say, f"{_need_text(p, c, carry)}={state[r]}", letter, move["digit"])
+        return note + _column_text(p, digits, c, carry, i, move["digit"], say, retry)
 
     def stuck(self, problem: dict[str, Any], state: tuple[int, ...], say: Voice) -> str | None:
-        """A clash worded like the search's: the result letter a column would need is another
-        letter's digit (or a leading 0)."""
+        """A clash worded like the search's dead ends: the result letter a column would need
+        is another letter's digit (or a leading 0), or no free digit closes the column."""
         p = _puzzle(problem)
         c, carry, _ = _scan(p, state)
         c = min(c, len(p.columns) - 1)
         top, r = p.columns[c]
+        open_top = [k for k in dict.fromkeys(top) if state[k] < 0]
+        if len(open_top) == 1 and state[r] >= 0 and say.chance(0.6):
+            name = p.letters[open_top[0]]
+            tail = f" {_exhausted(say, name)}" if say.chance(0.3) else ""
+            return f"{_need_text(p, c, carry)}={state[r]}, and no free digit for {name} does that: {dead_end(say)}.{tail}"
         total = carry + sum(max(0, state[k]) for k in top)
         want, owners = total % 10, [p.letters[k] for k, x in enumerate(state) if x == total % 10 and k != r]
         where, text = _place(c).capitalize(), _sum_text(p, [max(0, x) for x in state], c, carry)
+        name = p.letters[r]
         if owners:
-            return f"{where}: {text}, so {p.letters[r]} would be {want}, but {want} is {owners[0]}'s: {dead_end(say)}."
-        return f"{where}: {text}, so {p.letters[r]} would be {want}, but then the next column fails: {dead_end(say)}."
+            return f"{where}: {text}, so {name} would be {want}, but {want} is {owners[0]}'s: {dead_end(say)}."
+        if want == 0 and r in p.leading:
+            return f"{where}: {text}, so {name} would be 0, but {name} starts {p.word_of(r)}: {dead_end(say)}."
+        if state[r] < 0:
+            broken = next(iter(_scan(p, state[:r] + (want,) + state[r + 1 :])[2].values()), None)
+            if broken:
+                return f"{where}: {text}, so {name} would be {want}, but then {broken}: {dead_end(say)}."
+        return None
+
+    def aftermath(self, problem: dict[str, Any], before: tuple[int, ...], move: Any, after: tuple[int, ...], say: Voice) -> str | None:
+        """Once every letter has a digit, the closing notes the search writes when it reaches
+        the end: the columns whose result letter was already set, added up (a blind teacher
+        writes them without looking whether they hold)."""
+        if min(after) < 0:
+            return None
+        p = _puzzle(problem)
+        notes, carry = [], 0
+        for c, (top, _) in enumerate(p.columns):
+            total = carry + sum(after[k] for k in top)
+            if not top or say.chance(0.3):
+                notes.append(_closed_note(p, after, c, carry, total, say))
+            carry = total // 10
+        return " ".join(notes) or None
 
     def verify_text(self, problem: dict[str, Any], answer: str, say: Voice) -> str:
         p = _puzzle(problem)
@@ -539,10 +634,25 @@ class Cryptarithm(ReasoningFamily):
         return " ".join(f"{ch}={d if d >= 0 else '?'}" for ch, d in zip(p.letters, state, strict=True))
 
     def random_move(self, problem: dict[str, Any], state: tuple[int, ...], rng: random.Random) -> Any | None:
+        """Mostly the letter the column-by-column method comes to next, sometimes any open
+        letter; the digit drawn without looking."""
         open_ = [i for i, d in enumerate(state) if d < 0]
         if not open_:
             return None
-        return {"letter": _puzzle(problem).letters[rng.choice(open_)], "digit": rng.randrange(10)}
+        p = _puzzle(problem)
+        c = _scan(p, state)[0]
+        ahead = [i for i in (*p.columns[c][0], p.columns[c][1]) if state[i] < 0] if c < len(p.columns) else []
+        i = ahead[0] if ahead and rng.random() < 0.8 else rng.choice(open_)
+        return {"letter": p.letters[i], "digit": rng.randrange(10)}
+
+    def retry_move(self, problem: dict[str, Any], state: tuple[int, ...], undone: Any, rng: random.Random) -> Any | None:
+        """The letter just taken back again, with a higher digit (as the search would go on),
+        drawn without looking whether it is free."""
+        p = _puzzle(problem)
+        i = p.letters.find(str(undone["letter"]).upper())
+        if i < 0 or state[i] >= 0 or undone["digit"] >= 9:
+            return None
+        return {"letter": p.letters[i], "digit": rng.randint(undone["digit"] + 1, 9)}
 
     def move_text(self, move: Any) -> str:
         return f"{move['letter']}={move['digit']}"

@@ -396,7 +396,7 @@ class EulerPath(ReasoningFamily):
         if path and say.chance(0.4) and not _stranded(adj, a, used, full):
             note = _reach_note((full & ~used).bit_count(), a, say)
         walked = [x for x, b in adj[a] if used & b]
-        return note + _take_text(a, move["to"], options, j, say, used.bit_count(), len(problem["edges"]), list(path), walked)
+        return note + _take_text(a, move["to"], options, j, say, used.bit_count(), len(problem["edges"]), list(path) or [a], walked)
 
     def muse(self, problem: dict[str, Any], state: tuple[tuple[int, ...], int], say: Voice) -> str | None:
         odd = _odd(problem)
@@ -424,8 +424,17 @@ class EulerPath(ReasoningFamily):
         return " ".join(map(str, state[0]))
 
     def random_move(self, problem: dict[str, Any], state: tuple[tuple[int, ...], int], rng: random.Random) -> Any | None:
+        """Mostly an unused edge at the trail's end picked without checking what it cuts off,
+        sometimes any edge there, now and then a vertex it is not joined to."""
         n = problem["n"]
         at = state[0][-1] if state[0] else rng.randrange(n)
+        adj = _adjacency(problem)
+        unused = [u for u, bit in adj[at] if not state[1] & bit]
+        draw = rng.random()
+        if unused and draw < 0.6:
+            return {"from": at, "to": rng.choice(unused)}
+        if adj[at] and draw < 0.85:
+            return {"from": at, "to": rng.choice(adj[at])[0]}
         return {"from": at, "to": rng.choice([v for v in range(n) if v != at])}
 
     def move_text(self, move: Any) -> str:

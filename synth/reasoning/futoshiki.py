@@ -422,7 +422,7 @@ class Futoshiki(DigitGrid):
         i, d = (move["row"] - 1) * n + move["col"] - 1, move["digit"]
         units, names, _ = _lines(n)
         u = say.pick([i // n, n + i % n])
-        if say.chance(0.4) and sum(1 for j in units[u] if not grid[j]) > 1:
+        if say.chance(0.25) and sum(1 for j in units[u] if not grid[j]) > 1:
             return _line_text(problem, grid, dom, units[u], names[u], i, d, say)
         return _single_text(problem, grid, dom, i, d, say, misread=[x for x in range(1, n + 1) if dom[i] >> x & 1 and x != d])
 
@@ -590,6 +590,21 @@ def _solutions(n: int, less, grid: list[int], limit: int) -> list[list[int]]:
     return found
 
 
+def _misread_reason(problem: dict[str, Any], i: int, d: int, say: Voice) -> str:
+    """What a misread credits for removing ``d`` from cell ``i`` when nothing does: one of the
+    cell's signs (with the bound it misread) or, without one, its row or column, worded like a
+    real elimination."""
+    n = problem["size"]
+    r0, c0 = divmod(i, n)
+    signs = [(a, b) for a, b in problem["less"] if i in (a, b)]
+    if signs and say.chance(0.6):
+        a, b = say.pick(signs)
+        if a == i:
+            return f"{_sign_text(a, b, n)} ({cell_name(b, n)} at most {d})"
+        return f"{_sign_text(a, b, n)} ({cell_name(a, n)} at least {d})"
+    return say.pick((f"row {r0 + 1}", f"column {c0 + 1}"))
+
+
 def _eliminated(problem: dict[str, Any], grid: list[int], dom: list[int], i: int, digits, say: Voice) -> str:
     """Why each of ``digits`` is not a candidate of cell ``i``, grouped by what removes it: the
     digit in the cell's row or column, or a sign whose partner's candidates bound it."""
@@ -616,7 +631,7 @@ def _eliminated(problem: dict[str, Any], grid: list[int], dom: list[int], i: int
                     if d <= low:
                         why = f"{_sign_text(a, b, n)} ({cell_name(a, n)} {'=' if grid[a] else 'at least'} {low})"
                         break
-        by.setdefault(why or f"row {r0 + 1}", []).append(d)  # a misread names the row anyway
+        by.setdefault(why or _misread_reason(problem, i, d, say), []).append(d)
     parts = []
     for why, ds in say.order(list(by.items())):
         listed, one = say.listing(ds), len(ds) == 1

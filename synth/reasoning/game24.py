@@ -453,7 +453,7 @@ class Game24(ReasoningFamily):
         if len(state) < 2:
             return None
         x, y = rng.sample(state, 2)
-        op = rng.choice("+-*/")
+        op = rng.choices("+-*/", weights=(4, 2, 3, 1))[0]  # drawn about as often as a search that tries the nearest results first uses them
         if op == "/" and not y[0]:
             op = "*"
         return {"a": _num(x[0]), "op": op, "b": _num(y[0]), "result": _num(_compute(x[0], op, y[0]))}

@@ -250,6 +250,7 @@ def _random(family: ReasoningFamily, problem: dict[str, Any], search: Search, sa
     moves = sum(s.kind == "apply" for s in search.steps)
     undo = min(0.3, sum(s.kind == "backtrack" for s in search.steps) / max(1, moves))
     muse = min(0.5, sum(s.kind == "think" for s in search.steps) / max(1, moves))
+    undone = None  # the first move the last backtrack took back: the choice to try again
     for _ in range(budget):
         if rng.random() < muse:
             found = family.muse(problem, trace.stack[-1], say)
@@ -258,13 +259,19 @@ def _random(family: ReasoningFamily, problem: dict[str, Any], search: Search, sa
         if trace.depth and rng.random() < undo:
             back = min(trace.depth, 1 + int(rng.random() * 2))
             why = family.stuck(problem, trace.stack[-1], say) or second_thoughts(say)
+            undone = trace.made[trace.depth - back][2]
             trace.add(TraceStep("backtrack", why, depth=trace.depth - back))
             continue
         state = trace.stack[-1]
-        move = family.random_move(problem, state, rng)
+        move = family.retry_move(problem, state, undone, rng) if undone is not None else None
+        text = family.narrate_retry(problem, state, move, undone, say) if move is not None else None
+        undone = None
         if move is None:
-            break
-        after = trace.add(TraceStep("apply", family.narrate(problem, state, move, say), move))[0]
+            move = family.random_move(problem, state, rng)
+            if move is None:
+                break
+            text = family.narrate(problem, state, move, say)
+        after = trace.add(TraceStep("apply", text, move))[0]
         note = family.aftermath(problem, state, move, after, say)
         if note:
             trace.add(TraceStep("think", note, stage="check"))
