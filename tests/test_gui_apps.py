@@ -269,7 +269,7 @@ def _states(app: str, n: int) -> list:
     f = get_family(app)
     out = []
     for seed in range(n):
-        traj = episode(app, ("reflective", "random")[seed % 2], seed, 1 + seed % 5).trajectory
+        traj = episode(app, ("reflective", "random", "expert")[seed % 3], seed, 1 + seed % 5).trajectory
         env = f.make_env(traj.task, OFF)
         out.append(env.fork())
         for step in traj.steps[:-1]:
@@ -282,7 +282,7 @@ def _states(app: str, n: int) -> list:
 def test_every_element_is_drawn_inside_its_box_and_nothing_outside(app):
     rng = random.Random(0)
     layers_seen = set()
-    for env in _states(app, 12):
+    for env in _states(app, 18):
         view = env.view()
         record: list = []
         pixels = np.asarray(draw(view, env.style, record))

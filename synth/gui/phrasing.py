@@ -21,6 +21,7 @@ import random
 from collections.abc import Sequence
 
 from synth.gui.toolkit import Node, View, quote
+from synth.reasoning.phrasing import Voice
 
 NOUNS: dict[str, tuple[str, ...]] = {
     "button": ("button",),
@@ -108,9 +109,14 @@ class Phrasing:
         return sentence(base.format(t=t) + extra.format(d=quote(top.name)))
 
     def why(self, text: str) -> str:
-        """The next step in the planner's words, wrapped in one of several frames."""
+        """The next step in the planner's words, wrapped in one of several frames. A planner
+        text may offer wordings as ``{a|b}`` (:mod:`synth.reasoning.phrasing`'s template
+        syntax): the step that ends a task is the same in every episode, and one fixed
+        sentence for it is a phrase every expert episode shares."""
         if not text:
             return ""
+        if "{" in text:
+            text = Voice(self.rng)(text.replace("<", "\\<"))
         return sentence(self.pick(("{w}", "{w}", "next: {w}", "now: {w}", "the next step: {w}", "to do now: {w}",
                                    "what is left here: {w}", "first things first: {w}", "{w} comes next"))
                         .format(w=text))  # fmt: skip

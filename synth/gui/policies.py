@@ -573,24 +573,36 @@ def _probe(option: Option) -> tuple[str, dict[str, Any]]:
 
 class RandomTeacher:
     """Well-formed actions drawn from the whole action space, then ``finish``; thoughts from
-    the shared phrasing layer (what it tries, and that it might help)."""
+    the shared phrasing layer (what it tries, and that it might help).
+
+    Now and then (``FOLLOW`` of its steps) it does take a step toward the goal through the
+    agent every tier thinks with, in that agent's words: a user poking at an app does hit the
+    right control sometimes, and a tier whose thoughts never once plan for the goal would be
+    told apart by that alone. It still stops after its drawn number of steps, so it rarely
+    gets all the way (when it does, it finishes or answers as the agent would)."""
 
     TEXTS = ("hello", "test", "Archive", "12", "yes", "Portuguese", "report")
+    FOLLOW = 0.3
 
     def __init__(self, app: App, rng: random.Random):
         self.app, self.rng = app, rng
-        self.say = Phrasing(random.Random(rng.random()))
+        self.agent = Agent(app, random.Random(rng.random()))
+        self.say = self.agent.say
         self.steps = rng.randint(1, RANDOM_MAX_STEPS)
-        self.policy = Policy(f"{app.name}-random", "random", None, {"steps": self.steps})
+        self.policy = Policy(f"{app.name}-random", "random", None, {"steps": self.steps, "follow": self.FOLLOW})
 
     def act(self, env: GuiEnv, history: list[Step]) -> tuple[str, Action]:
+        if len(history) < self.steps and self.rng.random() < self.FOLLOW:
+            return self.agent.step(env)
         say, view = self.say, env.view()
         lead = [say.opening(self.app.needs(env.goal))] if not history else []
         if say.maybe(0.6) or not history:
             lead.append(say.screen(view))
         if len(history) >= self.steps:
+            self.agent._remember(view, Action("finish", {}), None)
             return say.join([*lead, say.finish()]), Action("finish", {})
         name, args, target = self._draw(env, view)
+        self.agent._remember(view, Action(name, args), None)
         if name == "answer":  # a guess: said without quotes, it names nothing on screen
             return say.join([*lead, say.answer(args["answer"], quoted=False)]), Action(name, args)
         why = say.why(say.guess(target)) if say.maybe(0.6) else ""

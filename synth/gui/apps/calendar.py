@@ -401,7 +401,7 @@ class CalendarApp(App):
         for i, p in enumerate(model["contacts"]):
             if (p in draft["attendees"]) != (p in want["attendees"]):
                 out.append(Click(f"att:{i}", f"{p} must {'' if p in want['attendees'] else 'not '}be a guest", words))
-        return out or [Click("save", f"{words}: every field is right; save", words)]
+        return out or [Click("save", f"{words}: {{every field is right|all the fields match|nothing is left to change|it reads as asked}}; {{save|save it|click save}}", words)]
 
     def needs(self, goal: dict[str, Any]) -> list[str]:
         out = [_op_words(op) for op in goal["ops"]]

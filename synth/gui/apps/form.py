@@ -242,7 +242,8 @@ class FormApp(App):
                 intents.append(Type(key, want, f"the {noun} must be {show(want)}", key))
             else:
                 intents.append(Type(key, "", f"the {noun} must stay empty; clear it", key))
-        return intents or [Click("submit", "every field holds what the instruction asks; submit the form", "submit")]
+        return intents or [Click("submit", "{every field holds what the instruction asks|all the fields match the instruction|the fields are filled in as asked|"
+                                     "nothing in the form differs from the task}; {submit the form|send it off|submit}", "submit")]
 
     def needs(self, goal: dict[str, Any]) -> list[str]:
         target = goal["target"]

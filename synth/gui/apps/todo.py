@@ -403,7 +403,7 @@ class TodoApp(App):
                 out.append(Select(field, want[field], f"the {field} must be {want[field]}", words))
         if draft["priority"] != want["priority"]:
             out.append(Click(f"priority={want['priority']}", f"the priority must be {want['priority']}", words))
-        return out or [Click("save", f"{words}: every field is right; save", words)]
+        return out or [Click("save", f"{words}: {{every field is right|all the fields match|nothing is left to change|it reads as asked}}; {{save|save it|click save}}", words)]
 
     def needs(self, goal: dict[str, Any]) -> list[str]:
         out = [_op_words(op) for op in goal["ops"]]
