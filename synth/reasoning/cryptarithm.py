@@ -102,34 +102,36 @@ def _open_lead(say: Voice, c: int, name: str) -> str:
 def _retry_lead(say: Voice, c: int, name: str, prev: int, rest: list[int]) -> str:
     """Another digit for a letter after ``prev`` led to a dead end: bare, or with the digit
     that failed and the ones still to try (the work shown)."""
-    forms = ["Next for <n>", "<n> again", "Another digit for <n>", "<n>=<x> led nowhere", "So <n> is not <x>", "Back in <p>, <n> is not <x>"]
-    if rest:
-        forms += ["<n> is not <x>; left to try: <r>", "Not <x> for <n>; still free for it: <r>", "<n>=<x> failed, which leaves <r> for <n>"]
-    return say(tuple(forms), n=name, x=prev, p=_place(c), r=", ".join(map(str, rest)))
+    forms = ("Next for <n>", "<n> again", "Another digit for <n>", "<n>=<x> led nowhere", "So <n> is not <x>", "Back in <p>, <n> is not <x>")
+    if rest and say.chance(0.7):
+        forms = ("<n> is not <x>; left to try: <r>", "Not <x> for <n>; still free for it: <r>", "<n>=<x> failed, which leaves <r> for <n>",
+                 "With <n>=<x> ruled out, <n> can still be <r>", "<n>=<x> is a dead end; the digits left for <n>: <r>",
+                 "Back in <p>: <n> is not <x>, and <r> are still free")
+    return say(forms, n=name, x=prev, p=_place(c), r=", ".join(map(str, rest)))
 
 
-def _try_text(say: Voice, lead: str, skipped: list[str], name: str, d: int, retry: bool = False) -> str:
+def _try_text(say: Voice, lead: str, skipped: list[str], name: str, d: int, retry: bool = False, aside: str = "") -> str:
     """A digit tried for a letter, sometimes with why this one (the search takes free digits
     in increasing order)."""
     why = ""
     if say.chance(0.4):
         why = say((", the next free digit", " (the next one up)", ", next in order") if retry else
                   (", the smallest candidate", " (the lowest one left)", ", the first one not ruled out"))
-    return "; ".join([lead, *skipped, say(("try <n>=<d><w>.", "take <n>=<d><w>.", "<n>=<d> next<w>."), n=name, d=d, w=why)])
+    return "; ".join([lead, *skipped, say(("try <n>=<d><w>.", "take <n>=<d><w>.", "<n>=<d> next<w>."), n=name, d=d, w=why)]) + aside
 
 
-def _read_text(say: Voice, where: str, text: str, name: str, v: int, out: int) -> str:
+def _read_text(say: Voice, where: str, text: str, name: str, v: int, out: int, aside: str = "") -> str:
     """A result letter read off its column's sum."""
     return say(("<w>: <t>, so <n>=<v>, carry <o>.", "<w>: <t>; that makes <n>=<v> with carry <o>.", "<w> adds up to <t>: <n>=<v>, carry <o>.",
                 "<w>: <t>. Write <n>=<v> and carry <o>.", "Adding up <ow>: <t>, so <n> is <v> and <o> carries.",
                 "<w>: <t>, which ends in <v>: <n>=<v>, carry <o>.", "<w> gives <t>; <n>=<v>, <o> to carry."),
-               w=where, ow=where[0].lower() + where[1:], t=text, n=name, v=v, o=out)
+               w=where, ow=where[0].lower() + where[1:], t=text, n=name, v=v, o=out) + aside
 
 
-def _forced_text(say: Voice, need: str, name: str, d: int) -> str:
+def _forced_text(say: Voice, need: str, name: str, d: int, aside: str = "") -> str:
     """The column's last open letter when its result letter is known."""
     return say(("<n>, so <x>=<d>.", "<n>: only <x>=<d> does it.", "<n>, which forces <x>=<d>.", "<n>; <x>=<d> is the one digit that works.",
-                "<n>: <x> has to be <d>.", "<n>, and only <d> fits <x>: <x>=<d>."), n=need, x=name, d=d)
+                "<n>: <x> has to be <d>.", "<n>, and only <d> fits <x>: <x>=<d>."), n=need, x=name, d=d) + aside
 
 
 def _carry_lead(say: Voice, p: _Puzzle) -> str:
@@ -143,6 +145,29 @@ def _carry_lead(say: Voice, p: _Puzzle) -> str:
 def _carry_one(say: Voice, why: str, name: str, d: int = 1) -> str:
     return say(("<w>, which can only be 1: <n>=<d>.", "<w>; two addends carry at most 1, so <n>=<d>.", "<w>, and with two addends that is 1: <n>=<d>."),
                w=why, n=name, d=d)
+
+
+def _aside(say: Voice, p: _Puzzle, digits, i: int, d: int, c: int = -1, out: int = 0) -> str:
+    """Now and then a true remark after letter ``i`` gets ``d``: the letters known so far,
+    those still open, or where the column's carry goes (what a solver on paper keeps in view)."""
+    after = list(digits)
+    if i >= 0:
+        after[i] = d
+    r = say.rng.random()
+    if r < 0.25:
+        known = ", ".join(f"{p.letters[k]}={x}" for k, x in enumerate(after) if x >= 0)
+        return " " + say(("So far: <k>.", "Known now: <k>.", "Assigned so far: <k>.", "That gives <k>.", "The digits so far: <k>.",
+                          "Now <k>."), k=known)
+    if r < 0.45:
+        left = [p.letters[k] for k, x in enumerate(after) if x < 0]
+        if left:
+            return " " + say(("Still open: <l>.", "<l> {are|remain} left.", "Letters without a digit: <l>.", "Open letters now: <l>.",
+                              "Left to place: <l>."), l=say.listing(left))
+        return ""
+    if r < 0.65 and out and 0 <= c < len(p.columns) - 1:
+        return " " + say(("The <o> goes on to <q>.", "<Q> starts with a carry of <o>.", "<q> gets the carry, <o>.", "Carry <o> into <q>.",
+                          "So <q> begins with <o> carried."), o=out, q=_place(c + 1), Q=_place(c + 1).capitalize())
+    return ""
 
 
 def _need_text(p: _Puzzle, c: int, carry: int) -> str:
@@ -254,7 +279,7 @@ def _search(p: _Puzzle, budget: int, record: bool, voice: Voice | None = None) -
             text = ""
             if record:
                 lead = why if not tried else _retry_lead(voice, c, name, last, [x for x in options if x > last and x not in owner])
-                text = _try_text(voice, lead, skipped, name, d, tried)
+                text = _try_text(voice, lead, skipped, name, d, tried, _aside(voice, p, digits, i, d))
             skipped.clear()
             if put(i, d, text, depth, lambda dp: then(dp, depth)):
                 return True
@@ -287,8 +312,7 @@ def _search(p: _Puzzle, budget: int, record: bool, voice: Voice | None = None) -
         name = p.letters[r]
         if digits[r] >= 0:  # closed by an earlier digit, and checked then
             if record:
-                said = f"{_sum_text(p, digits, c, carry)} ends in {name}={want}, carry {out}" if top else f"the carry {carry} is {name}"
-                notes.append(f"{_place(c).capitalize()}: {said}.")
+                notes.append(_closed_note(p, digits, c, carry, total, voice))
             return column(c + 1, out, depth, base)
         where, text = (_place(c).capitalize(), _sum_text(p, digits, c, carry)) if record else ("", "")
         if want in owner:
@@ -299,7 +323,7 @@ def _search(p: _Puzzle, budget: int, record: bool, voice: Voice | None = None) -
         if broken:
             return dead(f"{where}: {text}, so {name} would be {want}, but then {broken}", base)
         then = lambda dp: column(c + 1, out, dp, base)  # noqa: E731
-        return put(r, want, _read_text(voice, where, text, name, want, out) if record else "", depth, then)
+        return put(r, want, _read_text(voice, where, text, name, want, out, _aside(voice, p, digits, r, want, c, out)) if record else "", depth, then)
 
     def solve_for(c: int, carry: int, i: int, depth: int, base: int) -> bool:
         """The column's last open letter when its result letter is known: only digits that
@@ -321,7 +345,8 @@ def _search(p: _Puzzle, budget: int, record: bool, voice: Voice | None = None) -
         broken = clash(i, options[0])
         if broken:
             return dead(f"{need}, so {name} would be {options[0]}, but then {broken}", base)
-        return put(i, options[0], _forced_text(voice, need, name, options[0]) if record else "", depth, lambda dp: column(c, carry, dp, base))
+        return put(i, options[0], _forced_text(voice, need, name, options[0], _aside(voice, p, digits, i, options[0])) if record else "", depth,
+                   lambda dp: column(c, carry, dp, base))
 
     longest = max(len(w) for w in p.addends)
     try:
@@ -348,7 +373,7 @@ def _column_text(p: _Puzzle, digits: list[int], c: int, carry: int, i: int, d: i
     name = p.letters[i] if i >= 0 else "?"
     if i == r and all(digits[k] >= 0 for k in top):
         total = carry + sum(digits[k] for k in top)
-        return _read_text(say, _place(c).capitalize(), _sum_text(p, digits, c, carry), name, d, total // 10)
+        return _read_text(say, _place(c).capitalize(), _sum_text(p, digits, c, carry), name, d, total // 10, _aside(say, p, digits, i, d, c, total // 10))
     skipped = []
     taken = [x for x in digits if x >= 0]
     if taken and d > 0 and say.chance(0.35):
@@ -358,14 +383,18 @@ def _column_text(p: _Puzzle, digits: list[int], c: int, carry: int, i: int, d: i
             skipped.append(f"{name}={x} fails ({p.letters[r]} would be {(x + carry) % 10}, which is {owner}'s)")
     if retry >= 0:
         rest = [x for x in range(retry + 1, 10) if x not in taken]
-        return _try_text(say, _retry_lead(say, c, name, retry, rest), skipped, name, d, True)
-    return _try_text(say, _open_lead(say, c, name), skipped, name, d)
+        return _try_text(say, _retry_lead(say, c, name, retry, rest), skipped, name, d, True, _aside(say, p, digits, i, d))
+    return _try_text(say, _open_lead(say, c, name), skipped, name, d, aside=_aside(say, p, digits, i, d))
 
 
 def _closed_note(p: _Puzzle, digits: list[int], c: int, carry: int, total: int, say: Voice) -> str:
     top, r = p.columns[c]
     name = p.letters[r]
-    said = f"{_sum_text(p, digits, c, carry)} ends in {name}={total % 10}, carry {total // 10}" if top else f"the carry {carry} is {name}"
+    if top:
+        said = say(("<t> ends in <n>=<v>, carry <o>", "<t>, so <n>=<v> holds, carry <o>", "<t> checks with <n>=<v>, carry <o>"),
+                   t=_sum_text(p, digits, c, carry), n=name, v=total % 10, o=total // 10)
+    else:
+        said = say(("the carry <k> is <n>", "<n> is just the carry, <k>", "<n> equals the carry <k>", "the carry <k> gives <n>"), k=carry, n=name)
     return f"{_place(c).capitalize()}: {said}."
 
 
@@ -501,7 +530,7 @@ class Cryptarithm(ReasoningFamily):
             return None
         d = rng.choice(taken)
         owner = p.letters[state.index(d)]
-        thought = _try_text(say, _open_lead(say, c, p.letters[i]), [], p.letters[i], d)
+        thought = _try_text(say, _open_lead(say, c, p.letters[i]), [], p.letters[i], d, aside=_aside(say, p, state, i, d))
         reveal = say(("<d> already belongs to <o>", "<o> has <d>, so <n> cannot", "<d> was taken by <o> earlier"), d=d, o=owner, n=p.letters[i])
         return Mistake({"letter": p.letters[i], "digit": d}, thought, "misread", reveal)
 
@@ -576,7 +605,7 @@ class Cryptarithm(ReasoningFamily):
             note = _closed_note(p, [max(0, x) for x in state], c - 1, before, before + sum(max(0, state[k]) for k in prev_top), say) + " "
         top, r = p.columns[c]
         if retry < 0 and i in top and state[r] >= 0 and say.chance(0.4):
-            return note + _forced_text(say, f"{_need_text(p, c, carry)}={state[r]}", letter, move["digit"])
+            return note + _forced_text(say, f"{_need_text(p, c, carry)}={state[r]}", letter, move["digit"], _aside(say, p, state, i, move["digit"]))
         return note + _column_text(p, digits, c, carry, i, move["digit"], say, retry)
 
     def stuck(self, problem: dict[str, Any], state: tuple[int, ...], say: Voice) -> str | None:
