@@ -283,7 +283,7 @@ class Futoshiki(DigitGrid):
                     text = say(("Back at <c>: <p> failed, so try <d><l>.", "<c> again: <p> did not work; <d> next<l>.",
                                 "With <p> out for <c>, try <d><l>."), c=name, p=options[k - 1], d=d, l=last)
                 else:
-                    text = _guess_text(name, options, d, say)
+                    text = _guess_text(name, options, d, say, _aside(problem, grid, i, d, say))
                 counts["guesses"] += 1
                 wiped = place(i, d, text)
                 if wiped is not None:
@@ -387,7 +387,7 @@ class Futoshiki(DigitGrid):
             if found is None:
                 i = min((dom[j].bit_count(), j) for j in range(n * n) if not grid[j])[1]
                 options = [x for x in range(1, n + 1) if dom[i] >> x & 1]
-                d, text = options[0], _guess_text(cell_name(i, n), options, options[0], say)
+                d, text = options[0], _guess_text(cell_name(i, n), options, options[0], say, _aside(problem, grid, i, options[0], say))
             elif found[0] == "gap":
                 i = grid.index(0)
                 row = {grid[j] for j in range(i - i % n, i - i % n + n)}
@@ -422,7 +422,7 @@ class Futoshiki(DigitGrid):
         i, d = (move["row"] - 1) * n + move["col"] - 1, move["digit"]
         units, names, _ = _lines(n)
         u = say.pick([i // n, n + i % n])
-        if say.chance(0.25) and sum(1 for j in units[u] if not grid[j]) > 1:
+        if say.chance(0.15) and sum(1 for j in units[u] if not grid[j]) > 1:
             return _line_text(problem, grid, dom, units[u], names[u], i, d, say)
         return _single_text(problem, grid, dom, i, d, say, misread=[x for x in range(1, n + 1) if dom[i] >> x & 1 and x != d])
 
@@ -642,6 +642,36 @@ def _eliminated(problem: dict[str, Any], grid: list[int], dom: list[int], i: int
     return "; ".join(parts)
 
 
+def _aside(problem: dict[str, Any], grid: list[int], i: int, d: int, say: Voice) -> str:
+    """Now and then a true remark once ``d`` is in cell ``i``: what its row or column still
+    needs, how many cells are left, or what a sign now asks of the cell's partner (what a
+    solver keeps in view between placements)."""
+    n = problem["size"]
+    after = list(grid)
+    after[i] = d
+    r0, c0 = divmod(i, n)
+    r = say.rng.random()
+    if r < 0.3:
+        line, cells = (f"row {r0 + 1}", range(r0 * n, r0 * n + n)) if r < 0.15 else (f"column {c0 + 1}", range(c0, n * n, n))
+        missing = sorted(set(range(1, n + 1)) - {after[j] for j in cells})
+        if not missing:
+            return " " + say(("That completes <l>.", "<L> is full now.", "<L> is done."), l=line, L=cap(line))
+        return " " + say(("<L> still needs <m>.", "<L> is missing <m>.", "Left for <l>: <m>."), l=line, L=cap(line), m=say.listing(missing))
+    if r < 0.45:
+        left = after.count(0)
+        return " " + say(("<k> empty cell{s} left.", "<k> to go.", "Still <k> open.", "<k> cell{s} remain."), k=left, s="" if left == 1 else "s") if left else ""
+    if r < 0.6:
+        for a, b in problem["less"]:
+            if i in (a, b):
+                other = b if a == i else a
+                if after[other]:
+                    return " " + say(("<s> holds (<x> < <y>).", "The sign <s> is kept: <x> < <y>."), s=_sign_text(a, b, n), x=after[a], y=after[b])
+                bound = say(("<o> must be above <d>", "<o> has to exceed <d>") if a == i else ("<o> must be below <d>", "<o> has to stay under <d>"),
+                            o=cell_name(other, n), d=d)
+                return " " + cap(bound) + f" ({_sign_text(a, b, n)})."
+    return ""
+
+
 def _single_text(problem: dict[str, Any], grid: list[int], dom: list[int], i: int, d: int, say: Voice, misread: list[int]) -> str:
     """A cell with one candidate left: what removes each other digit (``misread``: digits
     wrongly counted as removed, credited like the rest)."""
@@ -650,7 +680,8 @@ def _single_text(problem: dict[str, Any], grid: list[int], dom: list[int], i: in
     others = [x for x in range(1, n + 1) if x != d]
     why = _eliminated(problem, grid, dom, i, others, say)
     return say(("<c>: <w>; only <d> is left.", "<c> can only be <d>: <w>.", "For <c>, <w>. That leaves <d>.",
-                "<c>: <w>, so <c> = <d>.", "Candidates of <c>: <w>, which leaves <d>."), c=name, w=why, d=d)
+                "<c>: <w>, so <c> = <d>.", "Candidates of <c>: <w>, which leaves <d>.", "<c> = <d>, since <w>.",
+                "Only <d> fits <c>: <w>.", "What can <c> hold? <W>; so <d>."), c=name, w=why, W=cap(why), d=d) + _aside(problem, grid, i, d, say)
 
 
 def _line_text(problem: dict[str, Any], grid: list[int], dom: list[int], unit, uname: str, i: int, d: int, say: Voice, skip: int = -1) -> str:
@@ -663,10 +694,11 @@ def _line_text(problem: dict[str, Any], grid: list[int], dom: list[int], unit, u
     name = cell_name(i, n)
     if not parts:
         return say(("<U> needs <d>, and <c> is its only open cell: <c> = <d>.", "<U> has one gap left, <c>, so <c> = <d>."),
-                   U=cap(uname), d=d, c=name)
+                   U=cap(uname), d=d, c=name) + _aside(problem, grid, i, d, say)
     return say(("<U> needs a <d>: <p> cannot take it, so <c> = <d>.", "Where does <d> go in <u>? Not <p>; only <c> is left: <c> = <d>.",
-                "<U> still lacks <d>. <P> <v> out, which leaves <c>: <c> = <d>."),
-               U=cap(uname), u=uname, d=d, p=say.listing(parts), P=cap(say.listing(parts)), c=name, v="is" if len(parts) == 1 else "are")
+                "<U> still lacks <d>. <P> <v> out, which leaves <c>: <c> = <d>.", "The <d> of <u> can only go to <c>: <p> cannot take it."),
+               U=cap(uname), u=uname, d=d, p=say.listing(parts), P=cap(say.listing(parts)), c=name, v="is" if len(parts) == 1 else "are"
+               ) + _aside(problem, grid, i, d, say)
 
 
 def _forced_text(problem: dict[str, Any], grid: list[int], dom: list[int], found: tuple, say: Voice) -> str:
@@ -677,9 +709,14 @@ def _forced_text(problem: dict[str, Any], grid: list[int], dom: list[int], found
     return _line_text(problem, grid, dom, units[u], names[u], i, d, say)
 
 
-def _guess_text(name: str, options: list[int], d: int, say: Voice) -> str:
-    return say(("Nothing is forced. <c> has the fewest candidates (<o>): try <d>.", "No forced cell left; <c> can still be <o>, so try <d>.",
-                "Stuck on forced moves. Guess in <c> (<o>): <d> first."), c=name, o=say.listing(options, "or"), d=d)
+def _guess_text(name: str, options: list[int], d: int, say: Voice, aside: str = "") -> str:
+    later = say.listing([x for x in options if x != d], "then")
+    head = say(("Nothing is forced.", "No forced cell left.", "Stuck on forced moves.", "No single and no hidden single remain.",
+                "Forced moves have run out."))
+    pick = say(("<c> has the fewest candidates (<o>): try <d>.", "<c> can still be <o>, so try <d>.", "Guess in <c> (<o>): <d> first.",
+                "Branch on <c>, which has only <o>: <d> first{, <l> if that fails|}.", "The tightest cell is <c> (<o>); take <d> and see{, keeping <l> for later|}."),
+               c=name, o=say.listing(options, "or"), d=d, l=later)
+    return f"{head} {cap(pick)}{aside}"
 
 
 def _gap_text(n: int, uname: str, d: int, say: Voice) -> str:
