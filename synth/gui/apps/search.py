@@ -305,11 +305,12 @@ class SearchApp(App):
             rid = over.args["id"]
             if rid not in want or rid in have:
                 return [Back("this result should not be bookmarked; cancel", "bookmark")]
-            folder, note = want[rid]
+            folder = want[rid][0]
+            note = " ".join(next(b["note"] for b in goal["bookmarks"] if b["id"] == rid).split())  # as the instruction writes it
             out = []
             if ui.value("folder") != folder:
                 out.append(Select("folder", folder, f"the bookmark belongs in {folder}", "folder"))
-            if not same_text(ui.value("note") or "", note):
+            if not same_text(ui.value("note") or "", note, "casefold"):
                 out.append(Type("note", note, f"the note must say {note!r}" if note else "the note must be empty", "note"))
             return out or [Click("save", "folder and note are right; save the bookmark", "bookmark")]
         wrong = [i for i in have if have[i] != want.get(i)]
