@@ -214,6 +214,9 @@ class EulerPath(ReasoningFamily):
                     "every edge must be walked exactly once, so first the degrees decide the ends"))
         hub = max(range(problem["n"]), key=lambda v: (len(adj[v]), -v))
         extra = say((" Vertex <v> has the most edges (<k>).", " <v> is the busiest vertex, degree <k>.", ""), v=hub, k=len(adj[hub])) if say.chance(0.5) else ""
+        if say.chance(0.5):  # the edges written out per vertex, as one reads a graph before walking it
+            lists = "; ".join(f"{v}: {', '.join(str(u) for u, _ in sorted(adj[v]))}" for v in range(problem["n"]) if adj[v])
+            extra += say((" Neighbours: <l>.", " Who joins whom: <l>.", " Adjacency: <l>."), l=lists)
         return f"{head}. {cap(goal)}.{extra}"
 
     def plan(self, problem: dict[str, Any], say: Voice) -> str:
@@ -226,7 +229,9 @@ class EulerPath(ReasoningFamily):
                     "still be reached, and if not undo that move and try the next edge.",
                     "Take the lowest unused edge each time; after a choice, a reachability check catches a burnt bridge, which sends me one "
                     "move back to the next edge."))
-        return " ".join([degrees, walk])
+        m = len(problem["edges"])
+        size = say(("<m> edges, so the answer lists <k> vertices.", "The trail will be <m> edges long.", "That is <m> moves in all.", ""), m=m, k=m + 1)
+        return " ".join(x for x in [degrees, walk, size] if x)
 
     def start(self, problem: dict[str, Any]) -> tuple[tuple[int, ...], int]:
         return (), 0
