@@ -157,9 +157,11 @@ def _walk_text(via: tuple[int, ...], dist: tuple[int, ...], t: int, say: Voice) 
     path = _walk_back(via, t)
     links = ", ".join(f"{x} via {via[x]}" for x in reversed(path[1:]))
     steps = " + ".join(str(dist[b] - dist[a]) for a, b in zip(path, path[1:], strict=False))
-    check = say((" Check: <s> = <d>.", " The hops add up: <s> = <d>.", ""), s=steps, d=dist[t]) if say.chance(0.5) else ""
+    check = say((" Check: <s> = <d>.", " The hops add up: <s> = <d>.", " Edge weights along it: <s> = <d>.", " Summing the hops, <s> = <d>, as it should.",
+                 " <s> makes <d>."), s=steps, d=dist[t]) if say.chance(0.7) else ""
     return say(("<t> is settled at <d>. Walk back: <l>. Path <p>, length <d>.", "<t> settled at <d>; back along the via links: <l>. So the path is <p> (<d>).",
-                "Done at <t> (<d>). Following via: <l>. That gives <p>, length <d>.", "The target <t> is settled, distance <d>. Via links back: <l>; the path reads <p>."),
+                "Done at <t> (<d>). Following via: <l>. That gives <p>, length <d>.", "The target <t> is settled, distance <d>. Via links back: <l>; the path reads <p>.",
+                "<t> is final at <d>. Reading the via links back ({<l>|<l>, reversed}) gives <p>.", "Target <t> settled ({distance|cost} <d>); via links: <l>, so <p>."),
                t=t, d=dist[t], l=links, p=" ".join(map(str, path))) + check
 
 

@@ -44,7 +44,9 @@ CATCH_AFTER = (0, 1, 1, 2, 2, 3, 4, 6)  # later moves a reflective teacher makes
 MISTAKE_TRIES = 12
 LEGAL_LOOKAHEAD = 6  # points at which a mistake is drawn before one is chosen
 P_LEGAL = 0.8  # chance that a legal mistake, when one was drawn, is the one made
-ANSWER_LINES = ("Answer: <a>", "Final answer: <a>", "The answer: <a>", "So the answer is: <a>")  # the last thought
+ANSWER_LINES = ("Answer: <a>", "Final answer: <a>", "The answer: <a>", "So the answer is: <a>",
+                "{So|Then|Hence|Thus|All told|In the end|That settles it.}{,|} {the final answer|the answer|my answer|final answer}{ is|}: <a>",
+                "{Answer|Final answer}{ then|, then|, checked|}: <a>")  # the last thought
 
 
 def teacher(family: ReasoningFamily, tier: str, task: Task, rng: random.Random) -> ScriptTeacher:
