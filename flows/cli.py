@@ -352,6 +352,33 @@ def export_gui_steps_cmd(
     out.print(f"wrote {samples.num_rows} samples ({steps} steps) from {info.ref} to {out_file}")
 
 
+@export_app.command("view")
+def export_view_cmd(
+    ref: Annotated[str, typer.Argument(help="NAME@VERSION or NAME@TAG of a trajectory version.")],
+    view: Annotated[str, typer.Argument(help="sft, preference, prm, rl-prompts or gui-steps.")],
+    out_path: Annotated[Path, typer.Argument(help="Parquet file to write (a folder with --hf).")],
+    hf: Annotated[bool, typer.Option(help="Write a Hugging Face dataset folder with a card instead.")] = False,
+    splits: Annotated[str | None, typer.Option(help="Comma-separated splits, or 'all' (default: the view's own).")] = None,
+    score: Annotated[str | None, typer.Option(help="preference: trajectory score to rank by (verifier); "
+                                                   "prm: step score to label from (prefix_correct).")] = None,
+    threshold: Annotated[float | None, typer.Option(help="prm: a step is good when its score >= this (0.5).")] = None,
+    images: Annotated[bool, typer.Option(help="Embed images (sft, preference, gui-steps).")] = True,
+    overwrite: Annotated[bool, typer.Option(help="Replace an earlier export at OUT_PATH.")] = False,
+) -> None:
+    """Export a trainer view (TRL's formats) of a version as Parquet or a Hugging Face folder."""
+    from catalog.view_export import export_view
+
+    options: dict[str, Any] = {"images": images}
+    if splits is not None:
+        options["splits"] = None if splits.strip() == "all" else [s.strip() for s in splits.split(",") if s.strip()]
+    if score is not None:
+        options["score"] = score
+    if threshold is not None:
+        options["threshold"] = threshold
+    path, table = export_view(_store(), Ref.parse(ref), view, out_path, hf=hf, overwrite=overwrite, **options)
+    out.print(f"wrote the {view} view of {ref} ({table.num_rows} rows) to {path}")
+
+
 # ---------------------------------------------------------------------------- corpus
 
 
