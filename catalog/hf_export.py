@@ -40,7 +40,7 @@ def export_hf(store: Store, ref: str | Ref, out_dir: str | Path, overwrite: bool
     info = store.resolve(ref)
 
     def fill(tmp: Path) -> None:
-        configs = _write_data(store, info, tmp)
+        configs = write_configs(store, info, tmp)
         (tmp / "README.md").write_text(dataset_card(info, configs))
 
     return write_export_dir(store, info, out_dir, overwrite, fill)
@@ -97,7 +97,7 @@ def blob_images(blobs: pa.Table) -> pa.Table:
     return table.cast(with_features(BLOB_EXPORT_SCHEMA, {"image": "one"}))
 
 
-def _write_data(store: Store, info: VersionInfo, root: Path) -> dict[str, dict[str, int]]:
+def write_configs(store: Store, info: VersionInfo, root: Path) -> dict[str, dict[str, int]]:
     table = store.read(info)
     schema = with_features(TRAJECTORY_SCHEMA)
     fp = content_fingerprint(info)

@@ -74,7 +74,7 @@ def export_view(store: Store, ref: str | Ref, view: str, out: str | Path, *, hf:
         return path, table
 
     def fill(tmp: Path) -> None:
-        splits = _splits(table)
+        splits = view_splits(table)
         fp = content_fingerprint(info)
         for split, part in splits.items():
             path = tmp / "data" / view / f"{split}-{fp}-00000-of-00001.parquet"
@@ -89,7 +89,7 @@ def _row_group(view: str) -> int:
     return 64 if view in USES_BLOBS else 1024  # image rows are large: keep row groups small to stream
 
 
-def _splits(table: pa.Table) -> dict[str, pa.Table]:
+def view_splits(table: pa.Table) -> dict[str, pa.Table]:
     """split -> rows, by the view's ``split`` column (one ``train`` split for views without one)."""
     if "split" not in table.column_names:
         return {"train": table}

@@ -37,10 +37,12 @@ catalog_app = typer.Typer(help="SQL over the DuckDB catalog and the data itself.
 export_app = typer.Typer(help="Export versions to other formats.", no_args_is_help=True)
 corpus_app = typer.Typer(help="Build, import and inspect research corpora (versioned with their search index).",
                          no_args_is_help=True)
+publish_app = typer.Typer(help="Publish versions to dataset hubs.", no_args_is_help=True)
 app.add_typer(datasets_app, name="datasets")
 app.add_typer(catalog_app, name="catalog")
 app.add_typer(export_app, name="export")
 app.add_typer(corpus_app, name="corpus")
+app.add_typer(publish_app, name="publish")
 
 
 class OutputFormat(enum.StrEnum):
@@ -377,6 +379,28 @@ def export_view_cmd(
         options["threshold"] = threshold
     path, table = export_view(_store(), Ref.parse(ref), view, out_path, hf=hf, overwrite=overwrite, **options)
     out.print(f"wrote the {view} view of {ref} ({table.num_rows} rows) to {path}")
+
+
+# ---------------------------------------------------------------------------- publish
+
+
+@publish_app.command("hf")
+def publish_hf_cmd(
+    ref: Annotated[str, typer.Argument(help="NAME@VERSION or NAME@TAG of a trajectory version.")],
+    repo_id: Annotated[str, typer.Argument(help="Hub dataset repo, e.g. my-org/my-dataset (created if missing).")],
+    revision: Annotated[str | None, typer.Option(help="Work branch to commit to first (default trajforge-vN).")] = None,
+    views: Annotated[str, typer.Option(help="Comma-separated trainer views to publish as configs.")] = "sft,preference,prm,rl-prompts",
+    license: Annotated[str, typer.Option(help="License id for the card (e.g. cc-by-4.0).")] = "other",
+    private: Annotated[bool, typer.Option(help="Create the repo private.")] = False,
+    dry_run: Annotated[bool, typer.Option(help="Print the plan (files, sizes, branch, tag) and upload nothing.")] = False,
+) -> None:
+    """Push a version and its views to the Hugging Face Hub: one commit to a branch, checked,
+    tagged vN, then main. The token comes from HF_TOKEN or `hf auth login`; HF_ENDPOINT picks the Hub."""
+    from catalog.hub import publish_hf
+
+    chosen = tuple(v.strip() for v in views.split(",") if v.strip())
+    publish_hf(_store(), Ref.parse(ref), repo_id, branch=revision, views=chosen, dry_run=dry_run, license=license,
+               private=private, log=out.print)  # fmt: skip
 
 
 # ---------------------------------------------------------------------------- corpus
