@@ -35,6 +35,7 @@ from typing import Any
 import pyarrow.parquet as pq
 
 from catalog.hf_export import content_fingerprint, dataset_card, with_features, write_configs
+from catalog.report import render
 from catalog.view_export import build_view, view_splits
 from catalog.views import image_columns
 from stores.names import Ref
@@ -98,6 +99,7 @@ def build_folder(store: Store, info: VersionInfo, root: Path, views: tuple[str, 
     if stored != tables["trajectories"]["rows"] or configs.get("blobs", {}).get("train", 0) != tables.get("blobs", {}).get("rows", 0):
         raise HubPushError(f"step 'export' failed: the export of {info.ref} holds {stored} trajectories but the "
                            f"manifest records {tables['trajectories']['rows']}; nothing was uploaded")  # fmt: skip
+    (root / "report.html").write_text(render(store, info))  # the card links to it
     (root / "README.md").write_text(hub_card(info, configs, license))
     return configs
 
@@ -112,6 +114,9 @@ def hub_card(info: VersionInfo, configs: dict[str, dict[str, int]], license: str
                         + (f": Hub revision `{p['version']}` of this repo when pushed" if p["dataset"] == info.name else "")
                         for p in info.manifest["parents"]) or "- none"  # fmt: skip
     return card + f"""
+The [dataset report](report.html) (one self-contained HTML page: counts, score and step
+distributions, first-error positions, lineage, sample episodes) describes this revision.
+
 ## Generation
 
 Families (rows): {families or 'n/a'}. Scorers: {', '.join(sorted(stats.get('scores', {}))) or 'none'}.

@@ -381,6 +381,19 @@ def export_view_cmd(
     out.print(f"wrote the {view} view of {ref} ({table.num_rows} rows) to {path}")
 
 
+@app.command()
+def report(
+    ref: Annotated[str, typer.Argument(help="NAME@VERSION or NAME@TAG of a trajectory version.")],
+    out_file: Annotated[Path, typer.Argument(help="HTML file to write, e.g. out/report.html.")],
+    overwrite: Annotated[bool, typer.Option(help="Replace an earlier report at OUT_FILE.")] = False,
+) -> None:
+    """Write a self-contained HTML report: counts, distributions, lineage, diff, sample episodes."""
+    from catalog.report import write_report
+
+    path = write_report(_store(), Ref.parse(ref), out_file, overwrite=overwrite)
+    out.print(f"wrote the report of {ref} to {path}")
+
+
 # ---------------------------------------------------------------------------- publish
 
 

@@ -72,6 +72,7 @@ def test_push_is_branch_check_tag_main_and_loads_by_tag(hub, tmp_path):
     assert hub.files(REPO, "main") == hub.files(REPO, version)  # main holds the checked tree
     card = hub.files(REPO, "main")["README.md"].decode()
     assert "license: other" in card and "config_name: sft" in card and "config_name: prm" in card
+    assert "(report.html)" in card and hub.files(REPO, "main")["report.html"].startswith(b"<!-- trajforge report")
     table = store.read(ref)
     loaded = load(hub, tmp_path, version, ["reasoning", "gui", "research", "sft"])
     for kind in ("reasoning", "gui", "research"):
@@ -100,7 +101,7 @@ def test_a_failure_between_upload_and_tag_leaves_main_untouched(hub, tmp_path):
     assert hub.repos[REPO]["tags"]["v2"] == uploaded
     v1, v2 = hub.files(REPO, "v1"), hub.files(REPO, "main")
     assert v2 == hub.files(REPO, "v2") and v1 != v2
-    assert not set(v1) - {".gitattributes", "README.md"} & set(v2)  # v1's data files were removed from main
+    assert not set(v1) - {".gitattributes", "README.md", "report.html"} & set(v2)  # v1's data files left main
     loaded = load(hub, tmp_path, "v1", ["reasoning"])
     v1 = store.read("d@v1")
     expected = sorted(v1.filter(pc.equal(v1["kind"], "reasoning"))["id"].to_pylist())
