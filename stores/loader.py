@@ -125,6 +125,8 @@ class TrajectoryDataset(IterableDataset):
     e.g. ``pyarrow.fs.S3FileSystem``); ``content_id`` names their content (a version's
     manifest hash via :meth:`from_store`), and a resume state must carry the same one.
     ``rank``/``world_size`` default to ``torch.distributed``'s when it is initialised.
+    ``columns`` projects (default: all); ``transform(batch, positions)`` replaces the default
+    output ``{"positions": LongTensor, "rows": RecordBatch}``.
     """
 
     def __init__(
@@ -169,9 +171,13 @@ class TrajectoryDataset(IterableDataset):
 
     @classmethod
     def from_store(cls, store: Store, ref: str | VersionInfo, table: str | None = None, **options: Any) -> TrajectoryDataset:
+        """The dataset over a version's table; its content id is the sha256 of the shards'
+        recorded hashes, so the order depends on the data, not on its name or commit time."""
         info = ref if isinstance(ref, VersionInfo) else store.resolve(ref)
         paths = [str(p) for p in store.shard_paths(info, table)]  # checked against the manifest
-        return cls(paths, f"{info.ref}:{info.manifest_sha256}", **options)
+        shards = info.manifest["tables"][table or info.main_table]["shards"]
+        content = hashlib.sha256("".join(s["sha256"] for s in shards).encode()).hexdigest()
+        return cls(paths, content, **options)
 
     # ------------------------------------------------------------------ order
 
