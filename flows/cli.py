@@ -365,12 +365,17 @@ def export_view_cmd(
                                                    "prm: step score to label from (prefix_correct).")] = None,
     threshold: Annotated[float | None, typer.Option(help="prm: a step is good when its score >= this (0.5).")] = None,
     images: Annotated[bool, typer.Option(help="Embed images (sft, preference, gui-steps).")] = True,
+    failures: Annotated[bool, typer.Option(help="sft: keep failed episodes too (default: successful only).")] = False,
     overwrite: Annotated[bool, typer.Option(help="Replace an earlier export at OUT_PATH.")] = False,
 ) -> None:
     """Export a trainer view (TRL's formats) of a version as Parquet or a Hugging Face folder."""
     from catalog.view_export import export_view
 
     options: dict[str, Any] = {"images": images}
+    if failures:
+        if view != "sft":
+            raise typer.BadParameter("--failures applies to the sft view only", param_hint="--failures")
+        options["success_only"] = False
     if splits is not None:
         options["splits"] = None if splits.strip() == "all" else [s.strip() for s in splits.split(",") if s.strip()]
     if score is not None:

@@ -165,3 +165,8 @@ def test_export_view_parquet_and_hf_folder_load_with_pil_images(data, tmp_path):
     assert sum(loaded[s].num_rows for s in loaded) == build_view(store, ref, "prm").num_rows
     assert main(["--store", str(store.root), "export", "view", ref, "nope", str(tmp_path / "x.parquet")]) == 1
     assert not (tmp_path / "x.parquet").exists()
+    assert main(["--store", str(store.root), "export", "view", ref, "sft", str(tmp_path / "all.parquet"), "--failures",
+                 "--splits", "all", "--no-images"]) == 0  # fmt: skip
+    every = pq.read_table(tmp_path / "all.parquet")
+    assert every.num_rows == store.read(ref).num_rows and every["images"].null_count == every.num_rows
+    assert main(["--store", str(store.root), "export", "view", ref, "prm", str(tmp_path / "p.parquet"), "--failures"]) == 2

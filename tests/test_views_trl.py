@@ -7,6 +7,7 @@ transformers' VLM processors need, has no build that loads with torch 2.13.0+cpu
 
 from __future__ import annotations
 
+import json
 import os
 
 import datasets
@@ -127,3 +128,26 @@ def test_prm_trainer_step_on_the_prm_view(views, tokenizer, tmp_path):
     for row, src in whole:
         assert [label for label in row["labels"] if label != -100] == [int(b) for b in src["labels"]]
     losses(trainer)
+
+
+def test_multimodal_rows_through_the_tokenizer_and_the_image_feature(tmp_path, tokenizer):
+    """The VLM path short of a processor: each `<image>` placeholder of a GUI row renders to
+    one image token, as many as the row's `images`, which `datasets` decodes to PIL images."""
+    from PIL import Image
+
+    store, ref = view_store()
+    export_view(store, ref, "sft", tmp_path / "sft.parquet")
+    ds = datasets.load_dataset("parquet", data_files=str(tmp_path / "sft.parquet"), split="train")
+    row = next(r for r in ds if r["kind"] == "gui" and r["images"])
+    tok = tokenizer.__class__.from_pretrained(_saved(tokenizer, tmp_path))
+    tok.add_special_tokens({"additional_special_tokens": ["<image>"]})
+    ids = tok.apply_chat_template(row["messages"], tools=json.loads(row["tools"]), tokenize=True)
+    ids = ids["input_ids"] if hasattr(ids, "keys") else ids  # a BatchEncoding in transformers 5
+    assert ids.count(tok.convert_tokens_to_ids("<image>")) == len(row["images"]) > 1
+    assert all(isinstance(im, Image.Image) and im.size == (1280, 800) for im in row["images"])
+
+
+def _saved(tokenizer, tmp_path):
+    path = tmp_path / "tok"
+    tokenizer.save_pretrained(path)
+    return path
