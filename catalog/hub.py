@@ -183,8 +183,8 @@ class _Push:
     def step(self, name: str, fn: Any, after: str) -> Any:
         try:
             return fn()
-        except HubPushError:
-            raise
+        except HubPushError as e:  # a check of ours: its message names the step already
+            raise HubPushError(f"{e}. {after}") from None
         except Exception as e:  # any Hub or network error: say which step and what it left
             message = str(e).replace(self.token, "***")
             raise HubPushError(f"step {name!r} of pushing {self.plan.ref} to {self.plan.repo_id} failed: "

@@ -409,7 +409,7 @@ def prm(table: pa.Table, score: str = "prefix_correct", threshold: float = 0.5,
     rows = owner[match]
     if len(np.unique(rows)) != len(rows):
         raise ViewError(f"step score {score!r} appears twice in a row; the table breaks the contract")
-    kept, values = kept.take(pa.array(rows, pa.int64())), values
+    kept = kept.take(pa.array(rows, pa.int64()))
     lengths = pc.list_value_length(values).to_numpy(zero_copy_only=False)
     has_steps = lengths > 0
     kept, values, lengths = kept.filter(pa.array(has_steps)), values.filter(pa.array(has_steps)), lengths[has_steps]

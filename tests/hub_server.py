@@ -3,8 +3,8 @@
 PUT, NDJSON commit), list trees and refs, tag, and that ``datasets`` uses to load a revision
 (repo info, paths-info, tree, resolve with ranges). Commits are immutable snapshots; refs
 move only by commit. ``fail[endpoint] = n`` lets ``n`` calls of an endpoint through, then
-answers the next with a 500, to inject a failure between two steps of a push; ``tokens``
-records the Authorization headers it saw.
+answers the next with a 500, to inject a failure between two steps of a push; ``tamper``
+makes listings misreport files; ``tokens`` records the Authorization headers it saw.
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ class Hub:
         self.lfs: dict[str, bytes] = {}
         self.fail: dict[str, int] = {}
         self.tokens: set[str] = set()
+        self.tamper: set[str] = set()  # paths whose listed size is off by one (a corrupted upload)
         self.lock = threading.Lock()
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.url = f"http://127.0.0.1:{self.server.server_port}"
@@ -252,7 +253,7 @@ class Hub:
                 return [{"type": "directory", "oid": git_oid(d.encode()), "size": 0, "path": d} for d in shown] + out
 
             def entry(self, p: str, f: dict) -> dict:
-                e = {"type": "file", "oid": f["oid"], "size": f["size"], "path": p}
+                e = {"type": "file", "oid": f["oid"], "size": f["size"] + (p in hub.tamper), "path": p}
                 if f["lfs"]:
                     e["lfs"] = {"oid": f["lfs"], "size": f["size"], "pointerSize": 134}
                 return e

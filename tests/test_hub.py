@@ -120,6 +120,15 @@ def test_a_failed_commit_says_which_step_and_main_stays(hub, tmp_path, commits_b
     assert (step == "main") == ("retry to move main" in str(e.value))
 
 
+def test_a_branch_that_fails_the_check_is_never_tagged_or_merged(hub, tmp_path):
+    store = Store(tmp_path / "store")
+    store.publish("d", make_table(10, seed=1))
+    hub.tamper.add("README.md")
+    with pytest.raises(HubPushError, match="step 'check' failed.*README.md has .* bytes.*main is untouched"):
+        publish_hf(store, "d@v1", REPO, log=lambda *_: None)
+    assert hub.repos[REPO]["tags"] == {} and set(hub.files(REPO, "main")) == {".gitattributes"}
+
+
 def test_dry_run_prints_the_plan_and_uploads_nothing(hub, tmp_path):
     store = Store(tmp_path / "store")
     store.publish("d", make_table(10, seed=1))
