@@ -35,7 +35,7 @@ from typing import Any
 import pyarrow.parquet as pq
 
 from catalog.hf_export import content_fingerprint, dataset_card, with_features, write_configs
-from catalog.report import render
+from catalog.report import counts, render
 from catalog.view_export import build_view, view_splits
 from catalog.views import image_columns
 from stores.names import Ref
@@ -100,11 +100,11 @@ def build_folder(store: Store, info: VersionInfo, root: Path, views: tuple[str, 
         raise HubPushError(f"step 'export' failed: the export of {info.ref} holds {stored} trajectories but the "
                            f"manifest records {tables['trajectories']['rows']}; nothing was uploaded")  # fmt: skip
     (root / "report.html").write_text(render(store, info))  # the card links to it
-    (root / "README.md").write_text(hub_card(info, configs, license))
+    (root / "README.md").write_text(hub_card(store, info, configs, license))
     return configs
 
 
-def hub_card(info: VersionInfo, configs: dict[str, dict[str, int]], license: str) -> str:
+def hub_card(store: Store, info: VersionInfo, configs: dict[str, dict[str, int]], license: str) -> str:
     """The export's card, plus what a Hub page needs: license, generation, lineage, citation."""
     card = dataset_card(info, configs)
     card = card.replace("\ntags:", f"\nlicense: {license}\ntags:", 1)
@@ -113,13 +113,18 @@ def hub_card(info: VersionInfo, configs: dict[str, dict[str, int]], license: str
     parents = "\n".join(f"- `{p['dataset']}@{p['version']}` ({p['role']})"
                         + (f": Hub revision `{p['version']}` of this repo when pushed" if p["dataset"] == info.name else "")
                         for p in info.manifest["parents"]) or "- none"  # fmt: skip
+    found = counts(store, info)
+    mix = " | ".join(f"d{k}: {n}" for k, n in found["difficulty"].items())
+    selection = info.manifest["params"].get("selection") or "none recorded (every generated, deduplicated episode)"
     return card + f"""
 The [dataset report](report.html) (one self-contained HTML page: counts, score and step
 distributions, first-error positions, lineage, sample episodes) describes this revision.
 
 ## Generation
 
-Families (rows): {families or 'n/a'}. Scorers: {', '.join(sorted(stats.get('scores', {}))) or 'none'}.
+Families (rows): {families or 'n/a'}. Difficulty mix (rows): {mix}. Splits: {found['split']}.
+Scorers: {', '.join(sorted(stats.get('scores', {}))) or 'none'}. Selection: {selection}.
+Features are declared in each Parquet file's metadata (images as the `datasets` Image feature).
 Views (`sft`, `preference`, `prm`, `rl-prompts`, `gui-steps`) are derived from the canonical rows by
 trajforge's `catalog/views.py`; each config above is loadable with `load_dataset(REPO, CONFIG)`.
 This revision is tagged `{info.version}`, the trajforge version id.

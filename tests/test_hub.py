@@ -72,6 +72,7 @@ def test_push_is_branch_check_tag_main_and_loads_by_tag(hub, tmp_path):
     assert hub.files(REPO, "main") == hub.files(REPO, version)  # main holds the checked tree
     card = hub.files(REPO, "main")["README.md"].decode()
     assert "license: other" in card and "config_name: sft" in card and "config_name: prm" in card
+    assert "Difficulty mix (rows): d1: " in card and "Scorers: " in card and "Citation" in card
     assert "(report.html)" in card and hub.files(REPO, "main")["report.html"].startswith(b"<!-- trajforge report")
     table = store.read(ref)
     loaded = load(hub, tmp_path, version, ["reasoning", "gui", "research", "sft"])
