@@ -64,8 +64,9 @@ def raw_scan(paths: list[Path]) -> int:
     return n
 
 
-def loader(store: Store, ref: str, workers: int, transform=None) -> int:
-    d = TrajectoryDataset.from_store(store, ref, columns=COLUMNS, batch_size=BATCH, transform=transform)
+def loader(store: Store, ref: str, workers: int, transform=None, shuffle_rows: bool = True) -> int:
+    d = TrajectoryDataset.from_store(store, ref, columns=COLUMNS, batch_size=BATCH, transform=transform,
+                                     shuffle_rows=shuffle_rows)  # fmt: skip
     n = 0
     for b in Loader(d, num_workers=workers):
         n += len(b["positions"])
@@ -117,6 +118,7 @@ def main(rows: int) -> None:
         results = rates([
             ("pyarrow row-group scan (the limit)", lambda: raw_scan(paths)),
             *((f"trajforge loader, {w} workers", lambda w=w: loader(store, info.ref, w)) for w in (0, 2)),
+            ("trajforge loader, 0 workers, blocks only", lambda: loader(store, info.ref, 0, shuffle_rows=False)),
             ("datasets streaming, rows", lambda: hf_rows(paths)),
             ("datasets streaming, Arrow batches", lambda: hf_arrow(paths)),
         ])
@@ -124,7 +126,7 @@ def main(rows: int) -> None:
             if importlib.util.find_spec(name) is None:
                 print(f"({name} is not installed: skipped)")
         limit = results[0][1][0]
-        hf = results[3][1][0]
+        hf = results[4][1][0]
         print(f"\n{'reader':<44}{'rows/s':>12}{'vs scan':>10}{'vs HF rows':>12}")
         for name, (r, n) in results:
             assert n == rows, (name, n)

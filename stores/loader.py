@@ -125,7 +125,9 @@ class TrajectoryDataset(IterableDataset):
     e.g. ``pyarrow.fs.S3FileSystem``); ``content_id`` names their content (a version's
     manifest hash via :meth:`from_store`), and a resume state must carry the same one.
     ``rank``/``world_size`` default to ``torch.distributed``'s when it is initialised.
-    ``columns`` projects (default: all); ``transform(batch, positions)`` replaces the default
+    ``shuffle_rows=False`` keeps storage order inside a block (blocks still shuffle): batches
+    are then zero-copy slices of row groups, at the raw scan's speed, for data already
+    shuffled on write. ``columns`` projects (default: all); ``transform(batch, positions)`` replaces the default
     output ``{"positions": LongTensor, "rows": RecordBatch}``.
     """
 
@@ -143,6 +145,7 @@ class TrajectoryDataset(IterableDataset):
         world_size: int | None = None,
         remainder: str = "drop",
         block_rows: int = 1024,
+        shuffle_rows: bool = True,
         transform: Callable[[pa.RecordBatch, np.ndarray], Any] | None = None,
         filesystem: pafs.FileSystem | None = None,
     ):
@@ -162,6 +165,7 @@ class TrajectoryDataset(IterableDataset):
         self.filters = filters or Filters()
         self.batch_size, self.seed, self.epoch = batch_size, seed, epoch
         self.rank, self.world_size, self.remainder, self.block_rows = rank, world_size, remainder, block_rows
+        self.shuffle_rows = shuffle_rows
         self.transform = transform
         self.filesystem = filesystem or pafs.LocalFileSystem()
         self._index: _Index | None = None
@@ -239,14 +243,14 @@ class TrajectoryDataset(IterableDataset):
     def _epoch(self, epoch: int | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(order, block of each order position, start of that block in the order)."""
         epoch = self.epoch if epoch is None else epoch
-        digest = hashlib.sha256(f"{self.content_id}|{self.seed}|{epoch}|{self.block_rows}".encode()).digest()
+        digest = hashlib.sha256(f"{self.content_id}|{self.seed}|{epoch}|{self.block_rows}|{self.shuffle_rows}".encode()).digest()
         rng = np.random.Generator(np.random.PCG64(int.from_bytes(digest[:16], "little")))
         start, size = self._blocks()
         perm = rng.permutation(len(start))
         out = np.empty(int(size.sum()), dtype=np.int64)
         at = 0
         for b in perm:
-            out[at:at + size[b]] = start[b] + rng.permutation(size[b])
+            out[at:at + size[b]] = start[b] + (rng.permutation(size[b]) if self.shuffle_rows else np.arange(size[b]))
             at += size[b]
         sizes = size[perm]
         block = np.repeat(perm, sizes)
@@ -273,7 +277,7 @@ class TrajectoryDataset(IterableDataset):
         info = get_worker_info()
         return {"content_id": self.content_id, "seed": self.seed, "epoch": self.epoch, "rank": self.rank,
                 "world_size": self.world_size, "batch_size": self.batch_size, "block_rows": self.block_rows,
-                "remainder": self.remainder, "filters": repr(self.filters), "start": self._start,
+                "remainder": self.remainder, "shuffle_rows": self.shuffle_rows, "filters": repr(self.filters), "start": self._start,
                 "workers": info.num_workers if info else 0, "batches": self._made}  # fmt: skip
 
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
@@ -282,7 +286,7 @@ class TrajectoryDataset(IterableDataset):
             raise LoaderError(f"this resume state was saved on {state.get('content_id')!r}, but the loader reads "
                               f"{self.content_id!r}; resume against the same version, or start a new epoch "
                               "without the state")  # fmt: skip
-        for key in ("seed", "rank", "world_size", "batch_size", "block_rows", "remainder"):
+        for key in ("seed", "rank", "world_size", "batch_size", "block_rows", "remainder", "shuffle_rows"):
             if state[key] != getattr(self, key):
                 raise LoaderError(f"this resume state has {key}={state[key]!r} but the loader has "
                                   f"{getattr(self, key)!r}; the order would differ, so it cannot resume exactly")  # fmt: skip
@@ -344,7 +348,10 @@ class TrajectoryDataset(IterableDataset):
             if len(groups) > 2:
                 groups.popitem(last=False)
         sequence = order_from[: size[b]]
-        blocks[b] = groups[g].take(pa.array(index.row[sequence]))
+        rows = index.row[sequence]
+        contiguous = len(rows) and rows[-1] - rows[0] == len(rows) - 1 and np.all(np.diff(rows) == 1)
+        # storage order (shuffle_rows=False, no filter gap) is a zero-copy slice; else one take
+        blocks[b] = groups[g].slice(int(rows[0]), len(rows)) if contiguous else groups[g].take(pa.array(rows))
         if len(blocks) > 4:
             blocks.popitem(last=False)
         return blocks[b]

@@ -186,3 +186,17 @@ def test_reads_through_a_pyarrow_filesystem(store):
     d = TrajectoryDataset(names, "files", columns=["id"], batch_size=64, filesystem=fs)
     got = [i for b in Loader(d) for i in b["rows"].column("id").to_pylist()]
     assert sorted(got) == sorted(store.read("d@v1", ["id"])["id"].to_pylist())
+
+
+def test_block_shuffle_only_keeps_storage_order_inside_blocks(store):
+    d = dataset(store, shuffle_rows=False)
+    order = d.order()
+    assert sorted(order) == list(range(N)) and not np.array_equal(order, np.arange(N))
+    where = np.argsort(order)  # position of each kept row in the order
+    for start, size in zip(*d._blocks(), strict=True):
+        at = where[start]
+        assert np.array_equal(order[at:at + size], np.arange(start, start + size))
+    ids = store.read("d@v1", ["id"])["id"].to_pylist()
+    got = list(Loader(d))
+    assert np.array_equal(positions(got), order)
+    assert all(b["rows"].column("id").to_pylist() == [ids[p] for p in b["positions"].tolist()] for b in got)
