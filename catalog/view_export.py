@@ -28,7 +28,7 @@ TARGETS = {
     "sft": "TRL 1.13.0 SFTTrainer (conversational `messages` + `tools`)",
     "preference": "TRL 1.13.0 DPOTrainer (conversational preference with explicit prompt)",
     "prm": "TRL 1.13.0 trl.experimental.prm.PRMTrainer (stepwise supervision); ProcessBench `label`",
-    "rl-prompts": "TRL 1.13.0 GRPOTrainer-style prompt datasets (conversational `prompt` + verifier data)",
+    "rl-prompts": "TRL 1.13.0 GRPOTrainer (conversational `prompt`; reward functions get `reference`, `verifier`, `env`)",
     "gui-steps": "VLM SFT (Qwen2-VL-style chat content lists with an image part)",
 }
 #: the stored table a selection stage writes pairs into; :func:`build_view` uses it when present

@@ -1,6 +1,6 @@
 """The views against their real consumers: one TRL training step each of SFTTrainer (sft),
-DPOTrainer (preference) and the PRMTrainer (prm, `trl.experimental.prm` in TRL 1.13.0, the
-last release that ships it), on the exported Parquet loaded with `datasets`, with a tiny
+DPOTrainer (preference), the PRMTrainer (prm, `trl.experimental.prm` in TRL 1.13.0, the
+last release that ships it) and GRPOTrainer (rl-prompts), on the exported Parquet loaded with `datasets`, with a tiny
 randomly initialised Llama and a tokenizer trained here (no download). The multimodal path is
 checked through the Image feature and the placeholders (test_views.py): torchvision, which
 transformers' VLM processors need, has no build that loads with torch 2.13.0+cpu here."""
@@ -151,3 +151,28 @@ def _saved(tokenizer, tmp_path):
     path = tmp_path / "tok"
     tokenizer.save_pretrained(path)
     return path
+
+
+def test_grpo_trainer_step_on_the_rl_prompts_view(tokenizer, tmp_path):
+    """rl-prompts feeds online RL: GRPOTrainer generates from each conversational prompt and the
+    reward function receives the row's `reference` (the verifier's ground truth) as a column."""
+    from trl import GRPOConfig, GRPOTrainer
+
+    store, ref = view_store()
+    export_view(store, ref, "rl-prompts", tmp_path / "rl.parquet")
+    ds = datasets.load_dataset("parquet", data_files=str(tmp_path / "rl.parquet"), split="train")
+    ds = ds.filter(lambda r: r["kind"] == "reasoning").select(range(4))
+    seen = []
+
+    def answer_reward(completions, reference, **_):
+        seen.extend(reference)
+        answers = [json.loads(r).get("answer") for r in reference]
+        return [float(str(a) in c[0]["content"]) for a, c in zip(answers, completions, strict=True)]
+
+    args = GRPOConfig(**{**common(tmp_path), "per_device_train_batch_size": 4}, num_generations=2,
+                      max_completion_length=8, generation_batch_size=4)  # fmt: skip
+    trainer = GRPOTrainer(model=tiny(tokenizer), processing_class=tokenizer, reward_funcs=answer_reward,
+                          train_dataset=ds, args=args)  # fmt: skip
+    trainer.train()
+    assert set(seen) <= set(ds["reference"]) and seen
+    assert any("reward" in e for e in trainer.state.log_history)
