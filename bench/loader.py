@@ -21,7 +21,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from stores.loader import Loader, TrajectoryDataset, tokenize
+from stores.loader import Loader, Tokenize, TrajectoryDataset
 from stores.schema import Provenance
 from stores.store import Store
 from synth.generate import ShardSpec, generate_shard
@@ -131,7 +131,7 @@ def main(rows: int) -> None:
         for name, (r, n) in results:
             assert n == rows, (name, n)
             print(f"{name:<44}{r:>12,.0f}{r / limit:>10.2f}{r / hf:>12.2f}")
-        tok = tokenize(tokenizer, instructions, max_length=256)
+        tok = Tokenize(tokenizer, instructions, max_length=256)
         tokenised = rates([
             *((f"trajforge loader + tokenise, {w} workers", lambda w=w: loader(store, info.ref, w, tok)) for w in (0, 2)),
             ("datasets streaming + tokenise", lambda: hf_tokenised(paths, tokenizer)),

@@ -18,7 +18,7 @@ so a ``DataLoader`` (which takes batches from its workers in turn) yields the ra
 exactly the global order, and the union over ranks and workers is the epoch's order.
 
 What crosses the worker boundary is a batch, never a row: an Arrow ``RecordBatch`` (pickled
-as IPC buffers) with the global positions, or with a ``transform`` (e.g. :func:`tokenize`)
+as IPC buffers) with the global positions, or with a ``transform`` (e.g. :class:`Tokenize`)
 a dict of tensors.
 
 Resume. ``state_dict()`` says where the next batch starts (content id, seed, epoch, the
@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import multiprocessing
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -363,31 +364,44 @@ def _one_batch(table: pa.Table) -> pa.RecordBatch:
     return batches[0] if len(batches) == 1 else table.combine_chunks().to_batches()[0]
 
 
-def tokenize(tokenizer: Any, text: Callable[[pa.RecordBatch], list[str]] | str, max_length: int = 1024,
-             pack: bool = False) -> Callable[[pa.RecordBatch, np.ndarray], dict[str, torch.Tensor]]:  # fmt: skip
-    """A ``transform`` that turns a batch into tensors with a local Hugging Face tokenizer.
+@dataclass(frozen=True)
+class Tokenize:
+    """A ``transform`` that turns a batch into tensors with a local Hugging Face tokenizer
+    (a picklable object, so it travels to workers started by ``forkserver`` or ``spawn``).
 
-    ``text``: a string column's name, or a function from the batch to one string per row.
-    Padded: ``input_ids``/``attention_mask`` of shape (rows, longest <= max_length), right
-    padded with the tokenizer's pad id. Packed: the rows' tokens joined (each followed by EOS)
-    and cut into full rows of ``max_length`` (the tail that does not fill one is dropped), with
-    ``position_ids`` restarting at every sample, as packed-attention trainers expect.
+    ``text``: a string column's name, or a module-level function from the batch to one string
+    per row. Padded: ``input_ids``/``attention_mask`` of shape (rows, longest <= max_length),
+    right padded with the tokenizer's pad id. Packed: the rows' tokens joined (each followed by
+    EOS) and cut into full rows of ``max_length`` (the tail that does not fill one is dropped),
+    with ``position_ids`` restarting at every sample, as packed-attention trainers expect.
     """
-    pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
-    if pad is None:
-        raise LoaderError("the tokenizer has neither a pad nor an eos token; set tokenizer.pad_token")
 
-    def apply(batch: pa.RecordBatch, positions: np.ndarray) -> dict[str, torch.Tensor]:
-        texts = batch.column(text).to_pylist() if isinstance(text, str) else text(batch)
-        ids = tokenizer(texts, add_special_tokens=False, truncation=not pack, max_length=None if pack else max_length)["input_ids"]
-        if pack:
-            eos = tokenizer.eos_token_id if tokenizer.eos_token_id is not None else pad
+    tokenizer: Any
+    text: Callable[[pa.RecordBatch], list[str]] | str
+    max_length: int = 1024
+    pack: bool = False
+
+    def __post_init__(self) -> None:
+        if self.pad is None:
+            raise LoaderError("the tokenizer has neither a pad nor an eos token; set tokenizer.pad_token")
+
+    @property
+    def pad(self) -> int | None:
+        t = self.tokenizer
+        return t.pad_token_id if t.pad_token_id is not None else t.eos_token_id
+
+    def __call__(self, batch: pa.RecordBatch, positions: np.ndarray) -> dict[str, torch.Tensor]:
+        texts = batch.column(self.text).to_pylist() if isinstance(self.text, str) else self.text(batch)
+        ids = self.tokenizer(texts, add_special_tokens=False, truncation=not self.pack,
+                             max_length=None if self.pack else self.max_length)["input_ids"]  # fmt: skip
+        pad, n = self.pad, self.max_length
+        if self.pack:
+            eos = self.tokenizer.eos_token_id if self.tokenizer.eos_token_id is not None else pad
             flat = np.fromiter((t for seq in ids for t in (*seq, eos)), dtype=np.int64)
             pos = np.concatenate([np.arange(len(s) + 1) for s in ids]) if ids else np.zeros(0, np.int64)
-            rows = len(flat) // max_length
-            shape = (rows, max_length)
-            return {"input_ids": torch.from_numpy(flat[: rows * max_length].reshape(shape).copy()),
-                    "position_ids": torch.from_numpy(pos[: rows * max_length].reshape(shape).copy()),
+            rows = len(flat) // n
+            return {"input_ids": torch.from_numpy(flat[: rows * n].reshape(rows, n).copy()),
+                    "position_ids": torch.from_numpy(pos[: rows * n].reshape(rows, n).copy()),
                     "positions": torch.from_numpy(positions)}  # fmt: skip
         width = max((len(s) for s in ids), default=0)
         out = np.full((len(ids), width), pad, dtype=np.int64)
@@ -398,7 +412,19 @@ def tokenize(tokenizer: Any, text: Callable[[pa.RecordBatch], list[str]] | str, 
         return {"input_ids": torch.from_numpy(out), "attention_mask": torch.from_numpy(mask),
                 "positions": torch.from_numpy(positions)}  # fmt: skip
 
-    return apply
+
+def worker_context() -> multiprocessing.context.BaseContext:
+    """The start method for DataLoader workers: ``forkserver``, with torch, pyarrow and this
+    module preloaded in the server so each worker starts in milliseconds.
+
+    Not ``fork``: a process that has used pyarrow's (or any) thread pool is not safe to fork,
+    and a forked worker inherits the parent's multiprocessing finalizers (in a long test
+    session, workers died at exit with code 1). Pass it to torchdata's ``StatefulDataLoader``
+    too: ``StatefulDataLoader(ds, batch_size=None, num_workers=2, multiprocessing_context=worker_context())``.
+    """
+    ctx = multiprocessing.get_context("forkserver")
+    ctx.set_forkserver_preload(["torch", "pyarrow.parquet", "stores.loader"])
+    return ctx
 
 
 class Loader:
@@ -419,7 +445,8 @@ class Loader:
     def __iter__(self) -> Iterator[Any]:
         self._base, self._batches = self.dataset._start, 0
         self.dataset._skip_batches, self.dataset._workers_at_save = 0, None
-        for batch in DataLoader(self.dataset, batch_size=None, num_workers=self.num_workers, **self.options):
+        options = {"multiprocessing_context": worker_context(), **self.options} if self.num_workers else self.options
+        for batch in DataLoader(self.dataset, batch_size=None, num_workers=self.num_workers, **options):
             self._batches += 1
             yield batch
         self.dataset._start = self._base = self._batches = 0  # the epoch is over; set_epoch for the next

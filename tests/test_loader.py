@@ -13,7 +13,7 @@ import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 import pytest
 
-from stores.loader import Filters, Loader, LoaderError, TrajectoryDataset, tokenize
+from stores.loader import Filters, Loader, LoaderError, Tokenize, TrajectoryDataset, worker_context
 from stores.store import Store
 from tests.factories import make_table
 
@@ -102,21 +102,21 @@ def test_c_resume_through_torchdata_stateful_dataloader(store):
     from torchdata.stateful_dataloader import StatefulDataLoader
 
     full = positions(list(Loader(dataset(store), num_workers=2)))
-    loader = StatefulDataLoader(dataset(store), batch_size=None, num_workers=2)
+    loader = StatefulDataLoader(dataset(store), batch_size=None, num_workers=2, multiprocessing_context=worker_context())
     got = []
     for i, batch in enumerate(loader):
         got.append(batch)
         if i == 6:
             break
     state = loader.state_dict()
-    again = StatefulDataLoader(dataset(store), batch_size=None, num_workers=2)
+    again = StatefulDataLoader(dataset(store), batch_size=None, num_workers=2, multiprocessing_context=worker_context())
     again.load_state_dict(state)
     for i, batch in enumerate(again):
         got.append(batch)
         if i == 10:
             break
     state = again.state_dict()
-    last = StatefulDataLoader(dataset(store), batch_size=None, num_workers=2)
+    last = StatefulDataLoader(dataset(store), batch_size=None, num_workers=2, multiprocessing_context=worker_context())
     last.load_state_dict(state)
     got += list(last)
     assert np.array_equal(positions(got), full)
@@ -157,6 +157,11 @@ def test_e_filters_match_duckdb(store, filters, where):
     assert len(got) == len(set(got)) and set(got) == expected
 
 
+def instruction(batch):
+    """Module level: a transform's text function travels to forkserver workers by name."""
+    return [t["instruction"] for t in batch.column("task").to_pylist()]
+
+
 def test_tokenised_batches_are_tensors_padded_or_packed(store):
     from tokenizers import Tokenizer, models, pre_tokenizers, trainers
     from transformers import PreTrainedTokenizerFast
@@ -167,15 +172,12 @@ def test_tokenised_batches_are_tensors_padded_or_packed(store):
     tok.train_from_iterator([t["instruction"] for t in texts], trainers.WordLevelTrainer(special_tokens=["<pad>", "<eos>", "<unk>"]))
     fast = PreTrainedTokenizerFast(tokenizer_object=tok, pad_token="<pad>", eos_token="<eos>", unk_token="<unk>")
 
-    def instruction(batch):
-        return [t["instruction"] for t in batch.column("task").to_pylist()]
-
-    padded = next(iter(Loader(dataset(store, columns=["task"], transform=tokenize(fast, instruction)), num_workers=1)))
+    padded = next(iter(Loader(dataset(store, columns=["task"], transform=Tokenize(fast, instruction)), num_workers=1)))
     lengths = padded["attention_mask"].sum(1).tolist()
     assert padded["input_ids"].dtype.is_floating_point is False and max(lengths) == padded["input_ids"].shape[1]
     want = [fast(texts[p]["instruction"], add_special_tokens=False)["input_ids"] for p in padded["positions"].tolist()]
     assert [row[:n] for row, n in zip(padded["input_ids"].tolist(), lengths, strict=True)] == want
-    packed = next(iter(Loader(dataset(store, columns=["task"], transform=tokenize(fast, instruction, 32, pack=True)))))
+    packed = next(iter(Loader(dataset(store, columns=["task"], transform=Tokenize(fast, instruction, 32, pack=True)))))
     assert packed["input_ids"].shape[1] == 32 and (packed["position_ids"] == 0).sum() >= 1
 
 
