@@ -44,15 +44,19 @@ def make_rows(rows: int) -> pa.Table:
 
 
 def rates(readers: list[tuple[str, object]], rounds: int = 3) -> list[tuple[str, tuple[float, int]]]:
-    """(name, (rows/s, rows)) of each reader: the best of ``rounds`` rounds that run every
-    reader in turn, so load from other processes on this shared machine hits them alike."""
+    """(name, (rows/s, rows, rows per CPU second of this process)) of each reader: the best of
+    ``rounds`` rounds that run every reader in turn, so load from other processes on this
+    shared machine hits them alike. CPU seconds leave out other processes' load (and the
+    DataLoader workers' own time, so that column is not comparable for worker rows)."""
     best = {name: (float("inf"), 0) for name, _ in readers}
+    cpu = {name: float("inf") for name, _ in readers}
     for _ in range(rounds):
         for name, fn in readers:
-            start = time.perf_counter()
+            start, start_cpu = time.perf_counter(), time.process_time()
             n = fn()
             best[name] = min(best[name], (time.perf_counter() - start, n))
-    return [(name, (best[name][1] / best[name][0], best[name][1])) for name, _ in readers]
+            cpu[name] = min(cpu[name], time.process_time() - start_cpu)
+    return [(name, (best[name][1] / best[name][0], best[name][1], best[name][1] / cpu[name])) for name, _ in readers]
 
 
 def raw_scan(paths: list[Path]) -> int:
@@ -115,6 +119,16 @@ def main(rows: int) -> None:
         tokenizer = make_tokenizer(table)
         print(f"{rows} rows, {len(paths)} files, {sum(pq.ParquetFile(p).num_row_groups for p in paths)} row groups, "
               f"{sum(p.stat().st_size for p in paths) / 1e6:.1f} MB zstd; columns {COLUMNS}; batches of {BATCH}")
+        alone = rates([
+            ("pyarrow row-group scan (the limit)", lambda: raw_scan(paths)),
+            ("trajforge loader, 0 workers", lambda: loader(store, info.ref, 0)),
+            ("trajforge loader, 0 workers, blocks only", lambda: loader(store, info.ref, 0, shuffle_rows=False)),
+        ], rounds=5)
+        print(f"\nin-process readers alone (no Python-object readers between them), best of 5\n"
+              f"{'reader':<44}{'rows/s':>12}{'vs scan':>10}{'rows/CPU s':>12}{'vs scan':>9}")  # fmt: skip
+        for name, (r, n, c) in alone:
+            assert n == rows, (name, n)
+            print(f"{name:<44}{r:>12,.0f}{r / alone[0][1][0]:>10.2f}{c:>12,.0f}{c / alone[0][1][2]:>9.2f}")
         results = rates([
             ("pyarrow row-group scan (the limit)", lambda: raw_scan(paths)),
             *((f"trajforge loader, {w} workers", lambda w=w: loader(store, info.ref, w)) for w in (0, 2)),
@@ -127,17 +141,19 @@ def main(rows: int) -> None:
                 print(f"({name} is not installed: skipped)")
         limit = results[0][1][0]
         hf = results[4][1][0]
-        print(f"\n{'reader':<44}{'rows/s':>12}{'vs scan':>10}{'vs HF rows':>12}")
-        for name, (r, n) in results:
+        cpu_limit = results[0][1][2]
+        print(f"\nall readers, interleaved, best of 3\n{'reader':<44}{'rows/s':>12}{'vs scan':>10}{'vs HF rows':>12}"
+              f"{'rows/CPU s':>12}{'vs scan':>9}")  # fmt: skip
+        for name, (r, n, c) in results:
             assert n == rows, (name, n)
-            print(f"{name:<44}{r:>12,.0f}{r / limit:>10.2f}{r / hf:>12.2f}")
+            print(f"{name:<44}{r:>12,.0f}{r / limit:>10.2f}{r / hf:>12.2f}{c:>12,.0f}{c / cpu_limit:>9.2f}")
         tok = Tokenize(tokenizer, instructions, max_length=256)
         tokenised = rates([
             *((f"trajforge loader + tokenise, {w} workers", lambda w=w: loader(store, info.ref, w, tok)) for w in (0, 2)),
             ("datasets streaming + tokenise", lambda: hf_tokenised(paths, tokenizer)),
         ], rounds=2)
         print(f"\n{'with tokenisation (task.instruction)':<44}{'samples/s':>12}")
-        for name, (r, n) in tokenised:
+        for name, (r, n, _) in tokenised:
             assert n == rows, (name, n)
             print(f"{name:<44}{r:>12,.0f}")
 
