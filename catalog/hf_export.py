@@ -18,10 +18,12 @@ import hashlib
 import json
 import os
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import datasets
+import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import yaml
@@ -36,14 +38,25 @@ def export_hf(store: Store, ref: str | Ref, out_dir: str | Path, overwrite: bool
     """Write the folder; ``overwrite`` replaces only a folder an earlier export wrote, and never
     a path in or around a store (:mod:`stores.outputs`)."""
     info = store.resolve(ref)
+
+    def fill(tmp: Path) -> None:
+        configs = write_configs(store, info, tmp)
+        (tmp / "README.md").write_text(dataset_card(info, configs))
+
+    return write_export_dir(store, info, out_dir, overwrite, fill)
+
+
+def write_export_dir(store: Store, info: VersionInfo, out_dir: str | Path, overwrite: bool,
+                     fill: Callable[[Path], None]) -> Path:  # fmt: skip
+    """Build an export folder beside ``out_dir`` with ``fill`` and rename it into place, so the
+    folder appears only when complete and a failed export leaves an earlier one whole."""
     out = check_output_dir(store, out_dir, overwrite)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(f".{out.name}.export-{os.getpid()}")
     old = out.with_name(f".{out.name}.replaced-{os.getpid()}")
     shutil.rmtree(tmp, ignore_errors=True)
     try:
-        configs = _write_data(store, info, tmp)
-        (tmp / "README.md").write_text(dataset_card(info, configs))
+        fill(tmp)
         mark_export_dir(tmp, info.ref)
         if out.exists():
             os.replace(out, old)  # two renames: the old export is whole until the new one is in place
@@ -57,12 +70,36 @@ def export_hf(store: Store, ref: str | Ref, out_dir: str | Path, overwrite: bool
     return out
 
 
-def _write_data(store: Store, info: VersionInfo, root: Path) -> dict[str, dict[str, int]]:
+def with_features(schema: pa.Schema, images: dict[str, str] | None = None) -> pa.Schema:
+    """``schema`` with its ``datasets`` features in the metadata, so `datasets` reads the declared
+    types instead of re-inferring them; ``images`` (column -> 'one' or 'list') become the
+    Image feature, which `datasets` decodes to PIL images."""
+    features = datasets.Features.from_arrow_schema(schema)
+    for name, shape in (images or {}).items():
+        features[name] = datasets.Image() if shape == "one" else datasets.List(datasets.Image())
+    meta = {b"huggingface": json.dumps({"info": {"features": features.to_dict()}}).encode()}
+    return schema.with_metadata({**(schema.metadata or {}), **meta})
+
+
+#: the blobs config: the image bytes as an Image feature (``{bytes, path}``), not raw binary
+BLOB_EXPORT_SCHEMA = pa.schema(
+    [("id", pa.string()), ("media_type", pa.string()), ("image", pa.struct([("bytes", pa.binary()), ("path", pa.string())]))]
+)
+
+
+def blob_images(blobs: pa.Table) -> pa.Table:
+    """The blobs table as the blobs config stores it: ``image = {bytes, path: <id>.<ext>}``."""
+    ext = pc.replace_substring_regex(blobs["media_type"], "^image/(jpeg)$", "jpg")
+    ext = pc.replace_substring_regex(ext, "^image/", "")
+    paths = pc.binary_join_element_wise(blobs["id"], ext, ".")
+    image = pa.StructArray.from_arrays([blobs["bytes"].combine_chunks(), paths.combine_chunks()], ["bytes", "path"])
+    table = pa.table({"id": blobs["id"], "media_type": blobs["media_type"], "image": image})
+    return table.cast(with_features(BLOB_EXPORT_SCHEMA, {"image": "one"}))
+
+
+def write_configs(store: Store, info: VersionInfo, root: Path) -> dict[str, dict[str, int]]:
     table = store.read(info)
-    features = datasets.Features.from_arrow_schema(TRAJECTORY_SCHEMA)
-    schema = TRAJECTORY_SCHEMA.with_metadata(
-        {**TRAJECTORY_SCHEMA.metadata, b"huggingface": json.dumps({"info": {"features": features.to_dict()}}).encode()}
-    )
+    schema = with_features(TRAJECTORY_SCHEMA)
     fp = content_fingerprint(info)
     configs: dict[str, dict[str, int]] = {}
     for kind in sorted(set(table["kind"].to_pylist())):
@@ -76,8 +113,8 @@ def _write_data(store: Store, info: VersionInfo, root: Path) -> dict[str, dict[s
     blobs = store.read(info, table="blobs")
     if blobs.num_rows:
         (root / "data" / "blobs").mkdir(parents=True)
-        pq.write_table(blobs, root / "data" / "blobs" / f"train-{fp}-00000-of-00001.parquet", compression="zstd",
-                       row_group_size=64)
+        pq.write_table(blob_images(blobs), root / "data" / "blobs" / f"train-{fp}-00000-of-00001.parquet",
+                       compression="zstd", row_group_size=64)
         configs["blobs"] = {"train": blobs.num_rows}
     return configs
 

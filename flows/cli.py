@@ -37,10 +37,12 @@ catalog_app = typer.Typer(help="SQL over the DuckDB catalog and the data itself.
 export_app = typer.Typer(help="Export versions to other formats.", no_args_is_help=True)
 corpus_app = typer.Typer(help="Build, import and inspect research corpora (versioned with their search index).",
                          no_args_is_help=True)
+publish_app = typer.Typer(help="Publish versions to dataset hubs.", no_args_is_help=True)
 app.add_typer(datasets_app, name="datasets")
 app.add_typer(catalog_app, name="catalog")
 app.add_typer(export_app, name="export")
 app.add_typer(corpus_app, name="corpus")
+app.add_typer(publish_app, name="publish")
 
 
 class OutputFormat(enum.StrEnum):
@@ -350,6 +352,73 @@ def export_gui_steps_cmd(
     partial.replace(out_file)  # never a half-written file under the final name
     steps = len(set(zip(samples["trajectory_id"].to_pylist(), samples["step"].to_pylist(), strict=True)))
     out.print(f"wrote {samples.num_rows} samples ({steps} steps) from {info.ref} to {out_file}")
+
+
+@export_app.command("view")
+def export_view_cmd(
+    ref: Annotated[str, typer.Argument(help="NAME@VERSION or NAME@TAG of a trajectory version.")],
+    view: Annotated[str, typer.Argument(help="sft, preference, prm, rl-prompts or gui-steps.")],
+    out_path: Annotated[Path, typer.Argument(help="Parquet file to write (a folder with --hf).")],
+    hf: Annotated[bool, typer.Option(help="Write a Hugging Face dataset folder with a card instead.")] = False,
+    splits: Annotated[str | None, typer.Option(help="Comma-separated splits, or 'all' (default: the view's own).")] = None,
+    score: Annotated[str | None, typer.Option(help="preference: trajectory score to rank by (verifier); "
+                                                   "prm: step score to label from (prefix_correct).")] = None,
+    threshold: Annotated[float | None, typer.Option(help="prm: a step is good when its score >= this (0.5).")] = None,
+    images: Annotated[bool, typer.Option(help="Embed images (sft, preference, gui-steps).")] = True,
+    failures: Annotated[bool, typer.Option(help="sft: keep failed episodes too (default: successful only).")] = False,
+    overwrite: Annotated[bool, typer.Option(help="Replace an earlier export at OUT_PATH.")] = False,
+) -> None:
+    """Export a trainer view (TRL's formats) of a version as Parquet or a Hugging Face folder."""
+    from catalog.view_export import export_view
+
+    options: dict[str, Any] = {"images": images}
+    if failures:
+        if view != "sft":
+            raise typer.BadParameter("--failures applies to the sft view only", param_hint="--failures")
+        options["success_only"] = False
+    if splits is not None:
+        options["splits"] = None if splits.strip() == "all" else [s.strip() for s in splits.split(",") if s.strip()]
+    if score is not None:
+        options["score"] = score
+    if threshold is not None:
+        options["threshold"] = threshold
+    path, table = export_view(_store(), Ref.parse(ref), view, out_path, hf=hf, overwrite=overwrite, **options)
+    out.print(f"wrote the {view} view of {ref} ({table.num_rows} rows) to {path}")
+
+
+@app.command()
+def report(
+    ref: Annotated[str, typer.Argument(help="NAME@VERSION or NAME@TAG of a trajectory version.")],
+    out_file: Annotated[Path, typer.Argument(help="HTML file to write, e.g. out/report.html.")],
+    overwrite: Annotated[bool, typer.Option(help="Replace an earlier report at OUT_FILE.")] = False,
+) -> None:
+    """Write a self-contained HTML report: counts, distributions, lineage, diff, sample episodes."""
+    from catalog.report import write_report
+
+    path = write_report(_store(), Ref.parse(ref), out_file, overwrite=overwrite)
+    out.print(f"wrote the report of {ref} to {path}")
+
+
+# ---------------------------------------------------------------------------- publish
+
+
+@publish_app.command("hf")
+def publish_hf_cmd(
+    ref: Annotated[str, typer.Argument(help="NAME@VERSION or NAME@TAG of a trajectory version.")],
+    repo_id: Annotated[str, typer.Argument(help="Hub dataset repo, e.g. my-org/my-dataset (created if missing).")],
+    revision: Annotated[str | None, typer.Option(help="Work branch to commit to first (default trajforge-vN).")] = None,
+    views: Annotated[str, typer.Option(help="Comma-separated trainer views to publish as configs.")] = "sft,preference,prm,rl-prompts",
+    license: Annotated[str, typer.Option(help="License id for the card (e.g. cc-by-4.0).")] = "other",
+    private: Annotated[bool, typer.Option(help="Create the repo private.")] = False,
+    dry_run: Annotated[bool, typer.Option(help="Print the plan (files, sizes, branch, tag) and upload nothing.")] = False,
+) -> None:
+    """Push a version and its views to the Hugging Face Hub: one commit to a branch, checked,
+    tagged vN, then main. The token comes from HF_TOKEN or `hf auth login`; HF_ENDPOINT picks the Hub."""
+    from catalog.hub import publish_hf
+
+    chosen = tuple(v.strip() for v in views.split(",") if v.strip())
+    publish_hf(_store(), Ref.parse(ref), repo_id, branch=revision, views=chosen, dry_run=dry_run, license=license,
+               private=private, log=out.print)  # fmt: skip
 
 
 # ---------------------------------------------------------------------------- corpus

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import pyarrow as pa
@@ -48,8 +49,12 @@ def check_output_dir(store: Store, path: str | os.PathLike[str], overwrite: bool
     return out
 
 
-def check_output_file(store: Store, path: str | os.PathLike[str], overwrite: bool) -> Path:
-    """``path`` as a file this command may create or, with ``overwrite``, replace."""
+def check_output_file(store: Store, path: str | os.PathLike[str], overwrite: bool,
+                      written_by_us: Callable[[Path], bool] | None = None) -> Path:  # fmt: skip
+    """``path`` as a file this command may create or, with ``overwrite``, replace.
+
+    ``written_by_us`` tells an earlier output of this command (default: a Parquet export
+    carrying :data:`EXPORT_METADATA_KEY`); other files are never replaced."""
     out = Path(path)
     _outside_store(store, out)
     if out.is_dir():
@@ -57,7 +62,7 @@ def check_output_file(store: Store, path: str | os.PathLike[str], overwrite: boo
     if out.exists():
         if not overwrite:
             raise OutputPathError(f"{out} exists; pass --overwrite to replace it")
-        if not _is_export_file(out):
+        if not (written_by_us or _is_export_file)(out):
             raise OutputPathError(
                 f"{out} was not written by a trajforge export, so --overwrite will not replace it; choose another path"
             )

@@ -24,3 +24,23 @@ def test_export_is_deterministic_for_a_version(store, tmp_path):
     files_a = sorted(p.relative_to(a).as_posix() for p in a.rglob("*.parquet"))
     assert files_a == sorted(p.relative_to(b).as_posix() for p in b.rglob("*.parquet"))
     assert all((a / f).read_bytes() == (b / f).read_bytes() for f in files_a)
+
+
+def test_blobs_export_as_the_image_feature_and_trajectory_features_stay_declared(tmp_path):
+    from PIL import Image
+
+    from stores.schema import TRAJECTORY_SCHEMA
+    from tests.view_episodes import view_store
+
+    store, ref = view_store()
+    out = export_hf(store, ref, tmp_path / "hf")
+    blobs = datasets.load_dataset(str(out), "blobs", split="train")
+    stored = store.read(ref, table="blobs")
+    assert blobs.num_rows == stored.num_rows and isinstance(blobs.features["image"], datasets.Image)
+    first = blobs[0]
+    assert isinstance(first["image"], Image.Image) and first["image"].size == (1280, 800)
+    raw = dict(zip(stored["id"].to_pylist(), stored["bytes"].to_pylist(), strict=True))
+    undecoded = blobs.cast_column("image", datasets.Image(decode=False))[0]["image"]
+    assert undecoded["bytes"] == raw[first["id"]] and undecoded["path"] == f"{first['id']}.png"
+    gui = datasets.load_dataset(str(out), "gui", split="train")
+    assert gui.features == datasets.Features.from_arrow_schema(TRAJECTORY_SCHEMA)
