@@ -242,3 +242,25 @@ def second_thoughts(say: Voice) -> str:
     """Why the random teacher takes a move back: it has no reason, so it gives none."""
     return say(("{Hmm|Wait}, {not that|maybe not}.", "{That|This} {looks|seems} {off|wrong}.", "{On second thought|Actually}, no.",
                 "{I am not sure about that|Not sure about that one}.", "{Let me|I'll} {take that back|undo that}."))
+
+
+def answer_line(say: Voice, answer: str, note: str = "") -> str:
+    """The last thought, naming the answer, with ``note`` (a true remark about it, from the
+    family: its length, its value, what it reaches) before or after it. A family that gives
+    notes gets many forms of a thought every episode ends with; one without keeps the four
+    plain lines (see ``teachers.ANSWER_LINES``)."""
+    line = say(("Answer: <a>", "Final answer: <a>", "The answer: <a>", "So the answer is: <a>", "So the answer is <a>",
+                "{My|The} final answer is <a>", "{Therefore|Hence|Thus}, the answer is <a>", "{That|This} gives the answer: <a>",
+                "The answer{, then,|} is <a>", "{Done|That settles it}. Answer: <a>", "I answer <a>", "{Result|Solution}: <a>"), a=answer)
+    if not note:
+        return line
+    return say(("<l> (<n>)", "<l>. <N>.", "<l> \u2014 <n>", "<N>, so: <l>", "<N>. <l>"), l=line, n=note, N=cap(note))
+
+
+def opener(say: Voice, p: float = 0.5) -> str:
+    """An optional discourse opener for a step ("Next, ", "OK, "), with chance ``p``: how people
+    start the next line of working; it claims nothing."""
+    if not say.chance(p):
+        return ""
+    return say(("Next, ", "Now, ", "Then ", "OK, ", "Right, ", "So ", "Moving on, ", "Next up: ", "Now ", "Then, ", "After that, ",
+                "Continuing, ", "Good. ", "Fine. ", "Onward: "))
