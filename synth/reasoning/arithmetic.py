@@ -708,7 +708,7 @@ class Arithmetic(ReasoningFamily):
         wrong, kind = rng.choice([v for v in slips if v[0] > 0 and v[0] != true] or [(true + 1, "slip")])
         units = _units(problem)
         left = sum(p[0] not in values for p in problem["program"]) - 1
-        text = _line(label, op, a, b, wrong, values, units, unit, say, left, name == problem["program"][-1][0])
+        text = _line(label, op, a, b, wrong, values, units, unit, say, left, name == problem["program"][-1][0], shown=False)
         shown = f"{show(x, units[a])} of {show(y, units[b])}" if op == "%" else f"{show(x, units[a])} {_SYMBOLS[op]} {show(y, units[b])}"
         reveal = say(("<e> is <t>, not <w>", "recomputing <e> gives <t>; <w> was a slip", "<e> = <t>, so the <w> was wrong"),
                      e=shown, t=show(true, unit), w=show(wrong, unit))
@@ -796,14 +796,15 @@ _OP_NAMES = {"+": ("add", "adding", "a sum"), "-": ("subtract", "subtracting", "
 
 
 def _line(label: str, op: str, a: str, b: str, value: Fraction, values: dict, units: dict, unit: str, say: Voice, left: int | None = None,
-          asked: bool = False) -> str:
+          asked: bool = False, shown: bool = True) -> str:
     """A step's thought: "The discount: 20% of $16 = $3.20.", sometimes with the arithmetic
     written out (the carry of a product, the division as a multiplication), the kind of
     operation, how many operations are left after it (``left``) and, when it is the quantity
-    the question asks for (``asked``), that it is."""
+    the question asks for (``asked``), that it is. A slip is written without its working
+    (``shown`` False): worked out, the numbers would refute the value on the same line."""
     left_text, right_text = show(values[a], units[a]), show(values[b], units[b])
     expr = f"{left_text} of {right_text}" if op == "%" else f"{left_text} {_SYMBOLS[op]} {right_text}"
-    work = _check(op, values[a], values[b], say) if say.chance(0.45) else ""
+    work = _check(op, values[a], values[b], say) if say.chance(0.45) and shown else ""
     verb, doing, kind = _OP_NAMES[op]
     main = say(("<L>: <e> = <v><w>.", "Now <l>: <e> = <v><w>.", "<L> is <e>, which is <v><w>.", "Next, <l>. <E> = <v><w>.", "For <l>, <e> = <v><w>.",
                 "<E> = <v><w>: that is <l>.", "<V> is <l> (<e><w>).", "{To get|For} <l>, <verb>: <e> = <v><w>.",
