@@ -38,7 +38,7 @@ from functools import lru_cache
 from typing import Any
 
 from synth.reasoning.base import Mistake, ReasoningFamily, Search, TraceStep
-from synth.reasoning.phrasing import Voice, answer_line, cap, opener, verify_holds, verify_intro
+from synth.reasoning.phrasing import Voice, answer_line, cap, opened, verify_holds, verify_intro
 from synth.registry import register
 
 State = tuple[tuple[str, Fraction], ...]
@@ -602,7 +602,7 @@ class Arithmetic(ReasoningFamily):
         count = say(("<k> operations lead there.", "That takes <k> steps of arithmetic.", "{It needs|There are} <k> operations{ in all|}.",
                      "<g> numbers in, <k> operations to do."), k=len(problem["program"]), g=len(quantities)) if say.chance(0.5) else ""
         first, second = (head, asked) if say.chance(0.7) else (asked, head)
-        return " ".join(x for x in (opener(say, 0.15) + first, second, count) if x)
+        return " ".join(x for x in (first, second, count) if x)
 
     def plan(self, problem: dict[str, Any], say: Voice) -> str:
         order = say(("Go through the story in order: each sentence gives a new quantity or an operation on quantities already known.",
@@ -625,7 +625,7 @@ class Arithmetic(ReasoningFamily):
             notes.append(say(("{The operations|It} {include|involves} <k>.", "{Expect|There will be} <k>.", "Operations: <k>."), k=say.listing(kinds)))
         if "/" in ops and say.chance(0.5):
             notes.append(say(("{Check|Watch} the division{ comes out exact|s}.", "A division is in there; keep it exact.")))
-        return " ".join([opener(say, 0.2) + order, how, *say.order(notes)[: say.pick((0, 1, 2))]])
+        return " ".join([order, how, *say.order(notes)[: say.pick((0, 1, 2))]])
 
     def answer_text(self, problem: dict[str, Any], answer: str, say: Voice) -> str:
         notes = [say(("that is <a>", "<a>", "the value of <a>", "it is <a>"), a=problem["asks"])]
@@ -817,7 +817,7 @@ def _line(label: str, op: str, a: str, b: str, value: Fraction, values: dict, un
                          "The question wanted exactly this.")))
     elif left and say.chance(0.35):
         tail.append(say(("<n> {operation|step}(s) to go.", "{Still|Then} <n> more.", "<n> left.", "{Remaining|Left to do}: <n>."), n=left))
-    return " ".join([opener(say, 0.3) + main, *tail])
+    return " ".join([opened(say, main, 0.3), *tail])
 
 
 def _check(op: str, x: Fraction, y: Fraction, say: Voice) -> str:

@@ -44,7 +44,7 @@ from synth.reasoning.phrasing import (
     answer_line,
     cap,
     dead_end,
-    opener,
+    opened,
     verify_holds,
     verify_intro,
 )
@@ -167,21 +167,22 @@ def _try_text(values: tuple[Num, ...], a: Num, op: str, b: Num, r: Num, left: tu
                W=cap(w), c=calc, l=_listing(left), n=near, o=k + 1)
     if len(left) > 2 and say.chance(0.25):
         text += say((" <k> numbers to go.", " Then <k> left to combine.", " (<k> numbers now.)"), k=len(left))
-    return opener(say, 0.2) + text
+    return opened(say, text, 0.2)
 
 
 def _last_text(values: tuple[Num, ...], a: Num, op: str, b: Num, r: Num, say: Voice) -> str:
-    return opener(say, 0.2) + say(("<v> left: <c>, the target.", "Two numbers, <v>: <c>, which is the target.", "With <v> left, <c>: there it is.",
-                                   "{Last pair|Final two}, <v>: <c>{ — the target| = target|, exactly the target}{!|.}",
-                                   "<c>{, and that is|: that is} the target{, found|}.", "{Only|Just} <v> {left|remain}{;|:} <c>{. Done.|, which is it.|, the goal.}"),
-                                  v=_listing(values), c=_calc(a, op, b, r, say))
+    text = say(("<v> left: <c>, the target.", "Two numbers, <v>: <c>, which is the target.", "With <v> left, <c>: there it is.",
+                "{Last pair|Final two}, <v>: <c>{ — the target| = target|, exactly the target}{!|.}",
+                "<c>{, and that is|: that is} the target{, found|}.", "{Only|Just} <v> {left|remain}{;|:} <c>{. Done.|, which is it.|, the goal.}"),
+               v=_listing(values), c=_calc(a, op, b, r, say))
+    return opened(say, text, 0.2)
 
 
 def _dead_text(values: tuple[Num, ...], target: int, say: Voice) -> str:
     style = say.pick(("<a> <o> <b> = <r>", "<r> (<a><o><b>)", "<a><o><b>=<r>"))
     tried = ", ".join(say(style, a=_fmt(a), o=op, b=_fmt(b), r=_fmt(r)) for a, op, b, r in _results(*values))
     return say(("<v> left: <t>; none is <g>, <d>.", "Only <v> remain: <t>. None gives <g>: <d>.", "<V> left; the results are <t>, and <g> is not among them: <d>.",
-                "{Two left|Down to two}, <v>{:|;} <t>{.|;} {No <g>|<g> is missing|Not <g>}{:|;} <d>.", "{All results|Every result} of <v>: <t>. {None equals|None of them is} <g>{, <d>|: <d>}.",
+                "{Two left|Down to two}, <v>{:|;} <t>. {No <g>|Not <g>}{:|;} <d>.", "{All results|Every result} of <v>: <t>. {None equals|None of them is} <g>{, <d>|: <d>}.",
                 "<t>{ —| are} all {from|the results of} <v>, {none|not one} {equal to|hitting} <g>. <D>."),
                v=_listing(values), V=cap(_listing(values)), t=tried, g=target, d=(d := dead_end(say)), D=cap(d))
 
@@ -309,7 +310,7 @@ class Game24(ReasoningFamily):
             big = max(numbers)
             extra = say((" The largest is <b>; <t> is <r> times it, roughly.", " Their sum is <s>.", " The product of all of them is <p>."),
                         b=big, t=target, r=round(target / big, 1), s=sum(numbers), p=_prod(numbers))
-        return f"{opener(say, 0.15)}{head}. {cap(rule)}.{extra}"
+        return f"{head}. {cap(rule)}.{extra}"
 
     def plan(self, problem: dict[str, Any], say: Voice) -> str:
         target = problem["target"]
@@ -332,7 +333,7 @@ class Game24(ReasoningFamily):
         if say.chance(0.3):
             notes.append(say(("With <k> numbers there are <p> pairs to start.", "<p> pairs at the first level.", "First level: <p> pairs."),
                              k=len(problem["numbers"]), p=len(problem["numbers"]) * (len(problem["numbers"]) - 1) // 2))
-        return opener(say, 0.15) + " ".join([method, order, end, *notes])
+        return " ".join([method, order, end, *notes])
 
     def answer_text(self, problem: dict[str, Any], answer: str, say: Voice) -> str:
         notes = [say(("= <t>", "which makes <t>", "value <t>", "it reaches <t>"), t=problem["target"])] if say.chance(0.6) else []

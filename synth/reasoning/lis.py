@@ -33,7 +33,7 @@ import re
 from typing import Any
 
 from synth.reasoning.base import Mistake, ReasoningFamily, Search, TraceStep
-from synth.reasoning.phrasing import Voice, answer_line, cap, opener, verify_holds, verify_intro
+from synth.reasoning.phrasing import Voice, answer_line, cap, opened, verify_holds, verify_intro
 from synth.registry import register
 
 Entry = tuple[int, int | None]  # L[i], prev[i]
@@ -83,7 +83,7 @@ def _reconstruct(seq: list[int], state: tuple[Entry, ...], say: Voice) -> TraceS
     text = say(("The largest L is <m>, first reached at a[<k>]=<v>. Follow prev back: <l>; in order that is <o>.",
                 "Max L = <m>, at a[<k>]=<v> first. Back along prev: <l>, i.e. <o>.",
                 "L peaks at <m> (a[<k>]=<v>). Reading prev backwards gives <l>; forwards: <o>.",
-                "{The table is full|All entries are filled}. {Its top|The biggest L} is <m>, {at|first at} a[<k>]=<v>; {the prev links|following prev} {give|read} <l>, so <o>.",
+                "{The table is full|All entries are filled}. {Its top|The biggest L} is <m>, {at|first at} a[<k>]=<v>; {the prev links give|following prev gives} <l>, so <o>.",
                 "{Done filling|Table complete}: L = <m> is the maximum ({at|found at} a[<k>]={<v>|<v> first}). {Walking|Tracing} prev from there: <l>{, which is|, i.e.|:} <o>.",
                 "{Now|Finally} read the answer back: the {first largest|largest} L, <m>, sits at a[<k>]=<v>; prev {leads|goes} <l>{: that is| — in order} <o>."),
                m=state[k][0], k=k, v=seq[k], l=links, o=values)
@@ -132,7 +132,7 @@ def _entry_text(seq: list[int], state: tuple[Entry, ...], i: int, length: int, p
                         " It is the minimum of the sequence{, a good start|}.") if v == lo else
                        (" <v> is the largest value, so nothing after it can extend it.", " It is the maximum{ of the sequence|}: no later value can follow it.")
                        if v == hi else (" Later values above <v> can extend it.", " Anything larger later can build on it."), v=v)
-        return f"{opener(say, 0.3)}{head}{fact}{after}"
+        return opened(say, f"{head}{fact}{after}", 0.3)
     style = say.pick(("a[<k>]=<x> (L=<l>)", "<x> at <k> (L <l>)", "a[<k>]=<x> with L=<l>", "<x> (a[<k>], L=<l>)", "a[<k>]=<x>: L <l>"))
     smaller = [say(style, k=k, x=seq[k], l=state[k][0]) for k in range(i) if seq[k] < v]
     if len(smaller) > 2 and say.chance(0.3):
@@ -151,7 +151,7 @@ def _entry_text(seq: list[int], state: tuple[Entry, ...], i: int, length: int, p
                     "a[<i>]=<v>{ next|}: {no smaller value comes before it|it is below everything so far}.<s><b> {So|Hence|That makes} L[<i>]=<l>{ with no prev|, a fresh start|}.",
                     "L[<i>]=<l>{ and no prev|}: a[<i>]=<v> {has no smaller predecessor|is smaller than all of a[0..<j>]}.<s><b>"),
                    i=i, j=i - 1, v=v, s=skip, b=big, l=length)
-        return f"{opener(say, 0.3)}{core}{after}"
+        return opened(say, f"{core}{after}", 0.3)
     big = say((" <k> earlier value(s) are larger.", " Larger ones (<l>) are skipped.", " <l> are above <v>{ and skipped|, out}.", ""),
               k=len(larger), l=", ".join(larger), v=v) if larger and say.chance(0.4) else ""
     best = state[prev][0] if prev < len(state) else 0
@@ -167,16 +167,16 @@ def _entry_text(seq: list[int], state: tuple[Entry, ...], i: int, length: int, p
         core = say(("L[<i>] = <l>, prev <p>: of the smaller earlier values (<m>), a[<p>]=<x> has the largest L, <b>, and <b>+1 = <l>.",
                     "prev[<i>] = <p> and L[<i>] = <l>{, because|, since} a[<p>]=<x> {carries|has} the longest run, <b>, among <m>."),
                    i=i, l=length, p=prev, m=m, x=seq[prev], b=shown)
-        return f"{opener(say, 0.2)}{core}{skip}{big}{tie}{after}"
+        return opened(say, f"{core}{skip}{big}{tie}{after}", 0.2)
     head = say(("a[<i>]=<v>: smaller earlier values <m>.", "For a[<i>]=<v>, the smaller ones before it: <m>.", "a[<i>]=<v>. Earlier and smaller: <m>.",
-                "{Entry|Position} <i>, value <v>. {Below it|Smaller} {and earlier|before it}: <m>.", "{Look|Looking} back from a[<i>]=<v>: {smaller are|the smaller values are} <m>.",
+                "{Entry|Position} <i>, value <v>. {Smaller|Below it} {and earlier|and before it}: <m>.", "{Look|Looking} back from a[<i>]=<v>: {smaller are|the smaller values are} <m>.",
                 "a[<i>]=<v>{ now|}; {earlier values under <v>|candidates to come before it}: <m>."),
                i=i, v=v, m=m)
     tail = say(("The longest is L=<b> at a[<p>]=<x>, so L[<i>]=<l>, prev <p>.", "Best is a[<p>]=<x> with L=<b>: L[<i>] = <b>+1 = <l>, prev <p>.",
                 "a[<p>]=<x> gives the most, L=<b>, so L[<i>]=<l> with prev <p>.", "{The best of these|Longest among them} is a[<p>] (L=<b>){, so|:} L[<i>] = <b> + 1 = <l>{, prev <p>| with prev <p>}.",
                 "{Extend|Build on} a[<p>]=<x>, L=<b>: L[<i>]=<l>, prev[<i>]=<p>.", "{So|Then} L[<i>] = L[<p>] + 1 = <b> + 1 = <l>{, prev <p>|}."),
                b=shown, p=prev, x=seq[prev], i=i, l=length)
-    return f"{opener(say, 0.3)}{head}{skip}{big}{tie} {tail}{after}"
+    return opened(say, f"{head}{skip}{big}{tie} {tail}{after}", 0.3)
 
 
 def _after(seq: list[int], state: tuple[Entry, ...], i: int, length: int, say: Voice) -> str:
@@ -268,7 +268,7 @@ class LIS(ReasoningFamily):
         if say.chance(0.3):
             notes.append(say(("Ties keep the earliest j.", "On a tie, the first j wins.")))
         picked = say.order(notes)[: say.pick((0, 1, 1, 2))]
-        return opener(say, 0.2) + " ".join([method, rule, end, *picked])
+        return " ".join([method, rule, end, *picked])
 
     def answer_text(self, problem: dict[str, Any], answer: str, say: Voice) -> str:
         values = answer.split()

@@ -40,7 +40,7 @@ from typing import Any, NamedTuple
 
 from synth.reasoning import draw
 from synth.reasoning.base import Mistake, ReasoningFamily, Search, TraceStep
-from synth.reasoning.phrasing import Voice, answer_line, cap, opener, verify_holds, verify_intro
+from synth.reasoning.phrasing import Voice, answer_line, cap, verify_holds, verify_intro
 from synth.registry import register
 
 _INNER = "abcdefghijkl"
@@ -156,7 +156,7 @@ def _search_text(net: _Net, flows: tuple[int, ...], found: str, path: list[int],
                 "Breadth-first from s over residual edges: <f>. The shortest route is <p>, with residuals <h>. The smallest, min(<r>), is <a>: push <a>.",
                 "Residual BFS from s: <f>. Path <p>: <h>. Bottleneck = min(<r>) = <a>, so augment <a>.",
                 "Search the residual graph breadth-first: <f>. That gives <p>; along it <h>, so the bottleneck is min(<r>) = <a>. Send <a>.",
-                "{BFS|A breadth-first search} {on the residuals|over what is left}{ from s|}: <f>. {t is reached via|The path found is} <p>{.|;} {Residuals|Left on each hop}: <h>{.|;} "
+                "{BFS|A breadth-first search} {on the residuals|over what is left}{ from s|}: <f>. {t is reached via|The path found is} <p>. {Residuals|Left on each hop}: <h>. "
                 "{The minimum|Its minimum}, min(<r>), is <a>{: augment by <a>.|, so <a> more units go through.}",
                 "{Shortest augmenting path|Next augmenting path} by BFS ({visits|found}: <f>): <p>. {Hops|Along it}: <h>. {Push|Send} min(<r>) = <a>.",
                 "<f> {—|:} {that is|this is} the BFS from s, and it {reaches t along|finds} <p>. With <h>, {the bottleneck is|at most} <a> {can go through|fits}: min(<r>) = <a>."),
@@ -184,7 +184,7 @@ def _update_text(net: _Net, flows: tuple[int, ...], path: list[int], amount: int
             extra = say(("", "", " (<k> left)", ", <k> to spare"), k=c - flows[i])
         changed.append(say(style, e=f"{net.names[u]}->{net.names[v]}", n="now" if forward else "back to", f=flows[i], c=c, x=extra))
     text = say(("Update: <c>. Flow value <v> + <a> = <w>.", "After the push: <c>. The value goes from <v> to <w>.", "Flows now <c>; value <v> + <a> = <w>.",
-                "Record it: <c>. Value: <v> + <a> = <w>.", "{The path's edges|On the path}: <c>{;|.} {The flow value|Value} {rises|goes up} to <v> + <a> = <w>.",
+                "Record it: <c>. Value: <v> + <a> = <w>.", "{The path's edges|On the path}: <c>. {The flow value|Value} {rises|goes up} to <v> + <a> = <w>.",
                 "{New flows|Updated}: <c>. {Total|Flow value} <w> ({was <v>|up <a> from <v>}).", "{That adds|Adding} <a>: <c>; {the value is now|now the value is} <w>."),
                c=", ".join(changed), v=value, a=amount, w=value + amount)
     if say.chance(0.3):
@@ -342,7 +342,7 @@ def _rounds(net: _Net, flows: tuple[int, ...], say: Voice, forward_only: bool) -
 def _none_left(rounds: int, found: str, say: Voice) -> str:
     text = say(("Round <k>. BFS from s on the residual graph: <f>. t is not reached: no augmenting path is left.",
                 "Search <k>: <f>. No route to t remains.", "BFS once more: <f>. t is out of reach, so no augmenting path is left.",
-                "{Search|Round|Pass} <k>{, BFS again|}: <f>. {This time t is not reached|t stays out of reach|The search stops short of t}{.|;} {no augmenting path is left|that was the last path|nothing more can be pushed}.",
+                "{Search|Round|Pass} <k>{, BFS again|}: <f>. {This time t is not reached|The search stops short of t}; {no augmenting path is left|that was the last path|nothing more can be pushed}.",
                 "{One more|Another} {BFS|breadth-first search} (<k>): <f>{ —|.} {No way to t|t cannot be reached} {any more|now}{, so the flow is final|}.",
                 "{Is there another path|Any path left}? BFS: <f>. {No|None}{: t is cut off| — t is not reached}."), k=rounds, f=_visits(found, say))
     if rounds > 1 and say.chance(0.3):
@@ -428,7 +428,7 @@ class MaxFlow(ReasoningFamily):
         if say.chance(0.5):
             outs = [f"{net.names[v]} ({c})" for u, v, c in net.edges if u == 0]
             extra = say((" From s: <o>.", " s feeds <o>.", " The edges out of s go to <o>."), o=say.listing(outs))
-        return f"{opener(say, 0.15)}{head}. {cap(goal)}.{bound}{extra}"
+        return f"{head}. {cap(goal)}.{bound}{extra}"
 
     def plan(self, problem: dict[str, Any], say: Voice) -> str:
         method = say(("Edmonds-Karp: search breadth-first from s on the residual graph (forward edges with capacity left, and edges walked "
@@ -449,7 +449,7 @@ class MaxFlow(ReasoningFamily):
         outs = sum(1 for u, _, _ in net.edges if u == 0)
         notes = [say(("t has <k> edges coming in.", "<k> edges enter t, so at most <k> paths end in distinct edges.", "{Into t|t takes} <k> edges."), k=ins),
                  say(("s has <k> edges going out.", "<k> edges leave s.", "{Out of s|s sends on} <k> edges."), k=outs)]
-        return " ".join([opener(say, 0.2) + method, stop, *say.order(notes)[: say.pick((0, 1, 1, 2))]])
+        return " ".join([method, stop, *say.order(notes)[: say.pick((0, 1, 1, 2))]])
 
     def answer_text(self, problem: dict[str, Any], answer: str, say: Voice) -> str:
         used = len([x for x in answer.split(";", 1)[-1].split(",") if x.strip()]) if ";" in answer else 0

@@ -46,7 +46,7 @@ from typing import Any
 
 from synth.reasoning import draw
 from synth.reasoning.base import Mistake, ReasoningFamily, Search, TraceStep
-from synth.reasoning.phrasing import Voice, answer_line, cap, opener, verify_holds, verify_intro
+from synth.reasoning.phrasing import Voice, answer_line, cap, opened, verify_holds, verify_intro
 from synth.registry import register
 
 _SEPARATORS = re.compile(r"[\s,;]+")
@@ -223,7 +223,7 @@ def dead_end(record: IdaRecord, nodes: int, over: int, undo: str, depth: int, sa
          "Below it, <n> positions and no goal within bound <b> (<x>). Undo <u>.",
          "<U> goes nowhere within <b>: <n> positions, <x>. Take it back.",
          "{No goal|Nothing} under <u> within bound <b>{:|;} <n> positions{ searched|}, <x>. {Undo it|Take <u> back|Back out}.",
-         "<U>{: dead end| fails} within <b> ({<n> positions|searched <n> positions}; <x>){.|;} {undo it|back up}.",
+         "<U>{: dead end| fails} within <b> ({<n> positions|searched <n> positions}; <x>); {undo it|back up}.",
          "{The subtree|Everything} below <u> {is exhausted|fails}: <n> positions, <x>, {all over|beyond} <b>. {Undo|Retract} <u>."),
         b=record.bound, n=nodes, x=beyond, u=undo, U=cap(undo)), depth=depth)
 
@@ -367,7 +367,7 @@ class Sliding(ReasoningFamily):
                     "The goal: tiles in order row by row, blank in the last cell, by sliding tiles next to the blank.",
                     "Only a tile beside the blank may slide; the target is 1.. in order with the blank last.",
                     "{Target|Goal board}: {tiles in order|1, 2, ... in order}, {blank last|the blank in the last cell}{, reached by sliding tiles next to the blank|}."))
-        return f"{opener(say, 0.15)}{head}; {count}.{extra} {goal}"
+        return f"{head}; {count}.{extra} {goal}"
 
     def plan(self, problem: dict[str, Any], say: Voice) -> str:
         geo = _geometry(problem["rows"], problem["cols"])
@@ -387,7 +387,7 @@ class Sliding(ReasoningFamily):
                    "{Each round|Every round} {searches|goes} depth-first{, lowest f first|, cheapest first}{; a line whose f = g + h exceeds the bound is cut|, cutting lines with f over the bound}{, and| —} {a failed round|if the round fails, it} {lifts|raises} the bound to the {least|smallest} f {cut|that was cut}."))
         rules = say(("Never slide back the tile just slid, nor search a position again that this round already reached in as few slides.",
                      "Skip undoing the last slide and positions already reached this round at no greater cost.", "{No|Never} {undo the previous slide|slide straight back}{, and no repeated positions|}.", ""))
-        return opener(say, 0.15) + " ".join(x for x in [method, bound, dfs, rules] if x)
+        return " ".join(x for x in [method, bound, dfs, rules] if x)
 
     def answer_text(self, problem: dict[str, Any], answer: str, say: Voice) -> str:
         k = len(answer.split())
@@ -680,7 +680,7 @@ def _visit_text(geo: _Geometry, position: Position, g: int, options: list[Option
         text += say((" <k> of <n> stay within the bound <b>.", " (Bound <b>: <k> of <n> fit.)", " Within <b>: <k> of them."), k=within, n=counted, b=bound)
     elif say.chance(0.2):
         text += say((" The bound is <b>.", " (Bound <b>.)", " Bound still <b>."), b=bound)
-    return opener(say, 0.15) + text
+    return opened(say, text, 0.15)
 
 
 def _slide_say(geo: _Geometry, position: Position, tile: int, say: Voice) -> str:

@@ -34,7 +34,7 @@ from typing import Any
 
 from synth.reasoning import draw
 from synth.reasoning.base import Mistake, ReasoningFamily, Search, TraceStep
-from synth.reasoning.phrasing import Voice, answer_line, cap, opener, verify_holds, verify_intro
+from synth.reasoning.phrasing import Voice, answer_line, cap, opened, verify_holds, verify_intro
 from synth.registry import register
 
 _SEPARATORS = re.compile(r"(?:\s|,|;|->|→|>|-|\[|\])+")
@@ -80,8 +80,8 @@ def _degrees_text(problem: dict[str, Any], dag: _Dag, done: int, say: Voice) -> 
     ready = ", ".join(tasks[i] for i in open_ if not dag.preds[i] & ~done)
     text = say(("In-degrees: <d>. Ready (in-degree 0): <r>.", "Counting arrows in: <d>. So <r> can go first.", "In-degree per task: <d>; ready now: <r>.",
                 "{First|To start}, {count the arrows into each task|the in-degrees}: <d>. {In-degree 0|With none coming in|Free to start}: <r>.",
-                "{Arrows in|Incoming arrows}, task by task: <d>{.|;} {so the ready set is|ready at the start:} <r>{.|, nothing else.}",
-                "<d> {are the in-degrees|: those are the in-degrees}. {Only|Just} <r> {can start|start with zero}."), d=degrees, r=ready or "none")
+                "{Arrows in|Incoming arrows}, task by task: <d>; {so the ready set is|ready at the start:} <r>{.|, nothing else.}",
+                "<d>{ are the in-degrees|: those are the in-degrees}. {Only|Just} <r> {can start|start with zero}."), d=degrees, r=ready or "none")
     if say.chance(0.3):
         top = max(open_, key=lambda i: ((dag.preds[i] & ~done).bit_count(), -i))
         text += say((" The most constrained is <x>, with <k>.", " <x> waits on the most, <k>.", " (<x> has the highest, <k>.)"),
@@ -111,7 +111,7 @@ def _take_text(tasks: list[str], last: int, drops: list[tuple[int, int, int]], r
     else:
         step = say(("Ready: <q>. Take <t>.", "The ready list is <q>; take <t>, the first.", "Ready now: <q>, so <t> goes next.",
                     "Taking <t> from the ready list <q>.", "Of <q>, <t> comes first alphabetically: take it.",
-                    "{In-degree 0|Free}: <q>{.|;} {The first of them|Alphabetically first} is <t>{: place it|, next in the order}.",
+                    "{In-degree 0|Free}: <q>. {The first of them|Alphabetically first} is <t>{: place it|, next in the order}.",
                     "{Place|Take} <t>{, the first of| from} <q>.", "<q> {are|stand} ready; <t> {goes first|leads alphabetically}."), q=queue, t=tasks[take])
     notes = []
     blocked = sorted((v, k) for v, k in (waiting or {}).items() if k)
@@ -122,7 +122,7 @@ def _take_text(tasks: list[str], last: int, drops: list[tuple[int, int, int]], r
         notes.append(say(("<t> was freed just now by <x>.", "(<x> was <t>'s last prerequisite.)", "<x> released <t>."), t=tasks[take], x=tasks[last]))
     if waiting is not None and len(waiting) > 1 and say.chance(0.25):
         notes.append(say(("<k> {tasks|left} to place after it.", "{Then|After that} <k> {to go|remain}.", "<k> more to go."), k=len(waiting) - 1))
-    return opener(say, 0.25) + removal + " ".join([step, *say.order(notes)])
+    return opened(say, removal + " ".join([step, *say.order(notes)]), 0.25)
 
 
 class TopoSort(ReasoningFamily):
@@ -196,7 +196,7 @@ class TopoSort(ReasoningFamily):
         facts.append(say(("<s> <have> no prerequisite", "nothing points into <s>"), s=say.listing(sources), have="has" if len(sources) == 1 else "have"))
         facts.append(say(("<x> unlocks the most, <k> tasks", "<k> arrows leave <x>"), x=tasks[busiest], k=len(dag.succs[busiest])))
         extra = "".join(" " + cap(f) + "." for f in say.order(facts)[: say.pick((0, 1, 2))])
-        return f"{opener(say, 0.15)}{head}. {cap(goal)}.{extra}"
+        return f"{head}. {cap(goal)}.{extra}"
 
     def plan(self, problem: dict[str, Any], say: Voice) -> str:
         kahn = say(("Kahn's algorithm: count the arrows into each task (its in-degree).", "Kahn's method: first the in-degree of every task.",
@@ -222,7 +222,7 @@ class TopoSort(ReasoningFamily):
                 x=tasks[heavy], k=dag.preds[heavy].bit_count()),
         ]
         chosen = say.order(notes)[: say.pick((0, 1, 1, 2))]
-        return opener(say, 0.15) + " ".join(x for x in ([kahn, *chosen, loop, out] if say.chance(0.5) else [kahn, loop, out, *chosen]) if x)
+        return " ".join(x for x in ([kahn, *chosen, loop, out] if say.chance(0.5) else [kahn, loop, out, *chosen]) if x)
 
     def answer_text(self, problem: dict[str, Any], answer: str, say: Voice) -> str:
         order = answer.split()
