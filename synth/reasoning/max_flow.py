@@ -436,7 +436,7 @@ class MaxFlow(ReasoningFamily):
                       "Use Edmonds-Karp: BFS on residual capacities (reverse edges included, so flow can be cancelled), augment the shortest "
                       "s-t path by its bottleneck, update.",
                       "Repeatedly find the shortest augmenting path by BFS over residual edges, backward ones too, and push its bottleneck.",
-                      "{Plan|Method}: Edmonds-Karp{, i.e.|:} BFS for the shortest {s-t|s to t} path in the residual graph{, push|; push} its bottleneck{, update the residuals| and update}{, and repeat|}.",
+                      "{Plan|Method}: Edmonds-Karp{, i.e.| \u2014} BFS for the shortest {s-t|s to t} path in the residual graph{, push|; push} its bottleneck{, update the residuals| and update}{, and repeat|}.",
                       "{I'll|Let me} {augment|push flow} along shortest residual paths (BFS, {neighbours in order|nodes in order}), {reverse edges allowed|with backward edges to undo flow}, {each by|by} its bottleneck."))
         stop = say(("Repeat until t cannot be reached, then check that the cut the last search found is as large as the flow.",
                     "Stop when BFS cannot reach t; the reached side then gives a cut whose capacity must equal the flow.",
