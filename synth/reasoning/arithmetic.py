@@ -38,7 +38,7 @@ from functools import lru_cache
 from typing import Any
 
 from synth.reasoning.base import Mistake, ReasoningFamily, Search, TraceStep
-from synth.reasoning.phrasing import Voice, cap, verify_holds, verify_intro
+from synth.reasoning.phrasing import Voice, answer_line, cap, opened, verify_holds, verify_intro
 from synth.registry import register
 
 State = tuple[tuple[str, Fraction], ...]
@@ -595,20 +595,43 @@ class Arithmetic(ReasoningFamily):
     def read(self, problem: dict[str, Any], say: Voice) -> str:
         quantities = [show(Fraction(v), u) for _, v, u in problem["given"]]
         given = say.listing(quantities)
-        head = say(("Given: <g>.", "The story gives <g>.", "Known: <g>."), g=given)
-        asked = say(("Asked: <a>.", "The question: <a>.", "I need <a>."), a=problem["asks"])
-        count = say((" <k> operations lead there.", " That takes <k> steps of arithmetic.", ""), k=len(problem["program"])) if say.chance(0.5) else ""
-        return f"{head} {asked}{count}"
+        head = say(("Given: <g>.", "The story gives <g>.", "Known: <g>.", "{The numbers in the story|What the story states}: <g>.",
+                    "{I am told|We know} <g>.", "{Quantities given|Givens}: <g>."), g=given)
+        asked = say(("Asked: <a>.", "The question: <a>.", "I need <a>.", "{Wanted|To find}: <a>.", "The question asks for <a>.", "{Goal|Target}: <a>."),
+                    a=problem["asks"])
+        count = say(("<k> operations lead there.", "That takes <k> steps of arithmetic.", "{It needs|There are} <k> operations{ in all|}.",
+                     "<g> numbers in, <k> operations to do."), k=len(problem["program"]), g=len(quantities)) if say.chance(0.5) else ""
+        first, second = (head, asked) if say.chance(0.7) else (asked, head)
+        return " ".join(x for x in (first, second, count) if x)
 
     def plan(self, problem: dict[str, Any], say: Voice) -> str:
         order = say(("Go through the story in order: each sentence gives a new quantity or an operation on quantities already known.",
                      "Follow the story sentence by sentence; each one adds a quantity or combines known ones.",
-                     "Read it in order: every sentence is a given or an operation on what is known so far."))
+                     "Read it in order: every sentence is a given or an operation on what is known so far.",
+                     "{Take|Work through} the sentences {in order|one by one}{:|;} {each|every one} {either gives a number or combines known ones|adds a quantity or an operation}.",
+                     "{The story is|This is} a chain of operations{, one per sentence|}{; follow it|, so follow it in order}."))
         how = say(("Compute them one at a time, exactly, with units, until <a>.", "Work each operation out exactly, units attached, up to <a>.",
-                   "One operation per step, exact, keeping units, until <a> is known."), a=problem["asks"])
+                   "One operation per step, exact, keeping units, until <a> is known.",
+                   "{Each step|Every step} {computes|works out} one {operation|quantity}{ exactly|, exactly,} {until|up to} <a>{, keeping units|}.",
+                   "{Keep|Carry} {the units|units} {along|attached} and {work exactly|compute exactly}, {step by step|one operation at a time}, {to|until} <a>."),
+                  a=problem["asks"])
         ops = [p[1] for p in problem["program"]]
-        note = say((" There is a percentage in it: p% of x is p/100 times x.", " One step takes a percentage, p/100 of the amount.", ""), ) if "%" in ops else ""
-        return f"{order} {how}{note}"
+        notes = []
+        if "%" in ops:
+            notes.append(say(("There is a percentage in it: p% of x is p/100 times x.", "One step takes a percentage, p/100 of the amount.",
+                              "{Percentages|A percentage} {here|in it}: {p% of x = p/100 × x|divide by 100, then multiply}.")))
+        kinds = sorted({_OP_NAMES[o][2] for o in ops})
+        if say.chance(0.5):
+            notes.append(say(("{The operations|It} {include|involves} <k>.", "{Expect|There will be} <k>.", "Operations: <k>."), k=say.listing(kinds)))
+        if "/" in ops and say.chance(0.5):
+            notes.append(say(("{Check|Watch} the division{ comes out exact|s}.", "A division is in there; keep it exact.")))
+        return " ".join([order, how, *say.order(notes)[: say.pick((0, 1, 2))]])
+
+    def answer_text(self, problem: dict[str, Any], answer: str, say: Voice) -> str:
+        notes = [say(("that is <a>", "<a>", "the value of <a>", "it is <a>"), a=problem["asks"])]
+        if say.chance(0.3):
+            notes.append(say(("after <k> operations", "<k> steps in", "from <k> operations"), k=len(problem["program"])))
+        return answer_line(say, answer, say.listing(say.order(notes)[: say.pick((0, 1, 1, 2))]))
 
     def start(self, problem: dict[str, Any]) -> State:
         return _givens(tuple((name, value) for name, value, _ in problem["given"]))
@@ -630,7 +653,9 @@ class Arithmetic(ReasoningFamily):
             if name in values:
                 continue
             value = _calc(op, values[a], values[b])
-            steps.append(TraceStep("apply", _line(label, op, a, b, value, values, units, unit, say), _move(name, op, a, b, value)))
+            left = sum(p[0] not in values for p in problem["program"]) - 1
+            line = _line(label, op, a, b, value, values, units, unit, say, left, name == problem["program"][-1][0])
+            steps.append(TraceStep("apply", line, _move(name, op, a, b, value)))
             values[name] = value
         return steps
 
@@ -682,7 +707,8 @@ class Arithmetic(ReasoningFamily):
             slips = [(true + 10, "slip"), (true - 10, "slip"), (true + 1, "slip"), (true - 1, "slip")]
         wrong, kind = rng.choice([v for v in slips if v[0] > 0 and v[0] != true] or [(true + 1, "slip")])
         units = _units(problem)
-        text = _line(label, op, a, b, wrong, values, units, unit, say)
+        left = sum(p[0] not in values for p in problem["program"]) - 1
+        text = _line(label, op, a, b, wrong, values, units, unit, say, left, name == problem["program"][-1][0], shown=False)
         shown = f"{show(x, units[a])} of {show(y, units[b])}" if op == "%" else f"{show(x, units[a])} {_SYMBOLS[op]} {show(y, units[b])}"
         reveal = say(("<e> is <t>, not <w>", "recomputing <e> gives <t>; <w> was a slip", "<e> = <t>, so the <w> was wrong"),
                      e=shown, t=show(true, unit), w=show(wrong, unit))
@@ -765,14 +791,33 @@ def _units(problem: dict[str, Any]) -> dict[str, str]:
     return {row[0]: row[-1] if len(row) == 3 else row[4] for row in (*problem["given"], *problem["program"])}
 
 
-def _line(label: str, op: str, a: str, b: str, value: Fraction, values: dict, units: dict, unit: str, say: Voice) -> str:
+_OP_NAMES = {"+": ("add", "adding", "a sum"), "-": ("subtract", "subtracting", "a difference"), "*": ("multiply", "multiplying", "a product"),
+             "/": ("divide", "dividing", "a quotient"), "%": ("take the percentage", "taking the percentage", "a percentage")}
+
+
+def _line(label: str, op: str, a: str, b: str, value: Fraction, values: dict, units: dict, unit: str, say: Voice, left: int | None = None,
+          asked: bool = False, shown: bool = True) -> str:
     """A step's thought: "The discount: 20% of $16 = $3.20.", sometimes with the arithmetic
-    written out (the carry of a product, the division as a multiplication)."""
-    left, right = show(values[a], units[a]), show(values[b], units[b])
-    expr = f"{left} of {right}" if op == "%" else f"{left} {_SYMBOLS[op]} {right}"
-    work = _check(op, values[a], values[b], say) if say.chance(0.45) else ""
-    return say(("<L>: <e> = <v><w>.", "Now <l>: <e> = <v><w>.", "<L> is <e>, which is <v><w>.", "Next, <l>. <E> = <v><w>.", "For <l>, <e> = <v><w>."),
-               L=cap(label), l=label, e=expr, E=cap(expr), v=show(value, unit), w=work)
+    written out (the carry of a product, the division as a multiplication), the kind of
+    operation, how many operations are left after it (``left``) and, when it is the quantity
+    the question asks for (``asked``), that it is. A slip is written without its working
+    (``shown`` False): worked out, the numbers would refute the value on the same line."""
+    left_text, right_text = show(values[a], units[a]), show(values[b], units[b])
+    expr = f"{left_text} of {right_text}" if op == "%" else f"{left_text} {_SYMBOLS[op]} {right_text}"
+    work = _check(op, values[a], values[b], say) if say.chance(0.45) and shown else ""
+    verb, doing, kind = _OP_NAMES[op]
+    main = say(("<L>: <e> = <v><w>.", "Now <l>: <e> = <v><w>.", "<L> is <e>, which is <v><w>.", "Next, <l>. <E> = <v><w>.", "For <l>, <e> = <v><w>.",
+                "<E> = <v><w>: that is <l>.", "<V> is <l> (<e><w>).", "{To get|For} <l>, <verb>: <e> = <v><w>.",
+                "<L> {comes from|needs} <kind>: <e> = <v><w>.", "{Compute|Then compute} <l> by {<doing>|working out <e>}{:|;} <e> gives <v><w>.",
+                "<L>{, by <doing>,|} {equals|comes to} <e> = <v><w>.", "{This step|The next operation} is <kind>: <l> = <e> = <v><w>."),
+               L=cap(label), l=label, e=expr, E=cap(expr), v=show(value, unit), V=cap(show(value, unit)), w=work, verb=verb, doing=doing, kind=kind)
+    tail = []
+    if asked and say.chance(0.6):
+        tail.append(say(("That is what the question asks.", "This is the quantity asked for.", "{And that|That} is the {asked|requested} value.",
+                         "The question wanted exactly this.")))
+    elif left and say.chance(0.35):
+        tail.append(say(("<n> {operation|step}(s) to go.", "{Still|Then} <n> more.", "<n> left.", "{Remaining|Left to do}: <n>."), n=left))
+    return " ".join([opened(say, main, 0.3), *tail])
 
 
 def _check(op: str, x: Fraction, y: Fraction, say: Voice) -> str:

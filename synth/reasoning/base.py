@@ -245,6 +245,12 @@ class ReasoningFamily(ABC):
         expert's holds, a noisy teacher's believes it holds)."""
         return f"{verify_intro(say, answer)}: {self.rules}; {verify_holds(say)}."
 
+    def answer_text(self, problem: dict[str, Any], answer: str, say: Voice) -> str | None:
+        """The last thought, naming ``answer`` (every tier writes it), or None for the plain
+        lines every family shares; a family that overrides it adds true remarks about its
+        answer (see :func:`~synth.reasoning.phrasing.answer_line`)."""
+        return None
+
     def continue_wrong(self, problem: dict[str, Any], state: Any, say: Voice, rng: random.Random) -> list[TraceStep]:
         """What a teacher does after a mistake it has not noticed: the family's own method,
         carried on from the wrong state and never undoing the mistake (default: nothing)."""

@@ -39,7 +39,15 @@ from functools import lru_cache
 from typing import Any
 
 from synth.reasoning.base import Mistake, ReasoningFamily, Search, TraceStep
-from synth.reasoning.phrasing import Voice, cap, dead_end, verify_holds, verify_intro
+from synth.reasoning.phrasing import (
+    Voice,
+    answer_line,
+    cap,
+    dead_end,
+    opened,
+    verify_holds,
+    verify_intro,
+)
 from synth.registry import register
 
 Num = int | Fraction  # exact; always an int when whole (ints are many times faster than Fractions)
@@ -151,22 +159,32 @@ def _try_text(values: tuple[Num, ...], a: Num, op: str, b: Num, r: Num, left: tu
                    x=_fmt(x), y=_fmt(y), t=target)
         near = need
     calc = _calc(a, op, b, r, say)
-    return say(("From <v>: <w> <c>, leaving <l><n>.", "<V>: <w> <c>, which leaves <l><n>.", "With <v>, <w> <c>; left: <l><n>.",
-                "From <v>, <w> <c> (leaving <l>)<n>."),
-               v=_listing(values), V=cap(_listing(values)), w=say(("try", "first", "start with") if k == 0 else ("next", "then", "now try")),
-               c=calc, l=_listing(left), n=near)
+    text = say(("From <v>: <w> <c>, leaving <l><n>.", "<V>: <w> <c>, which leaves <l><n>.", "With <v>, <w> <c>; left: <l><n>.",
+                "From <v>, <w> <c> (leaving <l>)<n>.", "{Numbers|I have} <v>{ left|}. <W> <c>{, so|;} {<l> remain|now <l>}<n>.",
+                "<W> <c> {from|out of} <v>{:|, which gives} <l><n>.", "{Combine|Merge} {two of <v>|from <v>}: <c>{ —|;} {remaining|left over}: <l><n>.",
+                "{Option <o> at <v>|At <v>, option <o>}: <c>{, leaving| →} <l><n>."),
+               v=_listing(values), V=cap(_listing(values)), w=(w := say(("try", "first", "start with") if k == 0 else ("next", "then", "now try"))),
+               W=cap(w), c=calc, l=_listing(left), n=near, o=k + 1)
+    if len(left) > 2 and say.chance(0.25):
+        text += say((" <k> numbers to go.", " Then <k> left to combine.", " (<k> numbers now.)"), k=len(left))
+    return opened(say, text, 0.2)
 
 
 def _last_text(values: tuple[Num, ...], a: Num, op: str, b: Num, r: Num, say: Voice) -> str:
-    return say(("<v> left: <c>, the target.", "Two numbers, <v>: <c>, which is the target.", "With <v> left, <c>: there it is."),
+    text = say(("<v> left: <c>, the target.", "Two numbers, <v>: <c>, which is the target.", "With <v> left, <c>: there it is.",
+                "{Last pair|Final two}, <v>: <c>{ — the target| = target|, exactly the target}{!|.}",
+                "<c>{, and that is|: that is} the target{, found|}.", "{Only|Just} <v> {left|remain}{;|:} <c>{. Done.|, which is it.|, the goal.}"),
                v=_listing(values), c=_calc(a, op, b, r, say))
+    return opened(say, text, 0.2)
 
 
 def _dead_text(values: tuple[Num, ...], target: int, say: Voice) -> str:
     style = say.pick(("<a> <o> <b> = <r>", "<r> (<a><o><b>)", "<a><o><b>=<r>"))
     tried = ", ".join(say(style, a=_fmt(a), o=op, b=_fmt(b), r=_fmt(r)) for a, op, b, r in _results(*values))
-    return say(("<v> left: <t>; none is <g>, <d>.", "Only <v> remain: <t>. None gives <g>: <d>.", "<V> left; the results are <t>, and <g> is not among them: <d>."),
-               v=_listing(values), V=cap(_listing(values)), t=tried, g=target, d=dead_end(say))
+    return say(("<v> left: <t>; none is <g>, <d>.", "Only <v> remain: <t>. None gives <g>: <d>.", "<V> left; the results are <t>, and <g> is not among them: <d>.",
+                "{Two left|Down to two}, <v>{:|;} <t>. {No <g>|Not <g>}{:|;} <d>.", "{All results|Every result} of <v>: <t>. {None equals|None of them is} <g>{, <d>|: <d>}.",
+                "<t>{ —| are} all {from|the results of} <v>, {none|not one} {equal to|hitting} <g>. <D>."),
+               v=_listing(values), V=cap(_listing(values)), t=tried, g=target, d=(d := dead_end(say)), D=cap(d))
 
 
 def _search(values: tuple[Num, ...], target: int, budget: int, record: bool, say: Voice | None = None):
@@ -280,10 +298,13 @@ class Game24(ReasoningFamily):
 
     def read(self, problem: dict[str, Any], say: Voice) -> str:
         numbers, target = problem["numbers"], problem["target"]
-        head = say(("Numbers <n>, target <t>", "I have <n> and must make <t>", "From <n>, reach <t>"), n=_listing(numbers), t=target)
+        head = say(("Numbers <n>, target <t>", "I have <n> and must make <t>", "From <n>, reach <t>", "{Target|Goal} <t>{, numbers| from} <n>",
+                    "{Make|Build} <t> {out of|from} <n>{ with + - * /|}", "{The numbers are|Given} <n>; {target|I need} <t>"), n=_listing(numbers), t=target)
         rule = say(("Combining two numbers into their result leaves one number fewer; after <k> combinations one number is left, and it must be <t>",
                     "each step merges two numbers into one, so <k> steps leave a single number, which must equal <t>",
-                    "<k> combinations, each replacing two numbers by their result, must end at <t>"), k=len(numbers) - 1, t=target)
+                    "<k> combinations, each replacing two numbers by their result, must end at <t>",
+                    "{that is|so that makes} <k> {merges|combinations}{ of two numbers|}{, and|;} the {last|final} {result|number} {has to be|must be} <t>",
+                    "{every|each} number {is used|goes in} once, {so|which means} <k> operations {in all|altogether}, ending at <t>"), k=len(numbers) - 1, t=target)
         extra = ""
         if say.chance(0.5):
             big = max(numbers)
@@ -295,16 +316,30 @@ class Game24(ReasoningFamily):
         target = problem["target"]
         method = say(("Depth-first search: combine two of the numbers left with an operation and go on with one number fewer.",
                       "Search depth-first over combinations: pick two numbers, combine them, recurse on what is left.",
-                      "Try combinations depth-first, two numbers at a time."))
+                      "Try combinations depth-first, two numbers at a time.",
+                      "{DFS|A depth-first search}{:|;} {merge|combine} two numbers {left|at a time}{, then| and} {recurse|go deeper} {on one fewer|with one number less}.",
+                      "{Approach|Method}: {try|explore} {pairs and operations|combinations} depth-first{, backing up at dead ends|}."))
         order = say(("At each point try first the results closest to <t>; + and * once per pair, subtraction larger minus smaller, division both ways, "
                      "and skip a combination that leaves the same numbers as one tried before it.",
                      "Order the options by how close their result is to <t>; use + and * once per pair, larger minus smaller, division either way, "
                      "and skip repeats of the same leftover numbers.",
-                     "Results nearest <t> first; no negative differences; division both ways; no two tries with the same numbers left."), t=target)
+                     "Results nearest <t> first; no negative differences; division both ways; no two tries with the same numbers left.",
+                     "{Order|Rank} {the options|the tries} by {distance to|closeness to} <t>{, skipping leftover sets already tried|; skip repeated leftovers}{, subtraction only larger minus smaller|}{, division either way|}."), t=target)
         end = say(("With two numbers left, check all their results against <t>: if none matches it is a dead end, so undo the last combination and "
                    "try the next one.", "When two remain, test every result; no match means undo the last step and take the next option.",
-                   "Two numbers left and no result equal to <t> is a dead end: back up one combination."), t=target)
-        return " ".join([method, order, end])
+                   "Two numbers left and no result equal to <t> is a dead end: back up one combination.",
+                   "{At|With} two numbers, {every|each} result {is checked|gets compared} {against|with} <t>{; none equal| — no match} {means backtrack|means undo the last merge}."), t=target)
+        notes = []
+        if say.chance(0.3):
+            notes.append(say(("With <k> numbers there are <p> pairs to start.", "<p> pairs at the first level.", "First level: <p> pairs."),
+                             k=len(problem["numbers"]), p=len(problem["numbers"]) * (len(problem["numbers"]) - 1) // 2))
+        return " ".join([method, order, end, *notes])
+
+    def answer_text(self, problem: dict[str, Any], answer: str, say: Voice) -> str:
+        notes = [say(("= <t>", "which makes <t>", "value <t>", "it reaches <t>"), t=problem["target"])] if say.chance(0.6) else []
+        if say.chance(0.4):
+            notes.append(say(("each number once", "all <k> numbers used", "using <k> numbers"), k=len(problem["numbers"])))
+        return answer_line(say, answer, say.listing(say.order(notes)))
 
     def start(self, problem: dict[str, Any]) -> tuple[Item, ...]:
         return _sorted([_atom(n) for n in problem["numbers"]])

@@ -33,7 +33,7 @@ import re
 from typing import Any
 
 from synth.reasoning.base import Mistake, ReasoningFamily, Search, TraceStep
-from synth.reasoning.phrasing import Voice, cap, verify_holds, verify_intro
+from synth.reasoning.phrasing import Voice, answer_line, cap, opened, verify_holds, verify_intro
 from synth.registry import register
 
 Entry = tuple[int, int | None]  # L[i], prev[i]
@@ -73,19 +73,30 @@ def _finish(seq: list[int], state: tuple[Entry, ...]) -> tuple[Entry, ...]:
 
 
 def _reconstruct(seq: list[int], state: tuple[Entry, ...], say: Voice) -> TraceStep:
-    """The closing thought: where the largest L is and the chain read back from it."""
+    """The closing thought: where the largest L is and the chain read back from it (with, as
+    the solver may write them, the table, the links checked and how much of the sequence the
+    chain uses)."""
     chain = _chain(state)
     k = chain[-1]
     links = " <- ".join(str(j) for j in chain[::-1])
     values = ", ".join(f"a[{j}]={seq[j]}" for j in chain)
-    table = ""
-    if say.chance(0.4):
-        table = say((" (L = <t>)", " The table: L = <t>.", " L reads <t>."), t=" ".join(str(e[0]) for e in state))
     text = say(("The largest L is <m>, first reached at a[<k>]=<v>. Follow prev back: <l>; in order that is <o>.",
                 "Max L = <m>, at a[<k>]=<v> first. Back along prev: <l>, i.e. <o>.",
-                "L peaks at <m> (a[<k>]=<v>). Reading prev backwards gives <l>; forwards: <o>."),
+                "L peaks at <m> (a[<k>]=<v>). Reading prev backwards gives <l>; forwards: <o>.",
+                "{The table is full|All entries are filled}. {Its top|The biggest L} is <m>, {at|first at} a[<k>]=<v>; {the prev links give|following prev gives} <l>, so <o>.",
+                "{Done filling|Table complete}: L = <m> is the maximum ({at|found at} a[<k>]={<v>|<v> first}). {Walking|Tracing} prev from there: <l>{, which is|, i.e.|:} <o>.",
+                "{Now|Finally} read the answer back: the {first largest|largest} L, <m>, sits at a[<k>]=<v>; prev {leads|goes} <l>{: that is| — in order} <o>."),
                m=state[k][0], k=k, v=seq[k], l=links, o=values)
-    return TraceStep("think", text + table, stage="reconstruct")
+    extras = []
+    if say.chance(0.4):
+        extras.append(say(("(L = <t>)", "The table: L = <t>.", "L reads <t>.", "For the record, L = <t>.", "(full table: <t>)"),
+                          t=" ".join(str(e[0]) for e in state)))
+    if len(chain) > 1 and say.chance(0.35):
+        extras.append(say(("Each link rises: <r>.", "{Check|Checking} the links: <r>.", "<r>, strictly up."),
+                          r=" < ".join(str(seq[j]) for j in chain)))
+    if say.chance(0.3):
+        extras.append(say(("That is <c> of the <n> values.", "<c> values out of <n>.", "It uses <c> of <n> positions."), c=len(chain), n=len(seq)))
+    return TraceStep("think", " ".join([text, *say.order(extras)]), stage="reconstruct")
 
 
 def longest(seq: list[int]) -> int:
@@ -103,35 +114,90 @@ def longest(seq: list[int]) -> int:
 
 def _entry_text(seq: list[int], state: tuple[Entry, ...], i: int, length: int, prev: int | None, say: Voice, claimed: bool = False) -> str:
     """The thought behind L[i]: the smaller earlier values with their L, the equal ones that
-    cannot come before it, and the entry (``claimed``: the entry as written, whatever the
-    comparisons say, which is how a slip reads)."""
+    cannot come before it, the larger ones skipped, a tie between equally long runs (the
+    first is kept), how the entry compares with the best so far and what is left, and the
+    entry (``claimed``: the entry as written, whatever the comparisons say, which is how a slip
+    reads). The optional clauses are all true of the table as the solver has it."""
     v = seq[i]
+    after = _after(seq, state, i, length, say)
     if i == 0:
-        return say(("a[0]=<v> has nothing before it: L[0]=1, no prev.", "a[0]=<v> starts everything: L[0]=1.", "First value, a[0]=<v>: L=1, no prev."), v=v)
-    style = say.pick(("a[<k>]=<x> (L=<l>)", "<x> at <k> (L <l>)", "a[<k>]=<x> with L=<l>"))
+        head = say(("a[0]=<v> has nothing before it: L[0]=1, no prev.", "a[0]=<v> starts everything: L[0]=1.", "First value, a[0]=<v>: L=1, no prev.",
+                    "{Start|Begin} with a[0]=<v>{:|;} {nothing comes before it|there is nothing earlier}, so L[0]=1{ and no prev|}.",
+                    "L[0]=1{ trivially|}: a[0]=<v> {is alone|has no predecessor}.",
+                    "{The first entry|Entry 0}: a[0]=<v>, a run of one{ by itself|}, L[0]=1."), v=v)
+        fact = ""
+        if say.chance(0.4):
+            lo, hi = min(seq), max(seq)
+            fact = say((" <v> is the smallest value in the sequence, so every larger one after it can extend it.",
+                        " It is the minimum of the sequence{, a good start|}.") if v == lo else
+                       (" <v> is the largest value, so nothing after it can extend it.", " It is the maximum{ of the sequence|}: no later value can follow it.")
+                       if v == hi else (" Later values above <v> can extend it.", " Anything larger later can build on it."), v=v)
+        return opened(say, f"{head}{fact}{after}", 0.3)
+    style = say.pick(("a[<k>]=<x> (L=<l>)", "<x> at <k> (L <l>)", "a[<k>]=<x> with L=<l>", "<x> (a[<k>], L=<l>)", "a[<k>]=<x>: L <l>"))
     smaller = [say(style, k=k, x=seq[k], l=state[k][0]) for k in range(i) if seq[k] < v]
     if len(smaller) > 2 and say.chance(0.3):
         smaller = [f"{len(smaller)} of them: " + smaller[0], *smaller[1:]]
     equal = [f"a[{k}]" for k in range(i) if seq[k] == v]
-    skip = say((" <e> <eq> it, so cannot come before it.", " <e> <eq> it and is skipped.", " (<e> <eq> it: not smaller.)"),
-               e=", ".join(equal), eq="equals" if len(equal) == 1 else "equal") if equal else ""
+    skip = say((" <e> <eq> it, so cannot come before it.", " <e> <eq> it and is skipped.", " (<e> <eq> it: not smaller.)",
+                " <E> <eq> <v>{: equal is not smaller| and does not count}.", " Skip <e>, {equal to it|the same value}: strictly increasing only."),
+               e=", ".join(equal), E=cap(", ".join(equal)), eq="equals" if len(equal) == 1 else "equal", v=v) if equal else ""
     larger = [str(seq[k]) for k in range(i) if seq[k] > v]
     if prev is None:
-        big = say((" The earlier values <l> are all larger.", " Before it: <l>, every one bigger.", " (<l> come first, all above <v>.)"),
-                  l=", ".join(larger), v=v) if larger else ""
-        return say(("a[<i>]=<v>: no earlier value is smaller.<s><b> So L[<i>]=<l>, no prev.", "a[<i>]=<v> has nothing smaller before it.<s><b> L[<i>]=<l>.",
-                    "Nothing before a[<i>]=<v> is below it.<s><b> L[<i>]=<l>, no prev."), i=i, v=v, s=skip, b=big, l=length)
-    big = say((" <k> earlier value(s) are larger.", " Larger ones (<l>) are skipped.", ""), k=len(larger), l=", ".join(larger)) if larger and say.chance(0.4) else ""
+        big = say((" The earlier values <l> are all larger.", " Before it: <l>, every one bigger.", " (<l> come first, all above <v>.)",
+                   " {Everything|All} before it ({<l>}) is {bigger|above <v>}.", " <L> all exceed <v>."),
+                  l=", ".join(larger), L=", ".join(larger), v=v) if larger else ""
+        core = say(("a[<i>]=<v>: no earlier value is smaller.<s><b> So L[<i>]=<l>, no prev.", "a[<i>]=<v> has nothing smaller before it.<s><b> L[<i>]=<l>.",
+                    "Nothing before a[<i>]=<v> is below it.<s><b> L[<i>]=<l>, no prev.",
+                    "a[<i>]=<v>{ next|}: {no smaller value comes before it|it is below everything so far}.<s><b> {So|Hence|That makes} L[<i>]=<l>{ with no prev|, a fresh start|}.",
+                    "L[<i>]=<l>{ and no prev|}: a[<i>]=<v> {has no smaller predecessor|is smaller than all of a[0..<j>]}.<s><b>"),
+                   i=i, j=i - 1, v=v, s=skip, b=big, l=length)
+        return opened(say, f"{core}{after}", 0.3)
+    big = say((" <k> earlier value(s) are larger.", " Larger ones (<l>) are skipped.", " <l> are above <v>{ and skipped|, out}.", ""),
+              k=len(larger), l=", ".join(larger), v=v) if larger and say.chance(0.4) else ""
     best = state[prev][0] if prev < len(state) else 0
-    head = say(("a[<i>]=<v>: smaller earlier values <m>.", "For a[<i>]=<v>, the smaller ones before it: <m>.", "a[<i>]=<v>. Earlier and smaller: <m>."),
-               i=i, v=v, m=", ".join(smaller) or "none")
+    shown = best if not claimed else length - 1
+    # later smaller values with prev's L: _extend keeps the first of equally long runs
+    ties = [k for k in range(prev + 1, i) if seq[k] < v and state[k][0] == best] if prev < len(state) and say.chance(0.5) else []
+    tie = say((" <t> also <has> L=<b>; the first, a[<p>], is kept.", " (<t> <ties> at L=<b>; keep the earliest, a[<p>].)",
+               " Tie at L=<b> with <t>: I keep a[<p>].", " <T> <has> L=<b> too, but a[<p>] comes first."),
+              t=", ".join(f"a[{k}]" for k in ties), T=cap(", ".join(f"a[{k}]" for k in ties)), has="has" if len(ties) == 1 else "have",
+              ties="ties" if len(ties) == 1 else "tie", b=best, p=prev) if ties else ""
+    m = ", ".join(smaller) or "none"
+    if say.chance(0.25):
+        core = say(("L[<i>] = <l>, prev <p>: of the smaller earlier values (<m>), a[<p>]=<x> has the largest L, <b>, and <b>+1 = <l>.",
+                    "prev[<i>] = <p> and L[<i>] = <l>{, because|, since} a[<p>]=<x> {carries|has} the longest run, <b>, among <m>."),
+                   i=i, l=length, p=prev, m=m, x=seq[prev], b=shown)
+        return opened(say, f"{core}{skip}{big}{tie}{after}", 0.2)
+    head = say(("a[<i>]=<v>: smaller earlier values <m>.", "For a[<i>]=<v>, the smaller ones before it: <m>.", "a[<i>]=<v>. Earlier and smaller: <m>.",
+                "{Entry|Position} <i>, value <v>. {Smaller|Below it} {and earlier|and before it}: <m>.", "{Look|Looking} back from a[<i>]=<v>: {smaller are|the smaller values are} <m>.",
+                "a[<i>]=<v>{ now|}; {earlier values under <v>|candidates to come before it}: <m>."),
+               i=i, v=v, m=m)
     tail = say(("The longest is L=<b> at a[<p>]=<x>, so L[<i>]=<l>, prev <p>.", "Best is a[<p>]=<x> with L=<b>: L[<i>] = <b>+1 = <l>, prev <p>.",
-                "a[<p>]=<x> gives the most, L=<b>, so L[<i>]=<l> with prev <p>."), b=best if not claimed else length - 1, p=prev, x=seq[prev], i=i, l=length)
-    run = ""
-    if state and say.chance(0.3):
+                "a[<p>]=<x> gives the most, L=<b>, so L[<i>]=<l> with prev <p>.", "{The best of these|Longest among them} is a[<p>] (L=<b>){, so|:} L[<i>] = <b> + 1 = <l>{, prev <p>| with prev <p>}.",
+                "{Extend|Build on} a[<p>]=<x>, L=<b>: L[<i>]=<l>, prev[<i>]=<p>.", "{So|Then} L[<i>] = L[<p>] + 1 = <b> + 1 = <l>{, prev <p>|}."),
+               b=shown, p=prev, x=seq[prev], i=i, l=length)
+    return opened(say, f"{head}{skip}{big}{tie} {tail}{after}", 0.3)
+
+
+def _after(seq: list[int], state: tuple[Entry, ...], i: int, length: int, say: Voice) -> str:
+    """Optional true remarks after an entry: how it compares with the best L so far, and how
+    many entries are left."""
+    out = []
+    if state and say.chance(0.4):
         top = max(range(len(state)), key=lambda k: (state[k][0], -k))
-        run = say((" (Best so far: L=<l> at a[<k>].)", " The table's top so far is <l>, at a[<k>].", ""), l=state[top][0], k=top)
-    return f"{head}{skip}{big} {tail}{run}"
+        best = state[top][0]
+        if length > best:
+            out.append(say(("A new longest run{, up from <b>|}.", "That beats the best so far ({L=<b>|<b>}, at a[<k>]).", "New record: <l> > <b>."),
+                           b=best, k=top, l=length))
+        elif length == best:
+            out.append(say(("That ties the best so far, L=<b>{ at a[<k>]|}.", "Level with a[<k>]'s <b>.", "Equal to the best, <b>."), b=best, k=top))
+        else:
+            out.append(say(("(Best so far: L=<b> at a[<k>].)", "The table's top so far is <b>, at a[<k>].", "Still below the best, <b> at a[<k>].",
+                            "The longest so far stays <b>."), b=best, k=top))
+    left = len(seq) - i - 1
+    if left and say.chance(0.3):
+        out.append(say(("<n> {entries|values} {to go|left}.", "{Still|Then} <n> more.", "<n> left to fill."), n=left))
+    return "".join(" " + x for x in out)
 
 
 class LIS(ReasoningFamily):
@@ -178,18 +244,38 @@ class LIS(ReasoningFamily):
         return f"{head}. {cap(goal)}.{extra}"
 
     def plan(self, problem: dict[str, Any], say: Voice) -> str:
+        seq = problem["seq"]
         method = say(("Dynamic programming: L[i] is the length of the longest strictly increasing subsequence ending at a[i].",
                       "DP over positions: L[i] = length of the best increasing run that ends exactly at a[i].",
-                      "Let L[i] be the longest strictly increasing subsequence ending at a[i]; fill L left to right."))
+                      "Let L[i] be the longest strictly increasing subsequence ending at a[i]; fill L left to right.",
+                      "{I'll use|Use} the O(n^2) {DP|dynamic programme}: L[i], the longest increasing run ending {at|exactly at} a[i], {and|with} prev[i] {for the link|to rebuild it}.",
+                      "{Define|Keep} L[i] = length of the longest {strictly increasing|increasing} subsequence {that ends|ending} at position i{, filled in order|}."))
         rule = say(("Going left to right, compare a[i] with every earlier a[j]: only a[j] < a[i] can come before it, and the longest such L[j] "
                     "gives L[i] = L[j] + 1 with prev[i] = j (L[i] = 1 when no earlier value is smaller).",
                     "For each i, scan the earlier values: among those smaller than a[i], the one with the largest L gives L[i] = L + 1 and prev[i]; "
                     "with none smaller, L[i] = 1.",
-                    "Each entry looks back at every smaller earlier value and extends the longest of them (equal values are skipped)."))
+                    "Each entry looks back at every smaller earlier value and extends the longest of them (equal values are skipped).",
+                    "{Recurrence|The rule}: L[i] = 1 + max L[j] over j < i with a[j] < a[i]{, or 1 if there is none|; 1 when none is smaller}{, and prev[i] is that j|}.",
+                    "{At|For} every position, {only strictly smaller earlier values count|equal or larger earlier values are skipped}; the longest of the rest{, plus one,| plus one} is L[i]."))
         end = say(("Then start at the largest L and follow prev back.", "At the end, walk prev back from the largest L.",
-                   "The answer is read back along prev from the biggest L."))
-        note = say(("With <n> values that is <c> comparisons.", ""), n=len(problem["seq"]), c=len(problem["seq"]) * (len(problem["seq"]) - 1) // 2)
-        return " ".join(x for x in [method, rule, end, note] if x)
+                   "The answer is read back along prev from the biggest L.", "{Finally|Last}, {take|find} the {maximum|largest} L and {trace|follow} the prev links {back|backwards}.",
+                   "{The subsequence itself|The answer} comes from {the prev chain|following prev} {starting at|from} the top L."))
+        notes = [say(("With <n> values that is <c> comparisons.", "<n> values: <c> pairs to compare.", "That is <c> comparisons for <n> values."),
+                     n=len(seq), c=len(seq) * (len(seq) - 1) // 2)]
+        repeats = len(seq) - len(set(seq))
+        if repeats:
+            notes.append(say(("Watch the <k> repeated value(s): equal never extends.", "{Some values repeat|There are repeats} (<k>), and equal does not count."), k=repeats))
+        if say.chance(0.3):
+            notes.append(say(("Ties keep the earliest j.", "On a tie, the first j wins.")))
+        picked = say.order(notes)[: say.pick((0, 1, 1, 2))]
+        return " ".join([method, rule, end, *picked])
+
+    def answer_text(self, problem: dict[str, Any], answer: str, say: Voice) -> str:
+        values = answer.split()
+        notes = [say(("<k> values", "length <k>", "<k> numbers long", "a subsequence of <k>"), k=len(values))]
+        if len(values) > 1:
+            notes.append(say(("from <a> up to <b>", "rising from <a> to <b>", "<a> first, <b> last"), a=values[0], b=values[-1]))
+        return answer_line(say, answer, say.listing(say.order(notes)[: say.pick((0, 1, 2))]))
 
     def start(self, problem: dict[str, Any]) -> tuple[Entry, ...]:
         return ()

@@ -40,7 +40,7 @@ from typing import Any, NamedTuple
 
 from synth.reasoning import draw
 from synth.reasoning.base import Mistake, ReasoningFamily, Search, TraceStep
-from synth.reasoning.phrasing import Voice, cap, verify_holds, verify_intro
+from synth.reasoning.phrasing import Voice, answer_line, cap, verify_holds, verify_intro
 from synth.registry import register
 
 _INNER = "abcdefghijkl"
@@ -134,18 +134,41 @@ def _hop_text(net: _Net, flows: tuple[int, ...], a: int, b: int) -> str:
     return f"{net.names[a]}->{net.names[b]} {r} (cancels flow on {net.names[b]}->{net.names[a]})"
 
 
+def _visits(found: str, say: Voice) -> str:
+    """What a BFS discovered ("s -> a, b; a -> c"), in one of the ways one writes it down."""
+    if " -> " not in found or say.chance(0.4):
+        return found
+    parts = [part.split(" -> ") for part in found.split("; ")]
+    style = say.pick(("<u> reaches <v>", "from <u>: <v>", "<u> adds <v>", "<u> -> <v>"))
+    return say.pick(("; ", ", then ", "; then ")).join(say(style, u=u, v=v) for u, v in parts)
+
+
 def _search_text(net: _Net, flows: tuple[int, ...], found: str, path: list[int], amount: int, say: Voice) -> str:
     """One Edmonds-Karp round as the trace says it; ``amount`` is what the teacher concludes
-    the bottleneck is (a misread minimum is said the same way)."""
+    the bottleneck is (a misread minimum is said the same way). Sometimes it names the tight
+    hop (the first with the smallest residual) or the path's length."""
     hops = list(zip(path, path[1:], strict=False))
-    room = ", ".join([str(max(0, _residual(net, flows, a, b))) for a, b in hops])
+    rooms = [max(0, _residual(net, flows, a, b)) for a, b in hops]
+    room = ", ".join(map(str, rooms))
     shown = ", ".join([_hop_text(net, flows, a, b) for a, b in hops])
     route = " ".join([net.names[v] for v in path])
-    return say(("BFS from s on the residual graph: <f>. Shortest path: <p>. Residual capacities along it: <h>; bottleneck min(<r>) = <a>. Augment by <a>.",
+    text = say(("BFS from s on the residual graph: <f>. Shortest path: <p>. Residual capacities along it: <h>; bottleneck min(<r>) = <a>. Augment by <a>.",
                 "Breadth-first from s over residual edges: <f>. The shortest route is <p>, with residuals <h>. The smallest, min(<r>), is <a>: push <a>.",
                 "Residual BFS from s: <f>. Path <p>: <h>. Bottleneck = min(<r>) = <a>, so augment <a>.",
-                "Search the residual graph breadth-first: <f>. That gives <p>; along it <h>, so the bottleneck is min(<r>) = <a>. Send <a>."),
-               f=found, p=route, h=shown, r=room, a=amount)
+                "Search the residual graph breadth-first: <f>. That gives <p>; along it <h>, so the bottleneck is min(<r>) = <a>. Send <a>.",
+                "{BFS|A breadth-first search} {on the residuals|over what is left}{ from s|}: <f>. {t is reached via|The path found is} <p>. {Residuals|Left on each hop}: <h>. "
+                "{The minimum|Its minimum}, min(<r>), is <a>{: augment by <a>.|, so <a> more units go through.}",
+                "{Shortest augmenting path|Next augmenting path} by BFS ({visits|found}: <f>): <p>. {Hops|Along it}: <h>. {Push|Send} min(<r>) = <a>.",
+                "<f> {—|:} {that is|this is} the BFS from s, and it {reaches t along|finds} <p>. With <h>, {the bottleneck is|at most} <a> {can go through|fits}: min(<r>) = <a>."),
+               f=_visits(found, say), p=route, h=shown, r=room, a=amount)
+    notes = []
+    if say.chance(0.35):
+        k = rooms.index(min(rooms))
+        notes.append(say(("The tight hop is <e>.", "<e> is the bottleneck hop.", "{It is|The limit is} <e> that limits it."),
+                         e=f"{net.names[hops[k][0]]}->{net.names[hops[k][1]]}"))
+    if say.chance(0.25):
+        notes.append(say(("<k> hops.", "A path of <k> edges.", "(<k> hops long.)"), k=len(hops)))
+    return " ".join([text, *notes])
 
 
 def _update_text(net: _Net, flows: tuple[int, ...], path: list[int], amount: int, value: int, say: Voice) -> str:
@@ -161,7 +184,12 @@ def _update_text(net: _Net, flows: tuple[int, ...], path: list[int], amount: int
             extra = say(("", "", " (<k> left)", ", <k> to spare"), k=c - flows[i])
         changed.append(say(style, e=f"{net.names[u]}->{net.names[v]}", n="now" if forward else "back to", f=flows[i], c=c, x=extra))
     text = say(("Update: <c>. Flow value <v> + <a> = <w>.", "After the push: <c>. The value goes from <v> to <w>.", "Flows now <c>; value <v> + <a> = <w>.",
-                "Record it: <c>. Value: <v> + <a> = <w>."), c=", ".join(changed), v=value, a=amount, w=value + amount)
+                "Record it: <c>. Value: <v> + <a> = <w>.", "{The path's edges|On the path}: <c>. {The flow value|Value} {rises|goes up} to <v> + <a> = <w>.",
+                "{New flows|Updated}: <c>. {Total|Flow value} <w> ({was <v>|up <a> from <v>}).", "{That adds|Adding} <a>: <c>; {the value is now|now the value is} <w>."),
+               c=", ".join(changed), v=value, a=amount, w=value + amount)
+    if say.chance(0.3):
+        used = sum(1 for f in flows if f > 0)
+        text += say((" <k> of <m> edges carry flow now.", " Edges in use: <k> of <m>.", " Flow runs on <k> edges."), k=used, m=len(flows))
     full = [f"{net.names[u]}->{net.names[v]}" for (u, v, c), f in zip(net.edges, flows, strict=True) if f >= c]
     if full and say.chance(0.4):
         text += say((" Saturated so far: <s>.", " Full edges: <s>.", " <s> can take no more."), s=", ".join(full))
@@ -185,7 +213,12 @@ def _cut_text(net: _Net, flows: tuple[int, ...], reached: set[int], value: int, 
          "and every entering edge empty, so no flow can beat the cut's <c>: the flow value <v> is the maximum.",
          "The reachable side is {<s>}. Leaving it: <o> (capacity <k> = <c>); entering: <i>. The cut's capacity <c> bounds every flow, and the "
          "flow is <v>: maximum.",
-         "Min-cut check on {<s>}: out-edges <o>, total <k> = <c>; in-edges <i>. So the value <v> cannot be improved."),
+         "Min-cut check on {<s>}: out-edges <o>, total <k> = <c>; in-edges <i>. So the value <v> cannot be improved.",
+         "{To prove it|For the proof}, take the side the search reached, {<s>}. {Out of it|Leaving}: <o>, {so its capacity is|capacity} <k> = <c>. {Into it|Entering}: <i>. "
+         "{Flow <v>, cut <c>|The flow is <v> against the cut's <c>}{, so it is maximum|: no flow can be larger}.",
+         "{The cut|A cut} {separates|splits off} {<s>} from the rest: {leaving edges|edges out} <o> ({sum|total} <k> = <c>), {entering|edges in} <i>. "
+         "{With|Given} the cut at <c> and the flow at <v>, {the flow is maximum|nothing beats <v>}.",
+         "{Check the cut|Cut}: reachable {<s>}; <o> {leave it|cross out} ({<k> = <c>|capacity <c>}); <i> {enter|cross in}. {Value <v>, cut <c>: so maximum|the cut bounds the flow, <v>, so it is maximum}."),
         s=side, o=out, k=sums, c=capacity, i=into, v=value)
 
 
@@ -307,8 +340,14 @@ def _rounds(net: _Net, flows: tuple[int, ...], say: Voice, forward_only: bool) -
 
 
 def _none_left(rounds: int, found: str, say: Voice) -> str:
-    return say(("Round <k>. BFS from s on the residual graph: <f>. t is not reached: no augmenting path is left.",
-                "Search <k>: <f>. No route to t remains.", "BFS once more: <f>. t is out of reach, so no augmenting path is left."), k=rounds, f=found)
+    text = say(("Round <k>. BFS from s on the residual graph: <f>. t is not reached: no augmenting path is left.",
+                "Search <k>: <f>. No route to t remains.", "BFS once more: <f>. t is out of reach, so no augmenting path is left.",
+                "{Search|Round|Pass} <k>{, BFS again|}: <f>. {This time t is not reached|The search stops short of t}; {no augmenting path is left|that was the last path|nothing more can be pushed}.",
+                "{One more|Another} {BFS|breadth-first search} (<k>): <f>{ —|.} {No way to t|t cannot be reached} {any more|now}{, so the flow is final|}.",
+                "{Is there another path|Any path left}? BFS: <f>. {No|None}{: t is cut off| — t is not reached}."), k=rounds, f=_visits(found, say))
+    if rounds > 1 and say.chance(0.3):
+        text += say((" <n> augmenting path(s) in all.", " That makes <n> augmentation(s).", " So <n> path(s) were pushed."), n=rounds - 1)
+    return text
 
 
 def _cut_capacity(net: _Net, flows: tuple[int, ...]) -> int:
@@ -377,10 +416,12 @@ class MaxFlow(ReasoningFamily):
         out_s = sum(c for u, _, c in net.edges if u == 0)
         into_t = sum(c for _, v, c in net.edges if v == len(net.names) - 1)
         head = say(("A directed network with <n> nodes and <m> capacitated edges", "<n> nodes and <m> directed edges with capacities",
-                    "The network has <n> nodes, <m> edges"), n=len(net.names), m=len(net.edges))
+                    "The network has <n> nodes, <m> edges", "{Here is|I have} a {flow network|network} of <n> nodes{ and| with} <m> {edges|arcs}{, each with a capacity|}",
+                    "{Nodes|Vertices}: <n>; {edges|directed edges}: <m>{, capacities 1 to 9|}"), n=len(net.names), m=len(net.edges))
         goal = say(("I need the largest flow from s to t that respects every capacity and conserves flow at the inner nodes, and the flow on each edge",
                     "the task is a maximum s-t flow, capacities respected and flow conserved, with every edge's flow",
-                    "find the biggest flow from s to t and what each edge carries"))
+                    "find the biggest flow from s to t and what each edge carries",
+                    "{wanted|asked for}: {the|a} maximum flow from s to t{, edge by edge|} (capacities kept, {in = out|flow conserved} at inner nodes)"))
         bound = say((" Edges out of s carry at most <a> and edges into t at most <b>.", " The value cannot exceed min(<a>, <b>) (out of s, into t).", ""),
                     a=out_s, b=into_t) if say.chance(0.6) else ""
         extra = ""
@@ -394,15 +435,31 @@ class MaxFlow(ReasoningFamily):
                       "backwards to cancel flow), take the shortest path to t, augment by its bottleneck and update the residuals.",
                       "Use Edmonds-Karp: BFS on residual capacities (reverse edges included, so flow can be cancelled), augment the shortest "
                       "s-t path by its bottleneck, update.",
-                      "Repeatedly find the shortest augmenting path by BFS over residual edges, backward ones too, and push its bottleneck."))
+                      "Repeatedly find the shortest augmenting path by BFS over residual edges, backward ones too, and push its bottleneck.",
+                      "{Plan|Method}: Edmonds-Karp{, i.e.| \u2014} BFS for the shortest {s-t|s to t} path in the residual graph{, push|; push} its bottleneck{, update the residuals| and update}{, and repeat|}.",
+                      "{I'll|Let me} {augment|push flow} along shortest residual paths (BFS, {neighbours in order|nodes in order}), {reverse edges allowed|with backward edges to undo flow}, {each by|by} its bottleneck."))
         stop = say(("Repeat until t cannot be reached, then check that the cut the last search found is as large as the flow.",
                     "Stop when BFS cannot reach t; the reached side then gives a cut whose capacity must equal the flow.",
-                    "When no path is left, the cut of the last search proves the value."))
+                    "When no path is left, the cut of the last search proves the value.",
+                    "{Once|When} {t is unreachable|no augmenting path remains}, {the nodes the last BFS reached|the reached side} {form|give} a cut{, and its capacity must match the flow| equal to the flow}.",
+                    "{The end|It ends} when BFS {fails to reach t|cannot reach t}; {then|and then} {check the min cut|compare the cut with the flow}."))
         net = _net(problem)
         t = len(net.names) - 1
         ins = sum(1 for _, v, _ in net.edges if v == t)
-        note = say(("t has <k> edges coming in.", "<k> edges enter t, so at most <k> paths end in distinct edges.", ""), k=ins)
-        return " ".join(x for x in [method, stop, note] if x)
+        outs = sum(1 for u, _, _ in net.edges if u == 0)
+        notes = [say(("t has <k> edges coming in.", "<k> edges enter t, so at most <k> paths end in distinct edges.", "{Into t|t takes} <k> edges."), k=ins),
+                 say(("s has <k> edges going out.", "<k> edges leave s.", "{Out of s|s sends on} <k> edges."), k=outs)]
+        return " ".join([method, stop, *say.order(notes)[: say.pick((0, 1, 1, 2))]])
+
+    def answer_text(self, problem: dict[str, Any], answer: str, say: Voice) -> str:
+        used = len([x for x in answer.split(";", 1)[-1].split(",") if x.strip()]) if ";" in answer else 0
+        value = re.match(r"\s*value\s+(\d+)", answer)
+        notes = []
+        if value:
+            notes.append(say(("a flow of <v>", "value <v>", "<v> units from s to t", "the maximum, <v>"), v=value.group(1)))
+        if used:
+            notes.append(say(("<k> edges carry flow", "flow on <k> edges", "<k> edges used"), k=used))
+        return answer_line(say, answer, say.listing(say.order(notes)[: say.pick((0, 1, 1, 2))]))
 
     def start(self, problem: dict[str, Any]) -> tuple[int, ...]:
         return (0,) * len(problem["edges"])

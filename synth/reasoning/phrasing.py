@@ -154,7 +154,7 @@ class Voice:
 def cap(text: str) -> str:
     """``text`` with a capital first letter when it starts with a plain word (not a cell name
     like r3c4, a variable like a[2] or a node like s->a)."""
-    head = text.split(" ", 1)[0]
+    head = text.split(" ", 1)[0].rstrip(",:;")
     if head.isalpha() and head[:1].islower():
         return text[:1].upper() + text[1:]
     return text
@@ -242,3 +242,43 @@ def second_thoughts(say: Voice) -> str:
     """Why the random teacher takes a move back: it has no reason, so it gives none."""
     return say(("{Hmm|Wait}, {not that|maybe not}.", "{That|This} {looks|seems} {off|wrong}.", "{On second thought|Actually}, no.",
                 "{I am not sure about that|Not sure about that one}.", "{Let me|I'll} {take that back|undo that}."))
+
+
+def answer_line(say: Voice, answer: str, note: str = "") -> str:
+    """The last thought, naming the answer, with ``note`` (a true remark about it, from the
+    family: its length, its value, what it reaches) before or after it. A family that gives
+    notes gets many forms of a thought every episode ends with; one without keeps the four
+    plain lines (see ``teachers.ANSWER_LINES``)."""
+    line = say(("Answer: <a>", "Final answer: <a>", "The answer: <a>", "So the answer is: <a>", "So the answer is <a>",
+                "{My|The} final answer is <a>", "{Therefore|Hence|Thus}, the answer is <a>", "{That|This} gives the answer: <a>",
+                "The answer{, then,|} is <a>", "{Done|That settles it}. Answer: <a>", "I answer <a>", "{Result|Solution}: <a>"), a=answer)
+    if not note:
+        return line
+    return say(("<l> (<n>)", "<l>. <N>.", "<l> \u2014 <n>", "<l>; <n>", "<N>. <l>"), l=line, n=note, N=cap(note))
+
+
+def opener(say: Voice, p: float = 0.5) -> str:
+    """An optional discourse opener for a step ("Next, ", "OK, "), with chance ``p``: how people
+    start the next line of working; it claims nothing."""
+    if not say.chance(p):
+        return ""
+    return say(("Next, ", "Now, ", "Then ", "OK, ", "Right, ", "So ", "Moving on, ", "Next up: ", "Now ", "Then, ", "After that, ",
+                "Continuing, ", "Good. ", "Fine. ", "Onward: "))
+
+
+_OPENING_WORDS = {"Next", "Now", "Then", "So", "Finally", "After", "Continuing", "Moving", "OK", "Right"}
+
+
+def opened(say: Voice, text: str, p: float = 0.5) -> str:
+    """``text`` after an optional :func:`opener`, its first word lowered when the opener ends
+    mid-sentence ("Next, the cost ...", not "Next, The cost ..."); none before a text that
+    already opens with such a word."""
+    lead = opener(say, p)
+    head = text.split(" ", 1)[0].rstrip(",:;")
+    if head in _OPENING_WORDS:  # the text opens itself ("Next, ...", "So L[3]=2")
+        return text
+    if not lead or lead.endswith(". "):
+        return lead + text
+    if head.isalpha() and head[:1].isupper() and head[1:].islower() and head != "I":
+        text = text[:1].lower() + text[1:]
+    return lead + text

@@ -46,7 +46,7 @@ from typing import Any
 
 from synth.reasoning import draw
 from synth.reasoning.base import Mistake, ReasoningFamily, Search, TraceStep
-from synth.reasoning.phrasing import Voice, cap, verify_holds, verify_intro
+from synth.reasoning.phrasing import Voice, answer_line, cap, opened, verify_holds, verify_intro
 from synth.registry import register
 
 _SEPARATORS = re.compile(r"[\s,;]+")
@@ -206,7 +206,11 @@ def round_steps(record: IdaRecord, say: Voice, name: Callable[[Any], str]) -> li
              "Try bound <b>. <E>. <N> positions, no solution; raise the bound to <x>, the smallest f that passed it."),
             b=rnd.bound, e=evidence, E=cap(evidence), N=rnd.nodes, x=rnd.next)))
     steps.append(TraceStep("think", say(("Bound <b>: search again, cheapest option first.", "Now bound <b>; again cheapest first.",
-                                         "Next round, bound <b>, options in order of f."), b=record.bound)))
+                                         "Next round, bound <b>, options in order of f.",
+                                         "{Search again|Restart from the start} with {bound|the bound at} <b>{, cheapest first|, lowest f first|}.",
+                                         "{Round <r>|New round (<r>)}: bound <b>{; options by f|, cheapest options first|}.",
+                                         "{With|Under} bound <b>{, after <k> failed round(s)|}, {go|search} depth-first again{ from the start|}."),
+                                        b=record.bound, r=len(record.rounds) + 1, k=len(record.rounds))))
     return steps
 
 
@@ -217,7 +221,10 @@ def dead_end(record: IdaRecord, nodes: int, over: int, undo: str, depth: int, sa
     return TraceStep("backtrack", say(
         ("Every line below it fails within the bound <b> (<n> positions searched, <x>): dead end, undo <u>.",
          "Below it, <n> positions and no goal within bound <b> (<x>). Undo <u>.",
-         "<U> goes nowhere within <b>: <n> positions, <x>. Take it back."),
+         "<U> goes nowhere within <b>: <n> positions, <x>. Take it back.",
+         "{No goal|Nothing} under <u> within bound <b>{:|;} <n> positions{ searched|}, <x>. {Undo it|Take <u> back|Back out}.",
+         "<U>{: dead end| fails} within <b> ({<n> positions|searched <n> positions}; <x>); {undo it|back up}.",
+         "{The subtree|Everything} below <u> {is exhausted|fails}: <n> positions, <x>, {all over|beyond} <b>. {Undo|Retract} <u>."),
         b=record.bound, n=nodes, x=beyond, u=undo, U=cap(undo)), depth=depth)
 
 
@@ -349,7 +356,8 @@ class Sliding(ReasoningFamily):
         board = tuple(problem["board"])
         misplaced = [t for cell, t in enumerate(board) if t and t != geo.goal[cell]]
         far = max(misplaced, key=lambda t: (geo.distance[t][board.index(t)], -t))
-        head = say(("A <r>x<c> board, blank at <b>", "The board is <r>x<c> with the blank at <b>", "<r> rows by <c> columns; the blank sits at <b>"),
+        head = say(("A <r>x<c> board, blank at <b>", "The board is <r>x<c> with the blank at <b>", "<r> rows by <c> columns; the blank sits at <b>",
+                    "{I have|Here is} a <r>x<c> {puzzle|board}{ with| and} the blank {at|in cell} <b>", "<r>x<c>{, blank| tiles, the blank} {at|in} <b>"),
                     r=geo.rows, c=geo.cols, b=_cell(geo, board.index(0)))
         count = say(("<k> tile(s) are out of place and their Manhattan distances add up to <h>", "<k> misplaced tile(s), Manhattan sum <h>",
                      "h, the sum of the tiles' distances from home, is <h> over <k> misplaced tile(s)"), k=len(misplaced), h=_manhattan(geo, board))
@@ -357,7 +365,8 @@ class Sliding(ReasoningFamily):
                     d=geo.distance[far][board.index(far)]) if say.chance(0.6) else ""
         goal = say(("I need slides of tiles next to the blank that end with the tiles in order and the blank last.",
                     "The goal: tiles in order row by row, blank in the last cell, by sliding tiles next to the blank.",
-                    "Only a tile beside the blank may slide; the target is 1.. in order with the blank last."))
+                    "Only a tile beside the blank may slide; the target is 1.. in order with the blank last.",
+                    "{Target|Goal board}: {tiles in order|1, 2, ... in order}, {blank last|the blank in the last cell}{, reached by sliding tiles next to the blank|}."))
         return f"{head}; {count}.{extra} {goal}"
 
     def plan(self, problem: dict[str, Any], say: Voice) -> str:
@@ -365,16 +374,27 @@ class Sliding(ReasoningFamily):
         h0 = _manhattan(geo, tuple(problem["board"]))
         method = say(("IDA* with h = the sum of the tiles' Manhattan distances to their goal cells (never more than the slides still needed).",
                       "Use IDA*: h is the Manhattan sum, which never overestimates the slides left.",
-                      "Iterative deepening A* on h = total Manhattan distance, an admissible estimate."))
-        bound = say(("Start with the bound h = <h>.", "The first bound is h itself, <h>.", "Round one: bound <h>."), h=h0)
+                      "Iterative deepening A* on h = total Manhattan distance, an admissible estimate.",
+                      "{Plan|Method}: IDA*{,|;} {the heuristic is|h =} the Manhattan sum{, a lower bound on the slides left|, which never overestimates}.",
+                      "{I'll run|Run} IDA* {guided by|with} {the total Manhattan distance|the Manhattan sum} as h{ (admissible)|}."))
+        bound = say(("Start with the bound h = <h>.", "The first bound is h itself, <h>.", "Round one: bound <h>.", "{Initial|First} bound: <h>{, the start's h|}.",
+                     "{The search|Round 1} starts {at|with} bound <h>."), h=h0)
         dfs = say(("Search depth-first, cheapest option first, and prune any slide whose f = slides so far + h passes the bound; when a whole "
                    "round fails, raise the bound to the smallest f that passed it.",
                    "In each round go depth-first by lowest f = g + h, cutting any line over the bound; a failed round raises the bound to the "
                    "cheapest cut line.",
-                   "Depth-first, lowest f first; lines over the bound are cut, and the next bound is the smallest f that was cut."))
+                   "Depth-first, lowest f first; lines over the bound are cut, and the next bound is the smallest f that was cut.",
+                   "{Each round|Every round} {searches|goes} depth-first{, lowest f first|, cheapest first}{; a line whose f = g + h exceeds the bound is cut|, cutting lines with f over the bound}{, and| —} {a failed round|if the round fails, it} {lifts|raises} the bound to the {least|smallest} f {cut|that was cut}."))
         rules = say(("Never slide back the tile just slid, nor search a position again that this round already reached in as few slides.",
-                     "Skip undoing the last slide and positions already reached this round at no greater cost.", ""))
+                     "Skip undoing the last slide and positions already reached this round at no greater cost.", "{No|Never} {undo the previous slide|slide straight back}{, and no repeated positions|}.", ""))
         return " ".join(x for x in [method, bound, dfs, rules] if x)
+
+    def answer_text(self, problem: dict[str, Any], answer: str, say: Voice) -> str:
+        k = len(answer.split())
+        notes = [say(("<k> slides", "<k> moves", "<k> tiles slid in order"), k=k)] if say.chance(0.6) else []
+        if say.chance(0.3):
+            notes.append(say(("ending on the goal", "tiles in order, blank last", "reaching the goal board")))
+        return answer_line(say, answer, say.listing(say.order(notes)))
 
     def start(self, problem: dict[str, Any]) -> tuple[Board, History]:
         return tuple(problem["board"]), None
@@ -393,7 +413,7 @@ class Sliding(ReasoningFamily):
             for tile, nodes, over in visit.failed:
                 steps.append(TraceStep("apply", f"{lead} {_slide_say(geo, visit.position, tile, say)}", {"tile": tile}))
                 steps.append(dead_end(record, nodes, over, f"sliding {tile}", visit.g, say))
-                lead = say(("Next option.", "Then the next one.", "On to the next candidate.", "Back here, the next option."))
+                lead = _next_lead(geo, visit, say)
             steps.append(TraceStep("apply", f"{lead} {_slide_say(geo, visit.position, visit.taken, say)}", {"tile": visit.taken}))
         answer = " ".join(str(visit.taken) for visit in record.line[:-1])
         stats = {
@@ -492,7 +512,7 @@ class Sliding(ReasoningFamily):
         h, g = _manhattan(geo, board), _moves_of(state)
         options = sorted(_options(geo, position, h))
         if g and say.chance(0.25):
-            lead = say(("Next option.", "Then the next one.", "On to the next candidate.", "Back here, the next option."))
+            lead = _next_lead(geo, Visit(position, g, h, options), say)
         else:
             lead = _visit_text(geo, position, g, options, [], g + h + 2 * say.pick((0, 1, 1, 2)), say)
         return f"{lead} {_slide_say(geo, position, move['tile'], say)}"
@@ -628,20 +648,39 @@ def _last(state: tuple[Board, History]) -> int:
     return int(state[1][1]) if state[1] is not None else 0
 
 
+def _next_lead(geo: _Geometry, visit: Visit, say: Voice) -> str:
+    """The opening of a step that comes back to a position after a failed branch."""
+    return say(("Next option.", "Then the next one.", "On to the next candidate.", "Back here, the next option.",
+                "{Back|Again} at depth <g>{, blank at <c>|}: {the next option|next}.", "{Next|The next} {option|candidate} {at|from} depth <g>.",
+                "{Return to|Back to} {the blank at <c>|depth <g>}{; try the next| and the next option}."),
+               g=visit.g, c=_cell(geo, visit.position[1]))
+
+
 def _visit_text(geo: _Geometry, position: Position, g: int, options: list[Option], repeats: list[Any], bound: int, say: Voice) -> str:
     """A position of the search: the blank, g, and f = g + 1 + h for each option, the ones
-    over the bound marked pruned (a tile slid back into the blank is never an option)."""
+    over the bound marked pruned (a tile slid back into the blank is never an option);
+    sometimes h and the bound, or how many options are left within it."""
     parts = []
+    within = 0
     for hc, tile, _ in options:
         if tile in repeats:
             parts.append(say(("<t> repeats a position", "<t> leads back to a position seen this round"), t=tile))
             continue
         f = g + 1 + hc
         over = f > bound
-        parts.append(say(("<t> gives f = <g>+<h> = <f><p>", "<t>: f = <g>+<h> = <f><p>", "sliding <t> gives <f> (<g>+<h>)<p>"),
+        within += not over
+        parts.append(say(("<t> gives f = <g>+<h> = <f><p>", "<t>: f = <g>+<h> = <f><p>", "sliding <t> gives <f> (<g>+<h>)<p>", "<t> makes f = <g> + <h> = <f><p>"),
                          t=tile, g=g + 1, h=hc, f=f, p=say((" > <b>, pruned", ", over <b>: pruned", " > <b>, cut"), b=bound) if over else ""))
-    return say(("Blank at <c>, g = <g>: <o>.", "g = <g>, blank at <c>. Options: <o>.", "At g = <g> the blank is at <c>: <o>."),
+    text = say(("Blank at <c>, g = <g>: <o>.", "g = <g>, blank at <c>. Options: <o>.", "At g = <g> the blank is at <c>: <o>.",
+                "{Position|Now} g = <g>{, blank| with the blank} at <c>{:|. Moves:} <o>.", "{The blank is at|Blank:} <c> ({after <g> slides|g = <g>}){:|;} <o>.",
+                "<g> {slides|moves} in{, blank at <c>|, the blank sits at <c>}. {Options|Choices}: <o>."),
                c=_cell(geo, position[1]), g=g, o=say.listing(parts))
+    counted = len(options) - len(repeats)
+    if counted > 1 and say.chance(0.3):
+        text += say((" <k> of <n> stay within the bound <b>.", " (Bound <b>: <k> of <n> fit.)", " Within <b>: <k> of them."), k=within, n=counted, b=bound)
+    elif say.chance(0.2):
+        text += say((" The bound is <b>.", " (Bound <b>.)", " Bound still <b>."), b=bound)
+    return opened(say, text, 0.15)
 
 
 def _slide_say(geo: _Geometry, position: Position, tile: int, say: Voice) -> str:
@@ -653,8 +692,14 @@ def _slide_say(geo: _Geometry, position: Position, tile: int, say: Voice) -> str
     if d is None:
         (br, bc), (tr, tc) = divmod(blank, geo.cols), divmod(at, geo.cols)
         d = ("D" if tr > br else "U") if abs(tr - br) >= abs(tc - bc) else ("R" if tc > bc else "L")
-    return say(("Slide <t> (the blank moves <w>).", "Slide <t>: the blank goes <w>.", "Take <t>, moving the blank <w>.", "<T> slides, the blank moves <w>."),
-               t=tile, T=f"Tile {tile}", w=WORDS[d])
+    text = say(("Slide <t> (the blank moves <w>).", "Slide <t>: the blank goes <w>.", "Take <t>, moving the blank <w>.", "<T> slides, the blank moves <w>.",
+                "{Move|Push} tile <t>{; the blank goes <w>| (blank <w>)}.", "{So|Then} slide <t>{, blank <w>|, sending the blank <w>}.",
+                "{Choose|Pick} <t>: the blank {moves|steps} <w>."), t=tile, T=f"Tile {tile}", w=WORDS[d])
+    if say.chance(0.25):
+        before, after = geo.distance[tile][at], geo.distance[tile][blank]
+        text += say((" Tile <t> goes <a> -> <b> from home.", " (<t>: <a> -> <b> steps from its cell.)", " Its distance home: <a> -> <b>."),
+                    t=tile, a=before, b=after)
+    return text
 
 
 family = register(Sliding())

@@ -301,5 +301,5 @@ def script(family: ReasoningFamily, problem: dict[str, Any], trace: Trace, answe
         else:
             out.append((s.text, Action("think", {"stage": s.stage})))
     out.append((family.verify_text(problem, answer, say), Action("think", {"stage": "verify"})))
-    out.append((say(ANSWER_LINES, a=answer), Action("answer", {"answer": answer})))
+    out.append((family.answer_text(problem, answer, say) or say(ANSWER_LINES, a=answer), Action("answer", {"answer": answer})))
     return out

@@ -34,7 +34,7 @@ from typing import Any
 
 from synth.reasoning import draw
 from synth.reasoning.base import Mistake, ReasoningFamily, Search, TraceStep
-from synth.reasoning.phrasing import Voice, cap, verify_holds, verify_intro
+from synth.reasoning.phrasing import Voice, answer_line, cap, opened, verify_holds, verify_intro
 from synth.registry import register
 
 _SEPARATORS = re.compile(r"(?:\s|,|;|->|→|>|-|\[|\])+")
@@ -78,34 +78,51 @@ def _degrees_text(problem: dict[str, Any], dag: _Dag, done: int, say: Voice) -> 
     style = say.pick(("<x> <k>", "<x>:<k>", "<x>=<k>"))
     degrees = ", ".join(say(style, x=tasks[i], k=(dag.preds[i] & ~done).bit_count()) for i in open_)
     ready = ", ".join(tasks[i] for i in open_ if not dag.preds[i] & ~done)
-    return say(("In-degrees: <d>. Ready (in-degree 0): <r>.", "Counting arrows in: <d>. So <r> can go first.", "In-degree per task: <d>; ready now: <r>."),
-               d=degrees, r=ready or "none")
+    text = say(("In-degrees: <d>. Ready (in-degree 0): <r>.", "Counting arrows in: <d>. So <r> can go first.", "In-degree per task: <d>; ready now: <r>.",
+                "{First|To start}, {count the arrows into each task|the in-degrees}: <d>. {In-degree 0|With none coming in|Free to start}: <r>.",
+                "{Arrows in|Incoming arrows}, task by task: <d>; {so the ready set is|ready at the start:} <r>{.|, nothing else.}",
+                "<d>{ are the in-degrees|: those are the in-degrees}. {Only|Just} <r> {can start|start with zero}."), d=degrees, r=ready or "none")
+    if say.chance(0.3):
+        top = max(open_, key=lambda i: ((dag.preds[i] & ~done).bit_count(), -i))
+        text += say((" The most constrained is <x>, with <k>.", " <x> waits on the most, <k>.", " (<x> has the highest, <k>.)"),
+                    x=tasks[top], k=(dag.preds[top] & ~done).bit_count())
+    return text
 
 
 def _take_text(tasks: list[str], last: int, drops: list[tuple[int, int, int]], ready: list[int], take: int, say: Voice,
                waiting: dict[int, int] | None = None) -> str:
     """One step of Kahn's loop: the arrows of the task taken last removed (each in-degree
     drop written out), the ready list, the task taken; sometimes the tasks still waiting,
-    with their in-degrees."""
+    with their in-degrees, whether the task taken was freed just now, and how many are left."""
     removal = ""
     if last >= 0:
         if drops:
-            shown = ", ".join(f"{tasks[v]} {a}->{b}" + (say((" (ready)", " (now free)", "")) if not b else "") for v, a, b in drops)
-            removal = say(("Remove <x>'s arrows: <d>. ", "<x> is done, so <d>. ", "Striking <x>'s arrows: <d>. "), x=tasks[last], d=shown)
+            style = say.pick(("<v> <a>-><b>", "<v> <a> to <b>", "<v> from <a> to <b>", "<v>: <a> -> <b>"))
+            shown = ", ".join(say(style, v=tasks[v], a=a, b=b) + (say((" (ready)", " (now free)", "")) if not b else "") for v, a, b in drops)
+            removal = say(("Remove <x>'s arrows: <d>. ", "<x> is done, so <d>. ", "Striking <x>'s arrows: <d>. ", "{With|Now that} <x> {is placed|is in}, {its arrows go|drop its arrows}: <d>. ",
+                           "<X>'s {arrows|out-arrows} {removed|struck}: <d>. ", "{Lower|Update} the in-degrees {after|for} <x>: <d>. "), x=tasks[last], X=tasks[last], d=shown)
         else:
-            removal = say(("<x> points to no open task. ", "<x> frees nothing new. ", "No open task waits on <x>. "), x=tasks[last])
+            removal = say(("<x> points to no open task. ", "<x> frees nothing new. ", "No open task waits on <x>. ", "<x> has no arrows to open tasks{ left|}. ",
+                           "{Nothing changes|No in-degree changes} {after|with} <x>. "), x=tasks[last])
     queue = ", ".join(tasks[v] for v in ready)
     if len(ready) == 1 and say.chance(0.5):
-        step = say(("Only <t> is ready: take it.", "<t> is the one ready task, so it goes next.", "Just <t> has in-degree 0; take <t>."), t=tasks[take])
+        step = say(("Only <t> is ready: take it.", "<t> is the one ready task, so it goes next.", "Just <t> has in-degree 0; take <t>.",
+                    "{The ready list is just|Ready: only} <t>{, so it is next|; place it}.", "<t> {alone|by itself} is free{: take it|, so it goes next}."), t=tasks[take])
     else:
         step = say(("Ready: <q>. Take <t>.", "The ready list is <q>; take <t>, the first.", "Ready now: <q>, so <t> goes next.",
-                    "Taking <t> from the ready list <q>.", "Of <q>, <t> comes first alphabetically: take it."), q=queue, t=tasks[take])
-    rest = ""
+                    "Taking <t> from the ready list <q>.", "Of <q>, <t> comes first alphabetically: take it.",
+                    "{In-degree 0|Free}: <q>. {The first of them|Alphabetically first} is <t>{: place it|, next in the order}.",
+                    "{Place|Take} <t>{, the first of| from} <q>.", "<q> {are|stand} ready; <t> {goes first|leads alphabetically}."), q=queue, t=tasks[take])
+    notes = []
     blocked = sorted((v, k) for v, k in (waiting or {}).items() if k)
     if blocked and say.chance(0.4):
-        rest = say((" Still waiting: <w>.", " Blocked: <w>.", " Left with arrows in: <w>."),
-                   w=", ".join(f"{tasks[v]} ({k})" for v, k in blocked))
-    return removal + step + rest
+        notes.append(say(("Still waiting: <w>.", "Blocked: <w>.", "Left with arrows in: <w>.", "{Not ready yet|Waiting}: <w>."),
+                         w=", ".join(f"{tasks[v]} ({k})" for v, k in blocked)))
+    if any(v == take and not b for v, _, b in drops) and say.chance(0.3):
+        notes.append(say(("<t> was freed just now by <x>.", "(<x> was <t>'s last prerequisite.)", "<x> released <t>."), t=tasks[take], x=tasks[last]))
+    if waiting is not None and len(waiting) > 1 and say.chance(0.25):
+        notes.append(say(("<k> {tasks|left} to place after it.", "{Then|After that} <k> {to go|remain}.", "<k> more to go."), k=len(waiting) - 1))
+    return opened(say, removal + " ".join([step, *say.order(notes)]), 0.25)
 
 
 class TopoSort(ReasoningFamily):
@@ -166,9 +183,13 @@ class TopoSort(ReasoningFamily):
         tasks = problem["tasks"]
         dag = self._dag(problem)
         head = say(("<n> tasks, <a> to <b>, and <m> arrows X -> Y meaning X comes first", "<m> arrows among <n> tasks (<a>-<b>); X -> Y puts X first",
-                    "The tasks are <a> to <b> (<n> of them), with <m> precedence arrows"), n=len(tasks), a=tasks[0], b=tasks[-1], m=len(problem["edges"]))
+                    "The tasks are <a> to <b> (<n> of them), with <m> precedence arrows",
+                    "{I have|There are} <n> tasks ({<a>..<b>|<a> through <b>}) {and|with} <m> {arrows|constraints}{, X -> Y meaning X first|}",
+                    "<m> {precedence constraints|ordering arrows} {on|over} <n> tasks, <a> to <b>"), n=len(tasks), a=tasks[0], b=tasks[-1], m=len(problem["edges"]))
         goal = say(("I need all of them in one order in which every arrow points forward", "every task once, with each arrow pointing forward",
-                    "one order of all tasks that respects every arrow"))
+                    "one order of all tasks that respects every arrow",
+                    "{the goal|wanted}: a {linear|single} order of {every task|all tasks} {with every arrow pointing forward|that breaks no arrow}",
+                    "{find|I must find} a topological order{ of the tasks|}: {each arrow|every arrow X -> Y} {forward|with X before Y}"))
         facts = []
         sources = [x for i, x in enumerate(tasks) if not dag.preds[i]]
         busiest = max(range(len(tasks)), key=lambda i: (len(dag.succs[i]), -i))
@@ -179,12 +200,17 @@ class TopoSort(ReasoningFamily):
 
     def plan(self, problem: dict[str, Any], say: Voice) -> str:
         kahn = say(("Kahn's algorithm: count the arrows into each task (its in-degree).", "Kahn's method: first the in-degree of every task.",
-                    "Count each task's incoming arrows, then peel off tasks with none (Kahn)."))
+                    "Count each task's incoming arrows, then peel off tasks with none (Kahn).",
+                    "{Use|I'll use} Kahn's {algorithm|method}{:|;} {start from the in-degrees|in-degrees first}.",
+                    "{Topological sort|A topological order} {by|via} Kahn: {count arrows in|compute in-degrees} {for every task|per task} first."))
         loop = say(("Repeatedly take the alphabetically first task with in-degree 0, then remove its arrows, lowering the in-degree of the tasks "
                     "they point to; a task whose in-degree reaches 0 becomes ready.",
                     "Each step takes the first ready task in alphabetical order and deletes its arrows; tasks whose count drops to 0 join the ready list.",
-                    "Take the first ready task (in-degree 0, alphabetical), strike its outgoing arrows, and add newly freed tasks to the ready list."))
-        out = say(("The order in which tasks are taken is the answer.", "The taking order is the answer.", "Reading the taken tasks in order gives the answer."))
+                    "Take the first ready task (in-degree 0, alphabetical), strike its outgoing arrows, and add newly freed tasks to the ready list.",
+                    "{Then|After that}, {again and again|until none is left}, {place|take} the {alphabetically first|first} {task with in-degree 0|ready task} and {remove|strike} its arrows{, freeing what reaches 0|; whatever reaches 0 becomes ready}.",
+                    "{The loop|Each round}: {pick|take} the first {free|ready} task {alphabetically|by name}, {place it|append it}, {lower|decrement} the in-degrees it points to."))
+        out = say(("The order in which tasks are taken is the answer.", "The taking order is the answer.", "Reading the taken tasks in order gives the answer.",
+                   "{The answer is|That yields} the {order of taking|sequence of placements}.", "{Placed in that order|In that order}, {they form|the tasks give} the answer.", ""))
         dag = self._dag(problem)
         tasks = problem["tasks"]
         ready = [tasks[i] for i in range(len(tasks)) if not dag.preds[i]]
@@ -196,7 +222,14 @@ class TopoSort(ReasoningFamily):
                 x=tasks[heavy], k=dag.preds[heavy].bit_count()),
         ]
         chosen = say.order(notes)[: say.pick((0, 1, 1, 2))]
-        return " ".join([kahn, *chosen, loop, out] if say.chance(0.5) else [kahn, loop, out, *chosen])
+        return " ".join(x for x in ([kahn, *chosen, loop, out] if say.chance(0.5) else [kahn, loop, out, *chosen]) if x)
+
+    def answer_text(self, problem: dict[str, Any], answer: str, say: Voice) -> str:
+        order = answer.split()
+        notes = [say(("<n> tasks", "all <n> tasks", "<n> in all"), n=len(order))] if order else []
+        if len(order) > 1:
+            notes.append(say(("<a> first, <b> last", "from <a> to <b>", "starting at <a>, ending at <b>"), a=order[0], b=order[-1]))
+        return answer_line(say, answer, say.listing(say.order(notes)[: say.pick((0, 1, 1, 2))]))
 
     def start(self, problem: dict[str, Any]) -> State:
         return (), 0
