@@ -363,8 +363,8 @@ def corpus_build(
     dense: Annotated[bool, typer.Option(help="Also build a dense (hashed-embedding FAISS) index.")] = False,
 ) -> None:
     """Generate a fictional encyclopedia and publish it (documents, facts, entities, indexes)."""
-    from stores.corpus import Generated, publish_corpus
-    from stores.world import WorldSpec
+    from stores.corpus import publish_corpus
+    from synth.research.world import Generated, WorldSpec
 
     store = _store()
     info = publish_corpus(store, name, Generated(WorldSpec(size=size, seed=seed)), dense=dense)
