@@ -271,9 +271,8 @@ def _dense_texts(docs: pa.Table) -> Iterator[list[str]]:
 def _dense_files(docs: pa.Table) -> dict[str, bytes]:
     embedder = HashingEmbedder(DENSE_DIM)
     vectors = np.concatenate([embedder.embed(texts) for texts in _dense_texts(docs)])
-    index = VectorIndex.build(vectors, docs["docid"].to_pylist(), embedder.name)
-    meta = {"embedder": index.embedder, "dim": DENSE_DIM, "type": type(index.index).__name__, "ids": index.ids}
-    return {DENSE_INDEX: faiss.serialize_index(index.index).tobytes(), DENSE_META: json.dumps(meta).encode()}
+    index = VectorIndex.build(vectors, docs["docid"].to_pylist(), embedder.id)
+    return {DENSE_INDEX: faiss.serialize_index(index.index).tobytes(), DENSE_META: json.dumps(index.metadata()).encode()}
 
 
 class _ContentHash:

@@ -1,20 +1,43 @@
-"""Behaviour retrieval: for each new task, the nearest trajectories of an earlier version.
+"""Retrieval of relevant prior data: the pipeline's per-run neighbours, and behaviour retrieval.
 
-This is how a run learns what prior data already covers (near-duplicates across runs,
-related demonstrations to mix in); the neighbours are stored with the new version and the
-version searched becomes a ``retrieval`` parent in its lineage.
+Two uses:
+
+- :func:`retrieve` (the pipeline's retrieve stage): for each new task, the nearest tasks of
+  the previous version, stored beside the new version (``retrieval/neighbors.parquet``), the
+  version searched becoming a ``retrieval`` parent.
+- :func:`behaviour_retrieval` (``trajforge retrieve``): from every row of the source versions,
+  keep those closest to a small query set, as Behavior Retrieval (Du et al., 2023) does with
+  a few target demonstrations and a large unlabelled prior set. A candidate's similarity is
+  its cosine to the nearest query (``max``), or the mean over its ``k`` nearest queries
+  (``mean``, steadier when the query set holds outliers); it is also min-max normalised over
+  all candidates (Behavior Retrieval's score in [0, 1]). Rows are kept above a cosine
+  threshold and/or as the top k, optionally per family or kind.
+
+Why candidates are scored against the queries exactly (a flat index over the query set) and
+not by searching each source's approximate index: the query set is small (tens to thousands)
+and the decision is per candidate, so exact scores cost one matrix product per batch and a
+threshold means what it says.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+import faiss
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from stores.embeddings import HashingEmbedder
+from stores.derived import DerivedError, embed_table, embeddings
+from stores.derived import index as derived_index
+from stores.embeddings import Embedder
+from stores.schema import SCORES_TYPE
 from stores.store import Store, VersionInfo
+from stores.text_views import DEFAULT_BUDGET, VIEWS
 from stores.vector_index import INDEX_FILE, META_FILE, VectorIndex
 
 NEIGHBORS_FILE = "retrieval/neighbors.parquet"
+MATCHES_FILE = "retrieval/matches.parquet"
 NEIGHBORS_SCHEMA = pa.schema(
     [
         ("query_id", pa.string()),
@@ -24,16 +47,30 @@ NEIGHBORS_SCHEMA = pa.schema(
         ("source", pa.string()),
     ]
 )
+MATCHES_SCHEMA = pa.schema(
+    [
+        ("id", pa.string()),
+        ("query_id", pa.string()),
+        ("similarity", pa.float32()),
+        ("score", pa.float32()),
+        ("source", pa.string()),
+    ]
+)
+SCORINGS = ("max", "mean")
+GROUPS = (None, "family", "kind")
+SCAN_BATCH = 65_536
 
 
-def task_texts(table: pa.Table) -> list[str]:
-    task = table["task"]
-    family = pc.struct_field(task, "family").to_pylist()
-    return [f"{f}: {t}" for f, t in zip(family, pc.struct_field(task, "instruction").to_pylist(), strict=True)]
+class RetrievalError(ValueError):
+    """A retrieval request that cannot be served; nothing is published."""
 
 
-def build_index(table: pa.Table, embedder: HashingEmbedder) -> VectorIndex:
-    return VectorIndex.build(embedder.embed(task_texts(table)), table["id"].to_pylist(), embedder.name)
+# ---------------------------------------------------------------------------- pipeline neighbours
+
+
+def build_index(table: pa.Table, embedder: Embedder, view: str = "task") -> VectorIndex:
+    ids, vectors = embed_table(table, view, embedder)
+    return VectorIndex.build(vectors, ids, embedder.id)
 
 
 def load_index(info: VersionInfo) -> VectorIndex | None:
@@ -44,18 +81,18 @@ def load_index(info: VersionInfo) -> VectorIndex | None:
 
 
 def retrieve(
-    store: Store, table: pa.Table, prior: VersionInfo, embedder: HashingEmbedder, k: int
+    store: Store, table: pa.Table, prior: VersionInfo, embedder: Embedder, k: int
 ) -> tuple[pa.Table, list[float]]:
-    """Neighbours of every row's task in ``prior``'s index, and each row's best similarity."""
+    """Neighbours of every row's task in ``prior``, and each row's best similarity.
+
+    The prior's own index serves when it was built with this embedder; otherwise the task
+    index for this embedder id is built beside the prior (:mod:`stores.derived`), never a
+    search across two embedders."""
     index = load_index(prior)
-    if index is None:
-        index = build_index(store.read(prior, ["id", "task"]), embedder)
-    if index.embedder != embedder.name:
-        raise ValueError(
-            f"{prior.ref} was indexed with {index.embedder}, this run embeds with {embedder.name}; "
-            "use the same embedder to retrieve against it"
-        )
-    sims, positions = index.search(embedder.embed(task_texts(table)), k)
+    if index is None or index.embedder != embedder.id:
+        index = derived_index(store, prior, "task", embedder, build=True)
+    _, vectors = embed_table(table, "task", embedder)
+    sims, positions = index.search(vectors, k)
     rows = [
         {"query_id": qid, "rank": rank, "neighbor_id": index.ids[r], "similarity": float(s), "source": prior.ref}
         for qid, srow, rrow in zip(table["id"].to_pylist(), sims, positions, strict=True)
@@ -64,3 +101,161 @@ def retrieve(
     ]
     best = [float(srow[0]) if rrow[0] >= 0 else 0.0 for srow, rrow in zip(sims, positions, strict=True)]
     return pa.Table.from_pylist(rows, schema=NEIGHBORS_SCHEMA), best
+
+
+# ---------------------------------------------------------------------------- behaviour retrieval
+
+
+@dataclass(frozen=True)
+class Query:
+    """The query set: ids (for the match table and to leave the examples themselves out of
+    the result) and their vectors under the embedder of the retrieval."""
+
+    ids: list[str]
+    vectors: np.ndarray
+    exclude: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class Selection:
+    threshold: float | None = None  # cosine similarity in [-1, 1]
+    top_k: int | None = None
+    scoring: str = "max"
+    score_k: int = 5  # queries averaged by ``mean``
+    per: str | None = None  # None, "family" or "kind": top_k applies within each group
+
+    def check(self) -> Selection:
+        if self.threshold is None and self.top_k is None:
+            raise RetrievalError("give a similarity threshold, a top k, or both; without either every row is kept")
+        if self.threshold is not None and not -1.0 <= self.threshold <= 1.0:
+            raise RetrievalError(f"threshold {self.threshold} is outside [-1, 1]: it is a cosine similarity")
+        if self.top_k is not None and self.top_k < 1:
+            raise RetrievalError(f"top k must be at least 1, got {self.top_k}")
+        if self.scoring not in SCORINGS:
+            raise RetrievalError(f"unknown scoring {self.scoring!r}; use one of {list(SCORINGS)}")
+        if self.score_k < 1:
+            raise RetrievalError(f"score k must be at least 1, got {self.score_k}")
+        if self.per not in GROUPS:
+            raise RetrievalError(f"per must be one of {[g for g in GROUPS if g]} or unset, got {self.per!r}")
+        return self
+
+
+def query_from_texts(ids: list[str], texts: list[str], embedder: Embedder, exclude: frozenset[str] = frozenset()
+                     ) -> Query:
+    if not texts:
+        raise RetrievalError("the query set is empty: give at least one example, id or text")
+    return Query(list(ids), embedder.embed(texts), exclude)
+
+
+def query_from_table(table: pa.Table, view: str, embedder: Embedder, budget: int = DEFAULT_BUDGET) -> Query:
+    """Trajectory rows as queries (their ids are left out of the result)."""
+    if table.num_rows == 0:
+        raise RetrievalError("the query set is empty: the query rows hold no trajectories")
+    ids, vectors = embed_table(table, view, embedder, budget)
+    return Query(ids, vectors, frozenset(table["id"].to_pylist()))
+
+
+def behaviour_retrieval(store: Store, query: Query, sources: list[VersionInfo], embedder: Embedder,
+                        selection: Selection, view: str = "trajectory", budget: int = DEFAULT_BUDGET
+                        ) -> tuple[pa.Table, pa.Table]:
+    """``(rows, matches)``: the source rows retrieved for ``query`` (full trajectory rows, with
+    ``scores['retrieval_similarity']``), and per row its best query, cosine, normalised score
+    and source version."""
+    selection.check()
+    if view == "step":
+        raise RetrievalError("behaviour retrieval keeps whole trajectories: use the 'task' or 'trajectory' view "
+                             "(the 'step' view serves step-level search: `trajforge index search`)")
+    if view not in VIEWS:
+        raise RetrievalError(f"unknown view {view!r}; use 'task' or 'trajectory'")
+    if not sources:
+        raise RetrievalError("no source versions to retrieve from")
+    if len(query.ids) == 0:
+        raise RetrievalError("the query set is empty")
+    queries = faiss.IndexFlatIP(query.vectors.shape[1])
+    queries.add(np.ascontiguousarray(query.vectors, dtype=np.float32))
+    depth = 1 if selection.scoring == "max" else min(selection.score_k, len(query.ids))
+    parts = []
+    for info in sources:
+        if info.kind != "trajectories":
+            raise RetrievalError(f"{info.ref} holds {info.kind}, not trajectories; name trajectory versions")
+        try:
+            emb = embeddings(store, info, view, embedder, budget=budget)
+        except DerivedError as e:
+            raise RetrievalError(str(e)) from None
+        if emb.vectors.shape[1] != query.vectors.shape[1]:
+            raise RetrievalError(f"{info.ref}: embeddings of dimension {emb.vectors.shape[1]} under {emb.embedder}, "
+                                 f"queries of dimension {query.vectors.shape[1]}")
+        for start in range(0, len(emb.ids), SCAN_BATCH):
+            block = np.ascontiguousarray(emb.vectors[start:start + SCAN_BATCH], dtype=np.float32)
+            sims, nearest = queries.search(block, depth)
+            similarity = sims[:, 0] if depth == 1 else sims.mean(axis=1)
+            parts.append(pa.table({
+                "id": emb.ids[start:start + SCAN_BATCH],
+                "query_id": pa.array(np.asarray(query.ids, dtype=object)[nearest[:, 0]], pa.string()),
+                "similarity": pa.array(similarity, pa.float32()),
+                "source": [info.ref] * len(block),
+            }))
+    scored = pa.concat_tables(parts)
+    if query.exclude:
+        scored = scored.filter(pc.invert(pc.is_in(scored["id"], pa.array(sorted(query.exclude)))))
+    scored = _first_per_id(scored)
+    sims = scored["similarity"].to_numpy()
+    low, high = (float(sims.min()), float(sims.max())) if len(sims) else (0.0, 0.0)
+    scored = scored.append_column("score", pa.array((sims - low) / max(high - low, 1e-12), pa.float32()))
+    rows = _read_rows(store, sources, scored)
+    keep = _select(rows, scored, selection)
+    matches = scored.take(keep).select(MATCHES_SCHEMA.names).cast(MATCHES_SCHEMA)
+    return _with_similarity(rows.take(keep), matches), matches
+
+
+def _first_per_id(scored: pa.Table) -> pa.Table:
+    """One row per id (the same trajectory in two sources: its best match, first source on ties)."""
+    order = pc.sort_indices(scored, [("similarity", "descending")])
+    scored = scored.take(order)
+    _, first = np.unique(np.asarray(scored["id"].to_pylist(), dtype=object), return_index=True)
+    return scored.take(np.sort(first))
+
+
+def _read_rows(store: Store, sources: list[VersionInfo], scored: pa.Table) -> pa.Table:
+    """The full rows of ``scored``'s ids, aligned with it."""
+    tables = []
+    for info in sources:
+        wanted = scored.filter(pc.equal(scored["source"], info.ref))["id"]
+        if len(wanted):
+            table = store.read(info)
+            tables.append(table.filter(pc.is_in(table["id"], wanted)))
+    rows = pa.concat_tables(tables)
+    position = pc.index_in(scored["id"], rows["id"])
+    return rows.take(position)
+
+
+def _select(rows: pa.Table, scored: pa.Table, selection: Selection) -> np.ndarray:
+    """Positions kept, best first: above the threshold, then the top k (per group if asked)."""
+    sims = scored["similarity"].to_numpy()
+    candidates = np.arange(len(sims))
+    if selection.threshold is not None:
+        candidates = candidates[sims[candidates] >= selection.threshold]
+    candidates = candidates[np.argsort(-sims[candidates], kind="stable")]
+    if selection.top_k is None:
+        return candidates
+    if selection.per is None:
+        return candidates[: selection.top_k]
+    groups = (pc.struct_field(rows["task"], "family") if selection.per == "family" else rows["kind"]).to_numpy(
+        zero_copy_only=False)
+    taken: dict[str, int] = {}
+    keep = []
+    for i in candidates:
+        g = groups[i]
+        if taken.get(g, 0) < selection.top_k:
+            taken[g] = taken.get(g, 0) + 1
+            keep.append(i)
+    return np.array(keep, dtype=np.int64)
+
+
+def _with_similarity(rows: pa.Table, matches: pa.Table) -> pa.Table:
+    sims = matches["similarity"].to_pylist()
+    scores = []
+    for old, s in zip(rows["scores"].to_pylist(), sims, strict=True):
+        kept = [e for e in old or [] if e["name"] != "retrieval_similarity"]
+        scores.append(sorted([*kept, {"name": "retrieval_similarity", "value": s}], key=lambda e: e["name"]))
+    return rows.set_column(rows.schema.get_field_index("scores"), "scores", pa.array(scores, SCORES_TYPE))
