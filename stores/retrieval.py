@@ -21,19 +21,26 @@ threshold means what it says.
 
 from __future__ import annotations
 
+import fnmatch
+import re
 from dataclasses import dataclass
+from pathlib import Path
 
 import faiss
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
 from stores.derived import DerivedError, embed_table, embeddings
 from stores.derived import index as derived_index
 from stores.embeddings import Embedder
+from stores.names import Ref
 from stores.schema import SCORES_TYPE
-from stores.store import Store, VersionInfo
-from stores.text_views import DEFAULT_BUDGET, VIEWS
+from stores.selection import publish_selection
+from stores.store import NotFoundError, Store, VersionInfo
+from stores.text_files import TextFileError, is_trajectory_file, read_texts
+from stores.text_views import DEFAULT_BUDGET, VIEW_COLUMNS, VIEWS
 from stores.vector_index import INDEX_FILE, META_FILE, VectorIndex
 
 NEIGHBORS_FILE = "retrieval/neighbors.parquet"
@@ -59,6 +66,7 @@ MATCHES_SCHEMA = pa.schema(
 SCORINGS = ("max", "mean")
 GROUPS = (None, "family", "kind")
 SCAN_BATCH = 65_536
+_REF = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*@[A-Za-z0-9._-]+")
 
 
 class RetrievalError(ValueError):
@@ -259,3 +267,94 @@ def _with_similarity(rows: pa.Table, matches: pa.Table) -> pa.Table:
         kept = [e for e in old or [] if e["name"] != "retrieval_similarity"]
         scores.append(sorted([*kept, {"name": "retrieval_similarity", "value": s}], key=lambda e: e["name"]))
     return rows.set_column(rows.schema.get_field_index("scores"), "scores", pa.array(scores, SCORES_TYPE))
+
+
+# ---------------------------------------------------------------------------- what the user names
+
+
+def resolve_sources(store: Store, specs: list[str], exclude: tuple[str, ...] = ()) -> list[VersionInfo]:
+    """Trajectory versions named by refs (``name@v3``, ``name`` for its latest), globs over
+    dataset names (``runs-*``, ``runs-*@stable``) or ``all`` (every trajectory dataset's
+    latest), minus the datasets in ``exclude`` (the output itself)."""
+    if not specs:
+        raise RetrievalError("name at least one source: a version (name@v1), a glob over names (runs-*) or 'all'")
+    found: dict[str, VersionInfo] = {}
+    for spec in specs:
+        name, _, ref = spec.partition("@")
+        if spec == "all" or any(c in name for c in "*?["):
+            pattern = "*" if spec == "all" else name
+            names = [n for n in store.datasets() if fnmatch.fnmatchcase(n, pattern) and n not in exclude]
+            infos = [store.resolve(f"{n}@{ref or 'latest'}") for n in names]
+            infos = [i for i in infos if i.kind == "trajectories"]
+            if not infos:
+                raise RetrievalError(f"source {spec!r} matches no trajectory dataset; datasets: {store.datasets()}")
+        else:
+            try:
+                infos = [store.resolve(Ref.parse(spec if ref else f"{spec}@latest"))]
+            except NotFoundError as e:
+                raise RetrievalError(f"source {spec!r} does not exist: {e}") from None
+        for info in infos:
+            found.setdefault(info.ref, info)
+    return list(found.values())
+
+
+def resolve_query(store: Store, spec: str, sources: list[VersionInfo], view: str, embedder: Embedder,
+                  field: str = "text", budget: int = DEFAULT_BUDGET) -> tuple[Query, VersionInfo | None]:
+    """The query set a user names, and the version it is (if it is one):
+
+    - ``text:...`` or any text that is not one of the below: free text, one query;
+    - ``ids:a,b,c``: trajectories of the sources, by id (left out of the result);
+    - a ``.jsonl``/``.parquet`` file: trajectory rows, or examples with a text ``field``;
+    - ``name@ref``: every row of that version (left out of the result)."""
+    if spec.startswith("text:") or not spec.strip():
+        text = spec.removeprefix("text:")
+        if not text.strip():
+            raise RetrievalError("the query text is empty")
+        return query_from_texts(["text"], [text], embedder), None
+    if spec.startswith("ids:"):
+        wanted = [i for i in spec.removeprefix("ids:").split(",") if i.strip()]
+        if not wanted:
+            raise RetrievalError("the query set is empty: 'ids:' lists no trajectory ids")
+        rows = pa.concat_tables([_rows_with_ids(store, info, wanted) for info in sources])
+        rows, _ = _unique_ids(rows)
+        missing = sorted(set(wanted) - set(rows["id"].to_pylist()))
+        if missing:
+            raise RetrievalError(f"query ids {missing[:5]} are in none of the sources {[s.ref for s in sources]}")
+        return query_from_table(rows, view, embedder, budget), None
+    path = Path(spec)
+    if path.suffix.lower() in (".jsonl", ".ndjson", ".parquet") or path.is_file():
+        try:
+            if is_trajectory_file(path):
+                return query_from_table(pq.read_table(path), view, embedder, budget), None
+            ids, texts = read_texts(path, field)
+        except TextFileError as e:
+            raise RetrievalError(str(e)) from None
+        return query_from_texts(ids, texts, embedder), None
+    if _REF.fullmatch(spec):
+        try:
+            info = store.resolve(Ref.parse(spec))
+        except NotFoundError as e:
+            raise RetrievalError(f"query version {spec!r} does not exist: {e}") from None
+        return query_from_table(store.read(info, VIEW_COLUMNS[view]), view, embedder, budget), info
+    return query_from_texts(["text"], [spec], embedder), None
+
+
+def _rows_with_ids(store: Store, info: VersionInfo, ids: list[str]) -> pa.Table:
+    table = store.read(info)
+    return table.filter(pc.is_in(table["id"], pa.array(ids, pa.string())))
+
+
+def _unique_ids(table: pa.Table) -> tuple[pa.Table, int]:
+    _, first = np.unique(np.asarray(table["id"].to_pylist(), dtype=object), return_index=True)
+    return table.take(np.sort(first)), table.num_rows - len(first)
+
+
+def publish_retrieval(store: Store, out: str, rows: pa.Table, matches: pa.Table, sources: list[VersionInfo],
+                      query_info: VersionInfo | None, params: dict, tags: list[str] | None = None) -> VersionInfo:
+    """The retrieved rows as a new version of ``out``: lineage role ``retrieval`` to every
+    source (and ``query`` to the query version), the matches in ``retrieval/matches.parquet``."""
+    if rows.num_rows == 0:
+        raise RetrievalError("nothing was retrieved: lower the threshold or raise the top k; nothing was published")
+    more = [{"ref": query_info.ref, "role": "query"}] if query_info is not None else []
+    return publish_selection(store, out, rows, sources, "retrieval", params={"retrieval": params},
+                             explain={MATCHES_FILE: matches}, more_parents=more, tags=tags)
