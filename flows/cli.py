@@ -417,6 +417,16 @@ def _corpus_summary(info: Any) -> None:
     print(info.ref)
 
 
+# ---------------------------------------------------------------------------- curation: flows/curate_cli.py
+
+from flows.curate_cli import decontaminate, dedup, index_app, retrieve  # noqa: E402
+
+app.add_typer(index_app, name="index")
+app.command()(retrieve)
+app.command()(dedup)
+app.command()(decontaminate)
+
+
 # ---------------------------------------------------------------------------- entry point
 
 
