@@ -236,3 +236,24 @@ def decontaminate_versions(store: Store, sources: list[VersionInfo], out: str, e
     info = publish_selection(store, out, rows, sources, "decontamination", params=params,
                              explain={MATCHES_FILE: matches}, tags=tags)
     return info, matches
+
+
+class ContaminationFound(DecontaminationError):
+    """The pipeline's gate in ``fail`` mode found evaluation items in the run's rows."""
+
+
+def decontamination_gate(table: pa.Table, evals: list[EvalSet], settings: DecontamSettings, mode: str
+                         ) -> tuple[pa.Table, pa.Table]:
+    """The pipeline's check before publish: ``(rows, matches)``, the rows removed or tagged;
+    in ``fail`` mode any match stops the run before anything is published."""
+    matches = find_contamination(table, evals, settings)
+    if mode == "fail":
+        if matches.num_rows:
+            first = matches.to_pylist()[:3]
+            raise ContaminationFound(
+                f"{len(set(matches['id'].to_pylist()))} rows contain evaluation items, e.g. "
+                + "; ".join(f"{m['id']} matches {m['eval_source']} item {m['eval_id']} ({m['evidence']!r})"
+                            for m in first)
+                + ". Nothing was published; set decontaminate.mode to remove or tag to publish anyway.")
+        return table, matches
+    return apply_contamination(table, matches, mode), matches

@@ -4,7 +4,8 @@ Two uses:
 
 - :func:`retrieve` (the pipeline's retrieve stage): for each new task, the nearest tasks of
   the previous version, stored beside the new version (``retrieval/neighbors.parquet``), the
-  version searched becoming a ``retrieval`` parent.
+  version searched becoming a ``retrieval`` parent; with a mix share, :func:`mix_prior` adds
+  the most similar prior rows to the new version (``retrieval/mixed.parquet`` says why).
 - :func:`behaviour_retrieval` (``trajforge retrieve``): from every row of the source versions,
   keep those closest to a small query set, as Behavior Retrieval (Du et al., 2023) does with
   a few target demonstrations and a large unlabelled prior set. A candidate's similarity is
@@ -32,12 +33,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from stores.blobs import referenced_blobs
 from stores.derived import DerivedError, embed_table, embeddings
 from stores.derived import index as derived_index
 from stores.embeddings import Embedder
 from stores.names import Ref
 from stores.schema import SCORES_TYPE
-from stores.selection import publish_selection
+from stores.selection import publish_selection, source_blobs
 from stores.store import NotFoundError, Store, VersionInfo
 from stores.text_files import TextFileError, is_trajectory_file, read_texts
 from stores.text_views import DEFAULT_BUDGET, VIEW_COLUMNS, VIEWS
@@ -45,6 +47,7 @@ from stores.vector_index import INDEX_FILE, META_FILE, VectorIndex
 
 NEIGHBORS_FILE = "retrieval/neighbors.parquet"
 MATCHES_FILE = "retrieval/matches.parquet"
+MIXED_FILE = "retrieval/mixed.parquet"
 NEIGHBORS_SCHEMA = pa.schema(
     [
         ("query_id", pa.string()),
@@ -358,3 +361,19 @@ def publish_retrieval(store: Store, out: str, rows: pa.Table, matches: pa.Table,
     more = [{"ref": query_info.ref, "role": "query"}] if query_info is not None else []
     return publish_selection(store, out, rows, sources, "retrieval", params={"retrieval": params},
                              explain={MATCHES_FILE: matches}, more_parents=more, tags=tags)
+
+
+def mix_prior(store: Store, table: pa.Table, prior: VersionInfo, embedder: Embedder, share: float,
+              view: str = "trajectory", threshold: float | None = None) -> tuple[pa.Table, pa.Table, pa.Table]:
+    """Behavior Retrieval's mix for the pipeline: ``(rows, matches, blobs)`` of the prior rows
+    most similar to this run's ``table``, as many as make them ``share`` of the result (fewer
+    when the threshold keeps fewer), with the blobs they refer to."""
+    if not 0.0 <= share < 1.0:
+        raise RetrievalError(f"mix share {share} must lie in [0, 1)")
+    wanted = round(share / (1.0 - share) * table.num_rows)
+    if wanted == 0 or table.num_rows == 0:
+        empty = table.schema.empty_table()
+        return empty, MATCHES_SCHEMA.empty_table(), source_blobs(store, []).slice(0, 0)
+    query = query_from_table(table, view, embedder)
+    rows, matches = behaviour_retrieval(store, query, [prior], embedder, Selection(threshold, wanted), view)
+    return rows, matches, referenced_blobs(rows, source_blobs(store, [prior]))
