@@ -36,9 +36,11 @@ class MinHashError(ValueError):
 
 @dataclass(frozen=True)
 class MinHashSettings:
-    ngram: int = 5
+    # word 3-grams at Jaccard 0.7: trajectories run to a few hundred words, so two edited words
+    # already cost a 5-gram set a fifth of its members (bench/dedup.py measured both)
+    ngram: int = 3
     num_perm: int = 128
-    threshold: float = 0.8  # estimated Jaccard similarity of shingle sets
+    threshold: float = 0.7  # estimated Jaccard similarity of shingle sets
     seed: int = 0
 
     def check(self) -> MinHashSettings:

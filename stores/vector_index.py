@@ -2,8 +2,14 @@
 
 Vectors are L2-normalised, so inner product is cosine similarity. ``kind="auto"`` takes an
 exact flat index below ``flat_below`` rows (exact search is fast enough there and needs no
-training) and an IVF index above, whose ``nprobe`` is raised until recall@10 against exact
-search, on a sample of the indexed vectors, reaches ``target_recall``. The measured recall,
+training), an IVF index up to half a million rows, and above that IVF over 4-bit PQ codes
+scanned with SIMD whose candidates are re-ranked on the exact vectors (``ivfpq``: scanning
+full vectors of enough lists for 0.95 recall costs too much at a million rows on two cores,
+``bench/index.py``). The search width (``nprobe``, and the re-ranking depth ``k_factor``) is
+raised until recall@10 against exact search, on a sample of the indexed vectors, reaches
+``target_recall``. IVF uses about
+sqrt(n) lists trained on 40 points each: at a million rows that trains in seconds on two
+cores, where 4 sqrt(n) lists cost minutes of k-means for a faster search (``bench/index.py``). The measured recall,
 the probe count and the query speed go into the index metadata, so a user reads what an
 index delivers instead of trusting a default. ``hnsw`` (no training, slow to build: minutes
 per million on 2 cores) is there to be asked for; its ``efSearch`` is tuned the same way.
@@ -32,13 +38,19 @@ import numpy as np
 
 INDEX_FILE = "index/trajectories.faiss"
 META_FILE = "index/trajectories.json"
-KINDS = ("auto", "flat", "ivf", "hnsw")
+KINDS = ("auto", "flat", "ivf", "ivfpq", "hnsw")
+IVFPQ_FROM = 500_000  # auto: compressed codes + exact re-ranking from this many rows
 FLAT_BELOW = 50_000
 TARGET_RECALL = 0.95
 RECALL_K = 10
 SAMPLE = 500
-_PROBES = (1, 2, 4, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512)
-_EF = (16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512)
+# search settings tried in order of cost until the target recall is reached
+_PROBES = tuple({"nprobe": p} for p in (1, 2, 4, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512))
+_PQ_GRID = tuple({"nprobe": p, "k_factor": k} for k, p in (
+    (8, 4), (16, 4), (16, 8), (32, 8), (48, 8), (64, 8), (64, 16), (96, 16), (128, 16), (128, 32), (256, 32),
+    (256, 64), (512, 64)))
+_TRAIN_PER_LIST = 40  # k-means training points per inverted list (FAISS asks for at least 39)
+_EF = tuple({"efSearch": e} for e in (16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512))
 
 
 class VectorIndexError(ValueError):
@@ -55,7 +67,7 @@ class VectorIndex:
     @classmethod
     def build(cls, vectors: np.ndarray, ids: list[str], embedder: str, *, kind: str = "auto",
               flat_below: int = FLAT_BELOW, target_recall: float = TARGET_RECALL, sample: int = SAMPLE,
-              seed: int = 0) -> VectorIndex:
+              seed: int = 0, nlist: int | None = None) -> VectorIndex:
         if len(vectors) != len(ids):
             raise VectorIndexError(f"{len(vectors)} vectors but {len(ids)} ids")
         if kind not in KINDS:
@@ -65,16 +77,22 @@ class VectorIndex:
         vectors = np.ascontiguousarray(vectors, dtype=np.float32)
         n, dim = vectors.shape
         if kind == "auto":
-            kind = "flat" if n < flat_below else "ivf"
+            kind = "flat" if n < flat_below else "ivf" if n < IVFPQ_FROM or dim % 4 else "ivfpq"
+        if kind == "ivfpq" and dim % 4:
+            raise VectorIndexError(f"ivfpq needs a dimension divisible by 4, got {dim}; use ivf")
         t0 = time.perf_counter()
         if kind == "flat" or n < 2 * RECALL_K:
             kind = "flat"
             index: faiss.Index = faiss.IndexFlatIP(dim)
-        elif kind == "ivf":
-            nlist = max(1, min(int(4 * np.sqrt(n)), n // 39))
-            index = faiss.IndexIVFFlat(faiss.IndexFlatIP(dim), dim, nlist, faiss.METRIC_INNER_PRODUCT)
+        elif kind in ("ivf", "ivfpq"):
+            nlist = nlist or max(1, min(int(np.sqrt(n)), n // _TRAIN_PER_LIST))
+            if kind == "ivf":
+                index = faiss.IndexIVFFlat(faiss.IndexFlatIP(dim), dim, nlist, faiss.METRIC_INNER_PRODUCT)
+            else:  # 4-bit PQ codes scanned with SIMD, the candidates re-ranked on the exact vectors
+                index = faiss.index_factory(dim, f"IVF{nlist},PQ{dim // 4}x4fs,RFlat", faiss.METRIC_INNER_PRODUCT)
             rng = np.random.default_rng(seed)
-            train = vectors if n <= 64 * nlist else vectors[np.sort(rng.choice(n, 64 * nlist, replace=False))]
+            train_rows = _TRAIN_PER_LIST * nlist
+            train = vectors if n <= train_rows else vectors[np.sort(rng.choice(n, train_rows, replace=False))]
             index.train(train)
         else:
             index = faiss.IndexHNSWFlat(dim, 32, faiss.METRIC_INNER_PRODUCT)
@@ -94,29 +112,31 @@ class VectorIndex:
         rng = np.random.default_rng(seed + 1)
         rows = np.sort(rng.choice(n, min(sample, n), replace=False))
         queries = vectors[rows]
-        exact = faiss.IndexFlatIP(self.index.d)
-        exact.add(vectors)
-        truth = _drop_self(*exact.search(queries, RECALL_K + 1), rows)
-        knob, values = ("nprobe", _PROBES) if self.meta["kind"] == "ivf" else ("efSearch", _EF)
-        limit = self.index.nlist if knob == "nprobe" else max(_EF)
+        truth = _drop_self(*faiss.knn(queries, vectors, RECALL_K + 1, metric=faiss.METRIC_INNER_PRODUCT), rows)
+        grid = {"ivf": _PROBES, "ivfpq": _PQ_GRID, "hnsw": _EF}[self.meta["kind"]]
+        nlist = faiss.extract_index_ivf(self.index).nlist if self.meta["kind"] != "hnsw" else None
+        settings = [g for g in grid if nlist is None or g.get("nprobe", 0) <= nlist] or [{"nprobe": nlist}]
         recall = 0.0
-        for value in [v for v in values if v <= limit] or [limit]:
-            self._set(knob, value)
+        for setting in settings:
+            self._set(setting)
             t0 = time.perf_counter()
             found = self.index.search(queries, RECALL_K + 1)
             seconds = time.perf_counter() - t0
             recall = _recall(truth, _drop_self(*found, rows))
             if recall >= target_recall:
                 break
-        self.meta.update({knob: value, "recall_at_10": round(recall, 4), "recall_sample": len(rows),
+        self.meta.update({**setting, "recall_at_10": round(recall, 4), "recall_sample": len(rows),
                           "target_recall": target_recall, "queries_per_s": round(len(rows) / max(seconds, 1e-9)),
                           "exact": False})
 
-    def _set(self, knob: str, value: int) -> None:
-        if knob == "nprobe":
-            self.index.nprobe = value
-        else:
-            self.index.hnsw.efSearch = value
+    def _set(self, setting: dict[str, int]) -> None:
+        for knob, value in setting.items():
+            if knob == "nprobe":
+                faiss.extract_index_ivf(self.index).nprobe = value
+            elif knob == "k_factor":
+                self.index.k_factor = value
+            else:
+                self.index.hnsw.efSearch = value
 
     def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         """(similarities, row positions), each [n_queries, k]; positions are -1 where fewer exist."""
@@ -150,7 +170,7 @@ class VectorIndex:
     def open(cls, index_path: Path, meta_path: Path, mmap: bool = True) -> VectorIndex:
         """Open a saved index; memory-mapped where FAISS supports it for the type (IVF, flat)."""
         meta = json.loads(meta_path.read_text())
-        flags = faiss.IO_FLAG_MMAP | faiss.IO_FLAG_READ_ONLY if mmap and meta.get("kind") != "hnsw" else 0
+        flags = faiss.IO_FLAG_MMAP | faiss.IO_FLAG_READ_ONLY if mmap and meta.get("kind") in ("flat", "ivf") else 0
         return cls._opened(faiss.read_index(str(index_path), flags), meta)
 
     @classmethod
@@ -159,10 +179,7 @@ class VectorIndex:
         meta.pop("dim", None)
         meta.pop("type", None)
         opened = cls(index, ids, embedder, meta)
-        if meta.get("nprobe"):
-            opened._set("nprobe", meta["nprobe"])
-        if meta.get("efSearch"):
-            opened._set("efSearch", meta["efSearch"])
+        opened._set({k: meta[k] for k in ("nprobe", "k_factor", "efSearch") if meta.get(k)})
         return opened
 
 

@@ -41,7 +41,7 @@ def test_minhash_finds_edited_copies_at_high_precision():
     recall, precision = _quality(result.removed, truth)
     assert recall >= 0.95 and precision >= 0.99, (recall, precision)
     assert set(result.removed["method"].to_pylist()) == {"minhash"}
-    assert min(result.removed["similarity"].to_pylist()) >= 0.8
+    assert min(result.removed["similarity"].to_pylist()) >= 0.7
     assert result.kept.num_rows + result.removed.num_rows == table.num_rows
 
 

@@ -140,3 +140,16 @@ def test_hnsw_is_tuned_the_same_way():
     again = VectorIndex.from_files(*files.values())
     assert again.index.hnsw.efSearch == built.meta["efSearch"] and again.meta["recall_at_10"] == built.meta["recall_at_10"]
 
+
+
+def test_ivfpq_reranks_to_the_target_and_keeps_its_settings():
+    rng = np.random.default_rng(1)
+    centres = rng.standard_normal((200, 32))
+    x = (centres[rng.integers(0, 200, 8000)] + 0.6 * rng.standard_normal((8000, 32))).astype(np.float32)
+    x /= np.linalg.norm(x, axis=1, keepdims=True)
+    built = VectorIndex.build(x, [str(i) for i in range(8000)], "e", kind="ivfpq", target_recall=0.95)
+    assert built.meta["recall_at_10"] >= 0.95 and built.meta["k_factor"] >= 8
+    again = VectorIndex.from_files(*built.to_files().values())
+    assert again.index.k_factor == built.meta["k_factor"]
+    with pytest.raises(VectorIndexError, match="divisible by 4"):
+        VectorIndex.build(x[:, :30].copy(), [str(i) for i in range(8000)], "e", kind="ivfpq")
