@@ -28,6 +28,7 @@ import pyarrow.compute as pc
 
 _WORD = r"[^a-z0-9]+"
 _MIX = np.uint64(0x9E3779B97F4A7C15)
+BATCH = 16_384  # texts hashed at a time
 
 
 class MinHashError(ValueError):
@@ -94,14 +95,16 @@ def shingle_hashes(texts: list[str] | pa.Array, ngram: int) -> tuple[np.ndarray,
 
 
 def signatures(texts: list[str] | pa.Array, settings: MinHashSettings) -> np.ndarray:
-    """uint32 ``[n, num_perm]`` MinHash signatures of the texts' word n-gram sets."""
+    """uint32 ``[n, num_perm]`` MinHash signatures of the texts' word n-gram sets, computed
+    ``BATCH`` texts at a time so memory holds one batch's n-grams, not the whole corpus's."""
     from rensa import RMinHash
 
-    hashes, offsets = shingle_hashes(texts, settings.ngram)
-    if len(offsets) == 1:
-        return np.zeros((0, settings.num_perm), dtype=np.uint32)
-    matrix = RMinHash.digest_matrix_from_flat_token_hashes(hashes, offsets, settings.num_perm, settings.seed)
-    return np.asarray(matrix.to_rows(), dtype=np.uint32)
+    out = np.zeros((len(texts), settings.num_perm), dtype=np.uint32)
+    for start in range(0, len(texts), BATCH):
+        hashes, offsets = shingle_hashes(texts[start:start + BATCH], settings.ngram)
+        matrix = RMinHash.digest_matrix_from_flat_token_hashes(hashes, offsets, settings.num_perm, settings.seed)
+        out[start:start + len(offsets) - 1] = np.asarray(matrix.to_rows(), dtype=np.uint32)
+    return out
 
 
 @functools.cache
