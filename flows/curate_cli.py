@@ -167,7 +167,7 @@ def dedup(
     num_perm: Annotated[int, typer.Option(help="minhash: permutations.")] = 128,
     jaccard: Annotated[float, typer.Option(help="minhash: Jaccard threshold.")] = 0.7,
     threshold: Annotated[float, typer.Option(help="semantic: cosine threshold.")] = 0.95,
-    clusters: Annotated[int | None, typer.Option(help="semantic: k-means clusters (default rows/100).")] = None,
+    clusters: Annotated[int | None, typer.Option(help="semantic: k-means clusters (default sqrt(rows)).")] = None,
     embedder: EmbedderOpt = "hashing",
     device: Device = None,
 ) -> None:
