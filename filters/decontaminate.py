@@ -37,7 +37,7 @@ from filters.dedup import exact_dedup
 from filters.minhash import shingle_hashes
 from stores.embeddings import Embedder
 from stores.names import Ref
-from stores.schema import SCORES_TYPE
+from stores.schema import with_score
 from stores.selection import publish_selection
 from stores.store import NotFoundError, Store, VersionInfo
 from stores.text_files import read_texts
@@ -205,12 +205,7 @@ def apply_contamination(table: pa.Table, matches: pa.Table, mode: str) -> pa.Tab
     ids = table["id"].to_pylist()
     if mode == "remove":
         return table.filter(pa.array([i not in level for i in ids]))
-    scores = []
-    for row_id, old in zip(ids, table["scores"].to_pylist(), strict=True):
-        kept = [e for e in old or [] if e["name"] != "contamination"]
-        scores.append(sorted([*kept, {"name": "contamination", "value": level.get(row_id, 0.0)}],
-                             key=lambda e: e["name"]))
-    return table.set_column(table.schema.get_field_index("scores"), "scores", pa.array(scores, SCORES_TYPE))
+    return with_score(table, "contamination", [level.get(row_id, 0.0) for row_id in ids])
 
 
 def decontaminate_versions(store: Store, sources: list[VersionInfo], out: str, evals: list[EvalSet],

@@ -38,7 +38,7 @@ from stores.derived import DerivedError, embed_table, embeddings
 from stores.derived import index as derived_index
 from stores.embeddings import Embedder
 from stores.names import Ref
-from stores.schema import SCORES_TYPE
+from stores.schema import with_score
 from stores.selection import publish_selection, source_blobs
 from stores.store import NotFoundError, Store, VersionInfo
 from stores.text_files import TextFileError, is_trajectory_file, read_texts
@@ -151,11 +151,10 @@ class Selection:
         return self
 
 
-def query_from_texts(ids: list[str], texts: list[str], embedder: Embedder, exclude: frozenset[str] = frozenset()
-                     ) -> Query:
+def query_from_texts(ids: list[str], texts: list[str], embedder: Embedder) -> Query:
     if not texts:
         raise RetrievalError("the query set is empty: give at least one example, id or text")
-    return Query(list(ids), embedder.embed(texts), exclude)
+    return Query(list(ids), embedder.embed(texts))
 
 
 def query_from_table(table: pa.Table, view: str, embedder: Embedder, budget: int = DEFAULT_BUDGET) -> Query:
@@ -216,7 +215,7 @@ def behaviour_retrieval(store: Store, query: Query, sources: list[VersionInfo], 
     rows = _read_rows(store, sources, scored)
     keep = _select(rows, scored, selection)
     matches = scored.take(keep).select(MATCHES_SCHEMA.names).cast(MATCHES_SCHEMA)
-    return _with_similarity(rows.take(keep), matches), matches
+    return with_score(rows.take(keep), "retrieval_similarity", matches["similarity"].to_pylist()), matches
 
 
 def _first_per_id(scored: pa.Table) -> pa.Table:
@@ -261,15 +260,6 @@ def _select(rows: pa.Table, scored: pa.Table, selection: Selection) -> np.ndarra
             taken[g] = taken.get(g, 0) + 1
             keep.append(i)
     return np.array(keep, dtype=np.int64)
-
-
-def _with_similarity(rows: pa.Table, matches: pa.Table) -> pa.Table:
-    sims = matches["similarity"].to_pylist()
-    scores = []
-    for old, s in zip(rows["scores"].to_pylist(), sims, strict=True):
-        kept = [e for e in old or [] if e["name"] != "retrieval_similarity"]
-        scores.append(sorted([*kept, {"name": "retrieval_similarity", "value": s}], key=lambda e: e["name"]))
-    return rows.set_column(rows.schema.get_field_index("scores"), "scores", pa.array(scores, SCORES_TYPE))
 
 
 # ---------------------------------------------------------------------------- what the user names
@@ -319,7 +309,7 @@ def resolve_query(store: Store, spec: str, sources: list[VersionInfo], view: str
         if not wanted:
             raise RetrievalError("the query set is empty: 'ids:' lists no trajectory ids")
         rows = pa.concat_tables([_rows_with_ids(store, info, wanted) for info in sources])
-        rows, _ = _unique_ids(rows)
+        rows = _unique_ids(rows)
         missing = sorted(set(wanted) - set(rows["id"].to_pylist()))
         if missing:
             raise RetrievalError(f"query ids {missing[:5]} are in none of the sources {[s.ref for s in sources]}")
@@ -347,9 +337,10 @@ def _rows_with_ids(store: Store, info: VersionInfo, ids: list[str]) -> pa.Table:
     return table.filter(pc.is_in(table["id"], pa.array(ids, pa.string())))
 
 
-def _unique_ids(table: pa.Table) -> tuple[pa.Table, int]:
+def _unique_ids(table: pa.Table) -> pa.Table:
+    """One row per id (a query trajectory found in two sources)."""
     _, first = np.unique(np.asarray(table["id"].to_pylist(), dtype=object), return_index=True)
-    return table.take(np.sort(first)), table.num_rows - len(first)
+    return table.take(np.sort(first))
 
 
 def publish_retrieval(store: Store, out: str, rows: pa.Table, matches: pa.Table, sources: list[VersionInfo],
