@@ -56,10 +56,6 @@ class HashingEmbedder:
     dim: int = 256
 
     @property
-    def name(self) -> str:
-        return f"hashing-{self.dim}"
-
-    @property
     def id(self) -> str:
         return f"hashing@{HASHING_VERSION}/{self.dim}"
 
