@@ -58,7 +58,8 @@ def shingle_hashes(texts: list[str] | pa.Array, ngram: int) -> tuple[np.ndarray,
     """``(hashes, offsets)``: the uint64 hashes of every text's word n-grams, flat, with row
     offsets (text ``i`` owns ``hashes[offsets[i]:offsets[i+1]]``; an empty text owns one hash)."""
     array = pa.array(texts, pa.string()) if not isinstance(texts, pa.Array) else texts
-    words = pc.split_pattern_regex(pc.utf8_lower(pc.fill_null(array, "")), _WORD)
+    # separators to spaces, then a whitespace split: a third faster than a regex split in Arrow
+    words = pc.utf8_split_whitespace(pc.replace_substring_regex(pc.utf8_lower(pc.fill_null(array, "")), _WORD, " "))
     flat = pc.list_flatten(words)
     keep = pc.not_equal(flat, "")
     parents = pc.list_parent_indices(words).to_numpy()
