@@ -95,11 +95,17 @@ def index_search(
 def index_stats(ref: Annotated[str, typer.Argument(help="NAME@REF of a version.")]) -> None:
     """Every index and embedding cache kept for a version, with its measured recall."""
     from stores.derived import derived_dir
+    from stores.vector_index import META_FILE
 
     store = _store()
     info = store.resolve(ref)
     base = derived_dir(store, info)
     report: dict = {"ref": info.ref, "indexes": [], "embeddings": []}
+    stored = info.path / META_FILE  # the pipeline's task index, inside the version
+    if stored.exists():
+        entry = json.loads(stored.read_text())
+        entry.pop("ids", None)
+        report["indexes"].append({**entry, "view": entry.get("view", "task"), "stored_in_version": True})
     for what in ("index", "embeddings"):
         for meta in sorted((base / what).glob("*/*.json")) if (base / what).is_dir() else []:
             entry = json.loads(meta.read_text())
