@@ -188,12 +188,7 @@ def semantic_scale(n: int, exact_n: int) -> None:
     rng = np.random.default_rng(0)
     _, centres = embed_table(pool(300), "trajectory", HashingEmbedder(384))
     centres = centres[np.linalg.norm(centres, axis=1) > 0]
-    small = clustered(centres, exact_n, rng)
-    # plant near-copies: every 10th vector, nudged to cosine ~0.97
-    nudge = rng.standard_normal(small[::10].shape).astype(np.float32)
-    nudge /= np.linalg.norm(nudge, axis=1, keepdims=True)
-    copies = 0.97 * small[::10] + np.sqrt(1 - 0.97**2) * nudge
-    small = np.concatenate([small, copies / np.linalg.norm(copies, axis=1, keepdims=True)])
+    small = with_copies(clustered(centres, exact_n, rng), rng)
     ids = pa.table({"id": [str(i) for i in range(len(small))]})
     t0 = time.perf_counter()
     result = semantic_dedup(ids, small, threshold=0.95, score_key=None)
@@ -214,12 +209,24 @@ def semantic_scale(n: int, exact_n: int) -> None:
           f"(baseline) {exact_s:7.1f} s finds {len(dup)} rows with an earlier duplicate; SemDeDup catches "
           f"{caught:.3f} of them, precision {len(removed & dup) / max(1, len(removed)):.3f}")
     if n > exact_n:
-        large = clustered(centres, n, rng)
-        ids = pa.table({"id": [str(i) for i in range(n)]})
+        large = with_copies(clustered(centres, n, rng), rng)
+        ids = pa.table({"id": [str(i) for i in range(len(large))]})
         t0 = time.perf_counter()
         result = semantic_dedup(ids, large, threshold=0.95, score_key=None)
-        print(f"   {n:>9} vectors  SemDeDup {time.perf_counter() - t0:7.1f} s, removes {result.removed.num_rows}  "
-              f"(exact all-pairs extrapolated: {exact_s * (n / len(small)) ** 2 / 60:.0f} min)   peak {peak_mb():.0f} MB")
+        copies = {str(i) for i in range(n, len(large))}
+        caught = len(copies & set(result.removed["removed_id"].to_pylist()))
+        print(f"   {len(large):>9} vectors  SemDeDup {time.perf_counter() - t0:7.1f} s, removes "
+              f"{result.removed.num_rows} ({caught / len(copies):.3f} of the {len(copies)} planted copies)   "
+              f"(exact all-pairs extrapolated: {exact_s * (len(large) / len(small)) ** 2 / 60:.0f} min)   "
+              f"peak {peak_mb():.0f} MB")
+
+
+def with_copies(x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """``x`` plus a near-copy (cosine 0.97) of every 10th row, appended."""
+    nudge = rng.standard_normal(x[::10].shape).astype(np.float32)
+    nudge /= np.linalg.norm(nudge, axis=1, keepdims=True)
+    copies = 0.97 * x[::10] + np.sqrt(1 - 0.97**2) * nudge
+    return np.concatenate([x, copies / np.linalg.norm(copies, axis=1, keepdims=True)])
 
 
 def main() -> None:

@@ -72,22 +72,22 @@ def embeddings(store: Store, info: VersionInfo, view: str, embedder: Embedder, *
     """The cached embeddings of ``info`` under ``view`` and ``embedder``; computed and cached
     when missing and ``build`` (else an error naming the ids that exist)."""
     base = _paths(store, info, "embeddings", view, embedder.id)
-    meta_path = base.with_suffix(".json")
+    meta_path = _with(base, ".json")
     if meta_path.exists():
         meta = json.loads(meta_path.read_text())
         _check_same_version(meta, info, meta_path)
         if meta["budget"] != budget:
             raise DerivedError(f"{info.ref}: the cached {view!r} embeddings under {embedder.id} were cut at "
                                f"{meta['budget']} tokens, not {budget}; ask for budget {meta['budget']}")
-        ids = pq.read_table(base.with_suffix(".ids.parquet"))["id"].to_pylist()
-        return Embeddings(ids, np.load(base.with_suffix(".npy"), mmap_mode="r"), embedder.id, view)
+        ids = pq.read_table(_with(base, ".ids.parquet"))["id"].to_pylist()
+        return Embeddings(ids, np.load(_with(base, ".npy"), mmap_mode="r"), embedder.id, view)
     if not build:
         raise DerivedError(f"{info.ref} has no {view!r} embeddings under {embedder.id}; computed ids: "
                            f"{existing_ids(store, info, 'embeddings', view) or 'none'}")
     ids, vectors = embed_table(store.read(info, VIEW_COLUMNS[view]), view, embedder, budget)
     base.parent.mkdir(parents=True, exist_ok=True)
-    _atomic(base.with_suffix(".npy"), lambda p: _save_npy(p, vectors))
-    _atomic(base.with_suffix(".ids.parquet"), lambda p: pq.write_table(pa.table({"id": ids}), p))
+    _atomic(_with(base, ".npy"), lambda p: _save_npy(p, vectors))
+    _atomic(_with(base, ".ids.parquet"), lambda p: pq.write_table(pa.table({"id": ids}), p))
     meta = {"embedder": embedder.id, "view": view, "budget": budget, "rows": len(ids), "dim": int(vectors.shape[1]),
             "version": info.ref, "manifest_sha256": info.manifest_sha256}
     _atomic(meta_path, lambda p: Path(p).write_text(json.dumps(meta)))
@@ -113,9 +113,9 @@ def index(store: Store, info: VersionInfo, view: str, embedder: Embedder, *, bui
     lends its index, and only the new rows are embedded and added.
     """
     base = _paths(store, info, "index", view, embedder.id)
-    meta_path = base.with_suffix(".json")
+    meta_path = _with(base, ".json")
     if meta_path.exists():
-        index = VectorIndex.open(base.with_suffix(".faiss"), meta_path)
+        index = VectorIndex.open(_with(base, ".faiss"), meta_path)
         _check_same_version(index.meta, info, meta_path)
         return index
     if not build:
@@ -131,9 +131,9 @@ def index(store: Store, info: VersionInfo, view: str, embedder: Embedder, *, bui
                                   target_recall=target_recall)
     built.meta.update(view=view, version=info.ref, manifest_sha256=info.manifest_sha256)
     base.parent.mkdir(parents=True, exist_ok=True)
-    _atomic(base.with_suffix(".faiss"), lambda p: faiss.write_index(built.index, p))
+    _atomic(_with(base, ".faiss"), lambda p: faiss.write_index(built.index, p))
     _atomic(meta_path, lambda p: Path(p).write_text(json.dumps(built.metadata())))
-    return VectorIndex.open(base.with_suffix(".faiss"), meta_path)
+    return VectorIndex.open(_with(base, ".faiss"), meta_path)
 
 
 def _extended(store: Store, parent: VersionInfo, view: str, embedder: Embedder, emb: Embeddings) -> VectorIndex | None:
@@ -154,7 +154,13 @@ def _extended(store: Store, parent: VersionInfo, view: str, embedder: Embedder, 
 
 def _files_of(store: Store, info: VersionInfo, view: str, embedder_id: str) -> tuple[Path, Path]:
     base = _paths(store, info, "index", view, embedder_id)
-    return base.with_suffix(".faiss"), base.with_suffix(".json")
+    return _with(base, ".faiss"), _with(base, ".json")
+
+
+def _with(base: Path, extension: str) -> Path:
+    """``base`` plus an extension; not ``with_suffix``, which would cut an embedder id at its
+    last dot (``...pypi-0.1.0-384``) and let two versions of one model share a file."""
+    return base.parent / (base.name + extension)
 
 
 def _check_same_version(meta: dict, info: VersionInfo, where: Path) -> None:

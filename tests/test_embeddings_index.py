@@ -153,3 +153,20 @@ def test_ivfpq_reranks_to_the_target_and_keeps_its_settings():
     assert again.index.k_factor == built.meta["k_factor"]
     with pytest.raises(VectorIndexError, match="divisible by 4"):
         VectorIndex.build(x[:, :30].copy(), [str(i) for i in range(8000)], "e", kind="ivfpq")
+
+
+def test_embedder_ids_differing_after_a_dot_keep_apart(store):
+    info = store.publish("d", make_table(12))
+
+    class Versioned:  # two releases of one model: ids equal up to the last dot
+        dim = 16
+
+        def __init__(self, version):
+            self.id = f"model@pypi-0.1.{version}/16"
+
+        def embed(self, texts):
+            return HashingEmbedder(16).embed(texts)
+
+    embeddings(store, info, "task", Versioned(0))
+    embeddings(store, info, "task", Versioned(1))
+    assert existing_ids(store, info, "embeddings", "task") == ["model@pypi-0.1.0/16", "model@pypi-0.1.1/16"]
