@@ -51,6 +51,7 @@ from stores.schema import Provenance, from_table
 from stores.store import Store
 from synth.generate import ShardSpec, generate_shard
 from synth.registry import family_names, get_family
+from synth.research.facts import fact_base
 
 PROV = Provenance("", "", "bench", "bench", "bench", datetime(2026, 1, 1, tzinfo=UTC))
 SCRIPTED_TIERS = ("expert", "reflective", "noisy", "random")
@@ -311,7 +312,7 @@ def _hop_honest(e: Episode, cache: dict) -> bool | None:
     if t.task.id in cache:
         return cache[t.task.id]
     corpus = _research_corpus(e)
-    fb = corpus.facts
+    fb = fact_base(corpus)
     if fb is None or not ref.get("hops"):
         return None
     subjects = list(dict.fromkeys(fb.by_name[x["subject"]] for x in ref["evidence"]))
@@ -331,7 +332,7 @@ def unseen_name_thoughts(e: Episode) -> tuple[int, int]:
     """(thoughts naming an entity not yet seen, thoughts): a name is seen once the question or an
     earlier observation showed it."""
     t = e.row["t"]
-    fb = _research_corpus(e).facts
+    fb = fact_base(_research_corpus(e))
     if fb is None:
         return 0, len(t.steps)
     seen = [t.task.instruction, t.initial_observation.text if t.initial_observation else ""]

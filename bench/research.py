@@ -25,13 +25,14 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from stores import corpus as corpus_module  # noqa: E402
-from stores.corpus import Generated, open_corpus, publish_corpus  # noqa: E402
+from stores.corpus import open_corpus, publish_corpus  # noqa: E402
 from stores.schema import Provenance  # noqa: E402
 from stores.store import Store  # noqa: E402
-from stores.world import WorldSpec  # noqa: E402
 from synth.generate import ShardSpec, generate_shard  # noqa: E402
 from synth.registry import get_family  # noqa: E402
+from synth.research.facts import fact_base  # noqa: E402
 from synth.research.questions import description_queries  # noqa: E402
+from synth.research.world import Generated, WorldSpec  # noqa: E402
 
 PROV = Provenance("", "", "bench", "bench", "bench", datetime.now(UTC))
 TIERS = ("expert", "reflective", "noisy", "random")
@@ -58,7 +59,7 @@ def search_rates(store: Store, ref: str, n: int = 3000) -> dict:
     """Queries/s of the raw BM25 index (no result cache): single queries and one batch."""
     corpus = open_corpus(store, ref)
     rng = random.Random(0)
-    fb = corpus.facts
+    fb = fact_base(corpus)
     names = [fb.names[rng.randrange(fb.n)] for _ in range(n // 3)]
     described = [description_queries(fb, e)[0] for e in (rng.randrange(fb.n) for _ in range(n // 3))
                  if fb.kind_of(e) != "place" or fb.subtype[e] == "city"]

@@ -432,8 +432,8 @@ def corpus_build(
     dense: Annotated[bool, typer.Option(help="Also build a dense (hashed-embedding FAISS) index.")] = False,
 ) -> None:
     """Generate a fictional encyclopedia and publish it (documents, facts, entities, indexes)."""
-    from stores.corpus import Generated, publish_corpus
-    from stores.world import WorldSpec
+    from stores.corpus import publish_corpus
+    from synth.research.world import Generated, WorldSpec
 
     store = _store()
     info = publish_corpus(store, name, Generated(WorldSpec(size=size, seed=seed)), dense=dense)
@@ -484,6 +484,16 @@ def _corpus_summary(info: Any) -> None:
                "build_seconds": meta["seconds"], "stats": info.manifest["stats"]["content"]}
     out.print_json(json.dumps(summary))
     print(info.ref)
+
+
+# ---------------------------------------------------------------------------- curation: flows/curate_cli.py
+
+from flows.curate_cli import decontaminate, dedup, index_app, retrieve  # noqa: E402
+
+app.add_typer(index_app, name="index")
+app.command()(retrieve)
+app.command()(dedup)
+app.command()(decontaminate)
 
 
 # ---------------------------------------------------------------------------- entry point

@@ -82,6 +82,11 @@ class RetrieveConfig(_Strict):
     prior: str | None = "latest"  # a tag/version of this dataset, a full name@ref, or null
     k: int = Field(default=5, ge=1, le=1000)
     dim: int = Field(default=256, ge=8, le=4096)
+    # Behavior Retrieval's recipe: this share of the published version is prior rows retrieved
+    # as the most similar to this run's rows (0: only store the neighbours)
+    mix_share: float = Field(default=0.0, ge=0.0, lt=1.0)
+    mix_threshold: float | None = Field(default=None, ge=-1.0, le=1.0)  # cosine a mixed row needs
+    mix_view: Literal["task", "trajectory"] = "trajectory"
 
     @field_validator("prior")
     @classmethod
@@ -139,6 +144,18 @@ class PublishConfig(_Strict):
         return v
 
 
+class DecontaminateConfig(_Strict):
+    """A gate before publish: rows that contain an evaluation item are removed, tagged
+    (``scores['contamination']``) or fail the run."""
+
+    eval_sets: list[str] = Field(min_length=1)  # .jsonl/.parquet files or name@ref versions
+    field: str = "text"
+    ngram: int = Field(default=13, ge=1, le=64)
+    min_overlap: float = Field(default=0.5, ge=0.0, le=1.0)
+    max_matches: int = Field(default=10, ge=1)
+    mode: Literal["remove", "tag", "fail"] = "remove"
+
+
 class PipelineConfig(_Strict):
     dataset: str
     seed: int = Field(default=0, ge=0, le=INT64_MAX)  # episode seeds are derived from it and stored as int64
@@ -150,6 +167,7 @@ class PipelineConfig(_Strict):
     corrupt: CorruptConfig = CorruptConfig()
     publish: PublishConfig = PublishConfig()
     llm: LLMConfig | None = None
+    decontaminate: DecontaminateConfig | None = None
 
     @field_validator("dataset")
     @classmethod

@@ -29,6 +29,8 @@ from rich.console import Console
 from rich.progress import MofNCompleteColumn, Progress
 
 from catalog.catalog import Catalog, CatalogError
+from filters.decontaminate import MATCHES_FILE as DECONTAM_FILE
+from filters.decontaminate import DecontamSettings, decontamination_gate, load_eval_set
 from filters.dedup import exact_dedup, task_dedup
 from filters.scoring import score_table
 from flows.config import FamilySpec, PipelineConfig
@@ -38,8 +40,9 @@ from stores.codeversion import code_version
 from stores.embeddings import HashingEmbedder
 from stores.names import Ref
 from stores.outputs import check_cache_path
-from stores.retrieval import NEIGHBORS_FILE, build_index, retrieve
+from stores.retrieval import MIXED_FILE, NEIGHBORS_FILE, build_index, mix_prior, retrieve
 from stores.schema import KINDS, Provenance, to_table
+from stores.selection import parquet_bytes
 from stores.store import NotFoundError, Store, StoreError, VersionInfo
 from synth.corrupt import corrupt_table, corruption_sample
 from synth.generate import LLMRun, Shard, ShardSpec, generate_shard
@@ -308,6 +311,33 @@ def retrieve_flow(
     return files, [{"ref": prior.ref, "role": "retrieval"}], prior.ref
 
 
+def mix_retrieved(config: PipelineConfig, store: Store, table: pa.Table, blobs: pa.Table, prior: str | None,
+                  files: dict[str, bytes]) -> tuple[pa.Table, pa.Table]:
+    """Behavior Retrieval's recipe (``retrieve.mix_share``): the prior rows most like this
+    run's join the new version; ``retrieval/mixed.parquet`` names each one's match."""
+    if prior is None or config.retrieve.mix_share == 0:
+        return table, blobs
+    r = config.retrieve
+    rows, matches, prior_blobs = mix_prior(store, table, store.resolve(prior), HashingEmbedder(r.dim), r.mix_share,
+                                           r.mix_view, r.mix_threshold)
+    files[MIXED_FILE] = parquet_bytes(matches)
+    return pa.concat_tables([table, rows]), merge_blobs([blobs, prior_blobs])
+
+
+def decontaminate_before_publish(config: PipelineConfig, store: Store, table: pa.Table, files: dict[str, bytes]
+                                 ) -> pa.Table:
+    """The decontamination gate (``decontaminate``): rows holding an evaluation item are removed
+    or tagged, or the run fails before publishing; ``decontam/matches.parquet`` lists the matches."""
+    d = config.decontaminate
+    if d is None:
+        return table
+    evals = [load_eval_set(store, spec, d.field) for spec in d.eval_sets]
+    settings = DecontamSettings(ngram=d.ngram, max_matches=d.max_matches, min_overlap=d.min_overlap)
+    rows, matches = decontamination_gate(table, evals, settings, d.mode)
+    files[DECONTAM_FILE] = parquet_bytes(matches)
+    return rows
+
+
 def preflight(config: PipelineConfig, store: Store) -> None:
     """Everything about a run that can fail for a reason the user can fix, checked before the
     first task: the retrieval prior exists, the LLM key and cache are usable, the store takes
@@ -324,6 +354,9 @@ def preflight(config: PipelineConfig, store: Store) -> None:
                 "it with the server's API key, or remove api_key_env for a server without authentication"
             )
         check_cache_path(store, llm_cache_path(config, store))
+    if config.decontaminate is not None:  # unreadable evaluation sets fail now, not after the synthesis
+        for spec in config.decontaminate.eval_sets:
+            load_eval_set(store, spec, config.decontaminate.field)
     store.check_writable(config.dataset, keep=False)
 
 
@@ -408,6 +441,10 @@ def pipeline(config: PipelineConfig, store_root: str | None = None) -> RunResult
     table, more = exact_dedup(pa.concat_tables([table, corrupted]))
     blobs = referenced_blobs(table, merge_blobs([blobs, corrupt_blobs]))
     lap("corrupt")
+    table, blobs = mix_retrieved(config, store, table, blobs, prior, files)
+    table = decontaminate_before_publish(config, store, table, files)
+    blobs = referenced_blobs(table, blobs)
+    lap("mix_decontaminate")
     if synthesis.llm_failures:
         files[LLM_FAILURES_FILE] = b"".join(orjson.dumps(f) + b"\n" for f in synthesis.llm_failures)
     info = publish_flow(store, config, table, blobs, files, prepared + parents, run)

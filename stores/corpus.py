@@ -1,11 +1,11 @@
-"""Corpora as versioned datasets: documents, (for generated worlds) entities and facts, and
+"""Corpora as versioned datasets: documents, the tables their source supplies beside them, and
 their search indexes, published atomically and opened once per process.
 
 A corpus version (``Store.publish(..., schema_kind="corpus")``) holds:
 
 - ``data/``: the documents, ``docid, url, title, text`` (the OpenResearcher layout);
-- ``facts/`` and ``entities/``: the generated world's structured truth (:mod:`stores.world`);
-  absent for a bring-your-own corpus;
+- further tables the source supplies (a generated world's ``facts/`` and ``entities/``, from
+  ``synth.research.world``); none for a bring-your-own corpus;
 - ``index/lexical/``: the BM25 index (:mod:`stores.lexical`), over title + text;
 - ``index/dense/``: optional, a FAISS index of hashed embeddings of title + lead text.
 
@@ -13,6 +13,12 @@ The manifest's ``params.corpus`` records the source (the world spec, or the impo
 its sha256), a content fingerprint of the documents and the search setup, so a trajectory's
 provenance (its task's ``env.corpus``) names the exact corpus it browsed, and
 :func:`ensure_corpus` reuses a version built from the same source instead of rebuilding it.
+
+Why sources are data: ``stores/`` keeps corpora but does not know how one is made. A source
+is anything with a ``signature()`` (what identifies its content, for reuse) and ``batches()``
+(named record batches: ``docs`` for the documents, any other name for a table stored beside
+them); the research engine supplies generated worlds this way and reads its own tables back
+with :meth:`Corpus.table` and :meth:`Corpus.derived`.
 
 Why documents are rendered from Arrow columns and not Python objects: an episode opens a
 handful of pages out of 10,000 or 1,000,000; the corpus keeps the columns it read from Parquet
@@ -27,10 +33,10 @@ import hashlib
 import json
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import faiss
 import numpy as np
@@ -41,12 +47,10 @@ import pyarrow.parquet as pq
 
 from stores.docs import DOCS_SCHEMA, DocsError, validate_docs
 from stores.embeddings import HashingEmbedder
-from stores.facts import FactBase
 from stores.lexical import LexicalIndex, rrf
 from stores.names import Ref
 from stores.store import NotFoundError, Store, StoreError, VersionInfo
 from stores.vector_index import VectorIndex
-from stores.world import WorldSpec, generate
 
 DENSE_INDEX = "index/dense/docs.faiss"
 DENSE_META = "index/dense/meta.json"
@@ -64,14 +68,18 @@ class CorpusError(ValueError):
 # ---------------------------------------------------------------------------- sources
 
 
-@dataclass(frozen=True)
-class Generated:
-    """A generated world (:class:`stores.world.WorldSpec`)."""
+DOCS = "docs"  # the batch name of documents in a source's stream
 
-    spec: WorldSpec
+
+class Source(Protocol):
+    """What a corpus is built from: its identity and its data, as named record batches."""
 
     def signature(self) -> dict[str, Any]:
-        return {"generate": self.spec.to_json()}
+        """JSON-able identity of the content: equal signatures mean the same corpus."""
+
+    def batches(self) -> Iterator[tuple[str, pa.RecordBatch]]:
+        """``(table, batch)`` pairs: ``docs`` batches hold the documents (:data:`DOCS_SCHEMA`),
+        any other name is a table stored beside them, in the order its batches come."""
 
 
 @dataclass(frozen=True)
@@ -87,8 +95,9 @@ class Imported:
                               f"{DOCS_SCHEMA.names}")
         return {"import": {"file": path.name, "bytes": path.stat().st_size, "sha256": _file_sha256(path)}}
 
-
-Source = Generated | Imported
+    def batches(self) -> Iterator[tuple[str, pa.RecordBatch]]:
+        for batch in read_byo(self.path):
+            yield DOCS, batch
 
 
 def read_byo(path: str | os.PathLike[str], batch_rows: int = BATCH_ROWS) -> Iterator[pa.RecordBatch]:
@@ -216,27 +225,23 @@ class BuiltCorpus:
 
 
 def build_corpus(source: Source, *, dense: bool = False) -> BuiltCorpus:
-    """Documents (streamed into Arrow), the world tables and the indexes of ``source``."""
+    """Documents (streamed into Arrow), the source's other tables and the indexes of ``source``."""
     import time
 
     t0 = time.perf_counter()
     digest = _ContentHash()
-    batches: list[pa.RecordBatch] = []
-    facts: list[pa.RecordBatch] = []
-    tables: dict[str, pa.Table] = {}
-    if isinstance(source, Generated):
-        entities, stream = generate(source.spec)
-        tables["entities"] = entities
-        for docs, fact_batch in stream:
-            batches.append(docs)
-            facts.append(fact_batch)
-            digest.update(docs)
-        tables["facts"] = pa.Table.from_batches(facts)
-    else:
-        for docs in read_byo(source.path):
-            batches.append(docs)
-            digest.update(docs)
-    docs = pa.Table.from_batches(batches, schema=DOCS_SCHEMA)
+    streamed: dict[str, list[pa.RecordBatch]] = {DOCS: []}
+    for name, batch in source.batches():
+        if name == DOCS:
+            if batch.schema != DOCS_SCHEMA:
+                raise CorpusError(f"corpus source {source.signature()}: document batches must have the schema "
+                                  f"{DOCS_SCHEMA}, got {batch.schema}")
+            digest.update(batch)
+        streamed.setdefault(name, []).append(batch)
+    docs = pa.Table.from_batches(streamed.pop(DOCS), schema=DOCS_SCHEMA)
+    if docs.num_rows == 0:
+        raise CorpusError(f"corpus source {source.signature()} supplied no documents")
+    tables = {name: pa.Table.from_batches(parts) for name, parts in streamed.items()}
     t1 = time.perf_counter()
     lexical = LexicalIndex.build(_index_texts(docs))
     files = lexical.files()
@@ -266,9 +271,8 @@ def _dense_texts(docs: pa.Table) -> Iterator[list[str]]:
 def _dense_files(docs: pa.Table) -> dict[str, bytes]:
     embedder = HashingEmbedder(DENSE_DIM)
     vectors = np.concatenate([embedder.embed(texts) for texts in _dense_texts(docs)])
-    index = VectorIndex.build(vectors, docs["docid"].to_pylist(), embedder.name)
-    meta = {"embedder": index.embedder, "dim": DENSE_DIM, "type": type(index.index).__name__, "ids": index.ids}
-    return {DENSE_INDEX: faiss.serialize_index(index.index).tobytes(), DENSE_META: json.dumps(meta).encode()}
+    index = VectorIndex.build(vectors, docs["docid"].to_pylist(), embedder.id)
+    return {DENSE_INDEX: faiss.serialize_index(index.index).tobytes(), DENSE_META: json.dumps(index.metadata()).encode()}
 
 
 class _ContentHash:
@@ -302,7 +306,7 @@ def publish_corpus(store: Store, name: str, source: Source, *, dense: bool = Fal
     built = build_corpus(source, dense=dense)
     params = {"corpus": {"source": signature, "fingerprint": built.fingerprint, "dense": dense,
                          "lexical": "bm25s (stores.lexical)", "seconds": built.seconds,
-                         "world": isinstance(source, Generated)}}
+                         "tables": sorted(built.tables)}}
     return store.publish(name, built.docs, schema_kind="corpus", tables=built.tables, files=built.files,
                          params=params, tags=tags)
 
@@ -338,10 +342,10 @@ def fingerprint_of(info: VersionInfo) -> str:
 class Corpus:
     """One corpus version, opened for browsing: documents by docid or url, lines of a page,
     BM25 / dense / hybrid search (results cached: every episode of a run searches the same
-    names), and for generated worlds the :class:`~stores.facts.FactBase`."""
+    names), and the source's other tables, with structures derived from them built once."""
 
-    def __init__(self, info: VersionInfo, docs: pa.Table, lexical: LexicalIndex, dense: VectorIndex | None,
-                 facts: FactBase | None):
+    def __init__(self, store: Store, info: VersionInfo, docs: pa.Table, lexical: LexicalIndex,
+                 dense: VectorIndex | None):
         self.info = info
         self.ref = info.ref
         self.fingerprint = fingerprint_of(info)
@@ -353,13 +357,36 @@ class Corpus:
         self._text = docs["text"].combine_chunks()
         self._docid_keys, self._docid_rows = _sorted_keys(self._docid)
         self._url_keys, self._url_rows = _sorted_keys(pc.fill_null(self._url, ""))
-        self.facts = facts
+        self._store = store
+        self._derived: dict[str, Any] = {}
+        self._derived_lock = threading.Lock()
         self.lines = functools.lru_cache(maxsize=4096)(self._lines)
         self.row = functools.lru_cache(maxsize=262144)(self._row)  # search hits come back as docids
         self._search = functools.lru_cache(maxsize=65536)(self._ranked)
 
     def __repr__(self) -> str:
-        return f"Corpus({self.ref}, {self.size} documents{', world' if self.facts else ''})"
+        extra = "".join(f", {name}" for name in self.table_names)
+        return f"Corpus({self.ref}, {self.size} documents{extra})"
+
+    # ------------------------------------------------------------------ stored tables
+
+    @property
+    def table_names(self) -> list[str]:
+        """The tables stored beside the documents (a generated world's ``entities``, ``facts``)."""
+        return sorted(t for t in self.info.manifest["tables"] if t != self.info.main_table)
+
+    def table(self, name: str) -> pa.Table:
+        if name not in self.table_names:
+            raise CorpusError(f"{self.ref} stores no table {name!r}; it has {self.table_names or 'none'}")
+        return self._store.read(self.info, table=name)
+
+    def derived(self, key: str, build: Callable[[Corpus], Any]) -> Any:
+        """``build(self)``, computed once per open corpus and shared by every caller of ``key``:
+        how a reader keeps its own index of the stored tables (the research engine's fact base)."""
+        with self._derived_lock:
+            if key not in self._derived:
+                self._derived[key] = build(self)
+            return self._derived[key]
 
     # ------------------------------------------------------------------ documents
 
@@ -451,10 +478,7 @@ def _load(store: Store, info: VersionInfo) -> Corpus:
     dense = None
     if (info.path / DENSE_INDEX).exists():
         dense = VectorIndex.from_files((info.path / DENSE_INDEX).read_bytes(), (info.path / DENSE_META).read_bytes())
-    corpus = Corpus(info, docs, lexical, dense, None)
-    if "facts" in info.manifest["tables"]:
-        corpus.facts = FactBase(store.read(info, table="entities"), store.read(info, table="facts"), corpus.rows_of)
-    return corpus
+    return Corpus(store, info, docs, lexical, dense)
 
 
 def _file_sha256(path: Path) -> str:

@@ -428,6 +428,16 @@ class TrajectoryValidationError(ValueError):
         super().__init__(f"{len(problems)} invalid trajectory field(s):\n  - {shown}{more}")
 
 
+def with_score(table: pa.Table, name: str, values: list[float]) -> pa.Table:
+    """``table`` with ``scores[name]`` set to ``values`` (one per row), the other keys kept:
+    how a stage that judges rows (retrieval, decontamination) records its verdict."""
+    scores = []
+    for old, value in zip(table["scores"].to_pylist(), values, strict=True):
+        kept = [e for e in old or [] if e["name"] != name]
+        scores.append(sorted([*kept, {"name": name, "value": value}], key=lambda e: e["name"]))
+    return table.set_column(table.schema.get_field_index("scores"), "scores", pa.array(scores, SCORES_TYPE))
+
+
 def check_schema(table: pa.Table, expected: pa.Schema, what: str) -> None:
     got = {f.name: f.type for f in table.schema}
     want = {f.name: f.type for f in expected}

@@ -9,12 +9,12 @@ import tempfile
 from datetime import UTC, datetime
 from typing import Any
 
-from stores.corpus import Generated, publish_corpus
+from stores.corpus import publish_corpus
 from stores.schema import Provenance, Trajectory
 from stores.store import Store
-from stores.world import WorldSpec
 from synth.episode import run_episode
 from synth.registry import get_family
+from synth.research.world import Generated, WorldSpec
 
 SIZE, SEED = 1500, 3
 PROV = Provenance("test", "0", "code", "cfg", "run", datetime(2026, 1, 1, tzinfo=UTC))

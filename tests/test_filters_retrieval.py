@@ -58,7 +58,7 @@ def test_ivf_index_agrees_with_exact_search():
     x = rng.standard_normal((3000, 32)).astype(np.float32)
     x /= np.linalg.norm(x, axis=1, keepdims=True)
     ids = [str(i) for i in range(3000)]
-    ivf = VectorIndex.build(x, ids, "test", ivf_threshold=1000)
+    ivf = VectorIndex.build(x, ids, "test", flat_below=1000)
     flat = VectorIndex.build(x, ids, "test")
     assert type(ivf.index).__name__ == "IndexIVFFlat"
     _, a = ivf.search(x[:200], 1)

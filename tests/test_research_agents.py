@@ -14,6 +14,7 @@ from stores.corpus import Imported, open_corpus, publish_corpus
 from stores.schema import Action, Observation, Step, Trajectory, to_table
 from synth.episode import run_episode
 from synth.generate import ShardSpec, generate_shard
+from synth.research.facts import fact_base
 from synth.research.questions import normalize_answer
 from tests.research_world import PROV, episode, family, params, world
 
@@ -61,7 +62,7 @@ NAME = __import__("re").compile(r"(?:The )?[A-Z][a-z]+(?: [A-Z][a-z]+)*")
 
 def _unseen_names(t: Trajectory) -> list[tuple[int, str]]:
     """Entity names a thought uses before any observation (or the question) showed them."""
-    fb = open_corpus(*world()).facts
+    fb = fact_base(open_corpus(*world()))
     out = []
     for i, step in enumerate(t.steps):
         seen = _seen_text(t, i)
@@ -246,8 +247,8 @@ def test_generation_is_byte_identical_in_another_process():
     store, ref = world()
     code = (
         "import sys, hashlib, orjson; sys.path.insert(0, '.');"
-        "from stores.corpus import Generated, publish_corpus; from stores.store import Store;"
-        "from stores.world import WorldSpec; import tests.research_world as w;"
+        "from stores.corpus import publish_corpus; from stores.store import Store;"
+        "from synth.research.world import Generated, WorldSpec; import tests.research_world as w;"
         f"w.world.cache_clear(); w.world = lambda: (Store({str(store.root)!r}), {ref!r});"
         "from tests.test_research_agents import _shard;"
         "t = _shard(40).drop_columns(['provenance']).to_pylist();"

@@ -5,7 +5,6 @@ import re
 import pytest
 
 from stores.corpus import open_corpus
-from stores.facts import LIST
 from stores.schema import Action
 from synth.research.browser import (
     FIND_SHOWN,
@@ -15,6 +14,7 @@ from synth.research.browser import (
     BrowserError,
     find_lines,
 )
+from synth.research.facts import LIST, fact_base
 from tests.research_world import family, params, world
 
 
@@ -184,7 +184,7 @@ def test_progress_neutral_and_detours():
 def test_confirming_a_fact_on_another_page_is_not_a_detour():
     """A true statement about the question's own entity on a page that is not evidence (the
     object's listing confirming a gold fact from the other side) may be read there."""
-    fb = open_corpus(*world()).facts
+    fb = fact_base(open_corpus(*world()))
     confirmed = 0
     for seed in range(40):
         task = _task(seed=seed, difficulty=2)

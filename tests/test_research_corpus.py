@@ -14,7 +14,6 @@ from catalog.catalog import Catalog
 from stores import corpus as corpus_module
 from stores.corpus import (
     CorpusError,
-    Generated,
     Imported,
     build_corpus,
     ensure_corpus,
@@ -23,13 +22,14 @@ from stores.corpus import (
     read_byo,
 )
 from stores.docs import DocsError
-from stores.facts import LIST, MENTION, OWN
 from stores.store import StoreError
-from stores.world import (
+from synth.research.facts import LIST, MENTION, OWN, fact_base
+from synth.research.world import (
     ATTRIBUTES,
     MIN_SIZE,
     PREDICATES,
     RELATIONS,
+    Generated,
     World,
     WorldSpec,
     generate,
@@ -201,7 +201,7 @@ def test_imported_corpus_round_trips_through_the_store(store, tmp_path):
     assert info.kind == "corpus" and info.rows == 25 and "facts" not in info.manifest["tables"]
     assert store.read(info).to_pylist() == DOCS
     corpus = open_corpus(store, "byo@v1")
-    assert corpus.facts is None and corpus.title(corpus.row("d3")) == "Page 3"
+    assert fact_base(corpus) is None and corpus.title(corpus.row("d3")) == "Page 3"
     assert corpus.docid(corpus.search("word17", 3)[0][0]) == "d17"
     assert ensure_corpus(store, "byo", Imported(str(path))).ref == "byo@v1"  # same file: reused
     path.write_bytes(path.read_bytes() + orjson.dumps({"docid": "z", "text": "new"}) + b"\n")
@@ -276,7 +276,7 @@ def test_store_and_catalog_hold_corpus_versions(store):
 def test_fact_base_lookups_agree_with_the_facts_table():
     store, ref = world()
     corpus = open_corpus(store, ref)
-    fb = corpus.facts
+    fb = fact_base(corpus)
     table = store.read(ref, table="facts")
     for e in range(0, fb.n, 53):
         for p in PREDICATES:

@@ -9,7 +9,6 @@ import orjson
 import pytest
 
 from stores.corpus import Imported, open_corpus, publish_corpus
-from stores.world import shown
 from synth.research.byo import QuestionFileError, load_questions
 from synth.research.questions import (
     HOPS,
@@ -20,6 +19,7 @@ from synth.research.questions import (
     smallest_derivation,
     solve,
 )
+from synth.research.world import shown
 from tests.research_world import family, params, world
 
 

@@ -42,11 +42,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from stores.corpus import Corpus
-from stores.facts import LIST, FactBase
 from stores.schema import Action, Task
-from stores.world import ATTRIBUTES, PREDICATES, RELATIONS, shown
 from synth.research.browser import find_lines, query_terms, snippet_line
 from synth.research.env import ANSWER, ResearchEnv
+from synth.research.facts import LIST, FactBase, fact_base
 from synth.research.longtail import Explorer
 from synth.research.phrasing import ASKING, LISTING, NOUN, THAT, Voice
 from synth.research.questions import (
@@ -60,6 +59,7 @@ from synth.research.questions import (
     winner,
 )
 from synth.research.script import Script
+from synth.research.world import ATTRIBUTES, PREDICATES, RELATIONS, shown
 
 NAMESAKE_NOTE = "not to be confused"
 ENTITY_KINDS = ("person", "organisation", "place", "work", "event")
@@ -94,7 +94,7 @@ class Researcher:
                  recover: bool = True, explore_calls: int = 0, collect: bool = False, slip: bool = False):
         self.s, self.task, self.rng = script, task, rng
         self.v: Voice = script.voice
-        self.fb: FactBase = script.corpus.facts
+        self.fb: FactBase = fact_base(script.corpus)
         self.ref = task.reference
         self.program = self.ref["program"]
         self.detour, self.recover, self.collect, self.slip = detour, recover, collect, slip
@@ -596,7 +596,7 @@ def expert_plan(task: Task, corpus: Corpus, rng: random.Random, params: dict[str
     tail = params.get("long_tail") or {}
     wanted = int(tail.get("min_calls", 100)) if rng.random() < float(tail.get("rate", 0.0)) else 0
     seed = rng.random()
-    if corpus.facts is None:
+    if fact_base(corpus) is None:
         script = _script(task, corpus, params, random.Random(seed))
         _byo_expert(script, task)
         return script.steps, {"topn": SEARCH_TOPN, "long_tail": False, "context_every": script.every}
@@ -618,7 +618,7 @@ def detour_plan(task: Task, corpus: Corpus, rng: random.Random, params: dict[str
     """The reflective (``recover``) or noisy plan. A dry run lists the believable mistakes at
     each read; the reflective draws one whose wrong step the env can see (an opened page), the
     noisy tries them (half the time the last read's first) until one leads to a wrong answer."""
-    if corpus.facts is None:
+    if fact_base(corpus) is None:
         if recover:
             raise ValueError("the reflective tier needs a generated world (its facts show where a detour is); "
                              "this corpus was brought without one")
@@ -660,7 +660,7 @@ def random_plan(task: Task, corpus: Corpus, rng: random.Random) -> tuple[list, d
     a guess of the right kind: a name of that kind on a line it noted when there is one, else
     any, citing the lines it noted."""
     script = Script(corpus, ResearchEnv(task, corpus), Voice(rng))
-    v, fb = script.voice, corpus.facts
+    v, fb = script.voice, fact_base(corpus)
     steps = Researcher(script, task, rng)._plan_steps() if fb is not None else [task.reference["question"]]
     script.note = v.plan(steps)
     words = re.findall(r"[A-Za-z]{4,}", task.reference["question"])
@@ -742,7 +742,7 @@ def wrong_guess(task: Task, corpus: Corpus, rng: random.Random, allow_right: boo
     """A plausible answer of the right kind (a name, a year or a count); wrong unless allowed."""
     ref = task.reference
     gold = {normalize_answer(a) for a in (ref["answer"], *ref["aliases"])}
-    fb, kind = corpus.facts, ref["answer_kind"]
+    fb, kind = fact_base(corpus), ref["answer_kind"]
     for _ in range(1000):
         if kind == "count":
             guess = str(rng.randint(1, 9))

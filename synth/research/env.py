@@ -33,11 +33,12 @@ from typing import Any
 
 from stores.corpus import Corpus
 from stores.schema import Action, Outcome, Task
-from stores.world import PREDICATES, RELATIONS
 from synth.episode import StepResult
 from synth.llm.agent import INVALID_REPLY
 from synth.research.browser import Browser, BrowserError, View, check_arguments, find_lines
+from synth.research.facts import fact_base
 from synth.research.questions import normalize_answer
+from synth.research.world import PREDICATES, RELATIONS
 
 VERIFIER = "exact-match"
 SUMMARIZE = "context.summarize"
@@ -87,7 +88,7 @@ class ResearchEnv:
                 lines.update(i for i, line in enumerate(corpus.lines(row)) if self.answer.lower() in line.lower())
         self.traps = {self._row(d) for d in ref.get("traps", [])}
         self._codes = {PREDICATES.index(p) for p in ref.get("predicates", [])}
-        fb = corpus.facts
+        fb = fact_base(corpus)
         names = {name for item in ref["evidence"] for name in (item.get("subject"), item.get("object")) if name}
         self._involved = {fb.by_name[n] for n in names if n in fb.by_name} if fb is not None else set()
         self._fact_lines: dict[int, frozenset[int]] = {}
@@ -112,7 +113,7 @@ class ResearchEnv:
         """Lines of page ``row`` stating a relation or attribute the question needs, about an
         entity the question does not involve or wrongly (a planted conflicting fact)."""
         if row not in self._fact_lines:
-            fb = self.corpus.facts
+            fb = fact_base(self.corpus)
             if fb is None or not self._codes:
                 self._fact_lines[row] = frozenset()
             else:
@@ -249,13 +250,13 @@ class ResearchEnv:
         return "\n".join(out)
 
     def _states_fact(self, row: int, line: int) -> bool:
-        fb = self.corpus.facts
+        fb = fact_base(self.corpus)
         if fb is None:
             return True
         return any(int(fb.line[i]) == line for i in fb.in_docs([row]).tolist())
 
     def _leads(self, learned: list[tuple[int, int]]) -> list[str]:
-        fb = self.corpus.facts
+        fb = fact_base(self.corpus)
         if fb is None:
             return []
         names: list[str] = []

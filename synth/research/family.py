@@ -40,7 +40,6 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from stores.corpus import (
     Corpus,
     CorpusError,
-    Generated,
     Imported,
     Source,
     ensure_corpus,
@@ -49,7 +48,6 @@ from stores.corpus import (
 )
 from stores.schema import Policy, Task, canonical_json
 from stores.store import Store, default_root
-from stores.world import WorldSpec
 from synth.registry import register
 from synth.research.agents import LONG_TAIL_HEADROOM, detour_plan, expert_plan, random_plan
 from synth.research.browser import MAX_LINES, SCREEN_LINES
@@ -57,6 +55,7 @@ from synth.research.byo import load_questions
 from synth.research.env import ResearchEnv
 from synth.research.questions import HOPS, TYPES, QuestionMaker, question_mark
 from synth.research.script import ScriptTeacher
+from synth.research.world import Generated, WorldSpec
 
 FAMILY = "multihop"
 TIERS = ("expert", "reflective", "noisy", "random", "llm")

@@ -31,10 +31,10 @@ from collections import deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from stores.facts import LIST
-from stores.world import PREDICATES, RELATIONS
 from synth.research.browser import find_lines, query_terms, snippet_line
+from synth.research.facts import LIST
 from synth.research.phrasing import NOUN
+from synth.research.world import PREDICATES, RELATIONS
 
 if TYPE_CHECKING:
     from synth.research.agents import Researcher

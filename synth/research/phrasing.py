@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import random
 
-from stores.world import ATTRIBUTES, RELATIONS
+from synth.research.world import ATTRIBUTES, RELATIONS
 
 #: predicate -> what is asked ("where {x} was born"), as plan steps and purposes say it
 ASKING = {

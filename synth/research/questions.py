@@ -39,8 +39,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from stores.corpus import Corpus
-from stores.facts import LIST, MENTION, OWN, FactBase
-from stores.world import (
+from synth.research.facts import LIST, MENTION, OWN, FactBase, fact_base
+from synth.research.world import (
     ATTRIBUTES,
     EVENT,
     ORG,
@@ -523,10 +523,10 @@ class QuestionMaker:
     """Draws questions of a type, hop count and difficulty from one corpus's world."""
 
     def __init__(self, corpus: Corpus):
-        if corpus.facts is None:
+        if fact_base(corpus) is None:
             raise ValueError(f"{corpus.ref} is not a generated world (no facts table); bring questions in a "
                              "question file for it instead")
-        self.corpus, self.fb = corpus, corpus.facts
+        self.corpus, self.fb = corpus, fact_base(corpus)
         self._unique: dict[str, set[int]] = {}
 
     # ------------------------------------------------------------------ the draw

@@ -17,7 +17,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from stores.world import ATTRIBUTES, KINDS, PREDICATES, RELATIONS, SOURCES, group_members
+from stores.corpus import Corpus
+from synth.research.world import ATTRIBUTES, KINDS, PREDICATES, RELATIONS, SOURCES, group_members
 
 OWN, LIST, MENTION = (SOURCES.index(s) for s in ("own", "list", "mention"))
 CODE = {p: i for i, p in enumerate(PREDICATES)}
@@ -127,3 +128,11 @@ class FactBase:
 def _ints(column: pa.ChunkedArray | pa.Array) -> np.ndarray:
     """An int32 column with nulls as -1."""
     return pc.fill_null(column, -1).to_numpy().astype(np.int32)
+
+
+def fact_base(corpus: Corpus) -> FactBase | None:
+    """The fact base of a generated-world corpus, built once per open corpus; None for a corpus
+    without ``facts`` (a bring-your-own one)."""
+    if "facts" not in corpus.table_names:
+        return None
+    return corpus.derived("facts", lambda c: FactBase(c.table("entities"), c.table("facts"), c.rows_of))

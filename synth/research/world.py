@@ -860,3 +860,22 @@ def generate(spec: WorldSpec) -> tuple[pa.Table, Iterator[tuple[pa.RecordBatch, 
     """The entities table and the stream of (docs, facts) batches of ``spec``'s world."""
     world = World(spec)
     return world.entities(), world.batches()
+
+
+@dataclass(frozen=True)
+class Generated:
+    """A generated world as a corpus source (:class:`stores.corpus.Source`): the documents, and
+    the ``entities`` and ``facts`` tables the research engine reads back (:mod:`synth.research.facts`)."""
+
+    spec: WorldSpec
+
+    def signature(self) -> dict[str, object]:
+        return {"generate": self.spec.to_json()}
+
+    def batches(self) -> Iterator[tuple[str, pa.RecordBatch]]:
+        entities, stream = generate(self.spec)
+        for batch in entities.to_batches():
+            yield "entities", batch
+        for docs, facts in stream:
+            yield "docs", docs
+            yield "facts", facts
