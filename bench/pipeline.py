@@ -15,7 +15,7 @@ import pyarrow as pa
 
 import flows.runtime  # noqa: F401 - Prefect settings before Prefect starts
 from filters.dedup import exact_dedup, task_dedup
-from filters.scoring import score_table
+from filters.scorers import score_table
 from flows.config import load_config
 from flows.pipeline import shard_specs
 from flows.runtime import run_pipeline

@@ -11,7 +11,7 @@ import time
 from loader import make_rows  # bench/loader.py, beside this script
 
 from catalog import views
-from filters.scoring import score_table
+from filters.scorers import score_table
 
 
 def best(fn, repeat: int = 2) -> tuple[float, object]:

@@ -32,7 +32,7 @@ from catalog.catalog import Catalog, CatalogError
 from filters.decontaminate import MATCHES_FILE as DECONTAM_FILE
 from filters.decontaminate import DecontamSettings, decontamination_gate, load_eval_set
 from filters.dedup import exact_dedup, task_dedup
-from filters.scoring import score_table
+from filters.scorers import score_table
 from flows.config import FamilySpec, PipelineConfig
 from flows.workers import in_pool, shard_pool
 from stores.blobs import merge_blobs, referenced_blobs

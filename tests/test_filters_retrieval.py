@@ -3,7 +3,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from filters.dedup import exact_dedup
-from filters.scoring import score_table
+from filters.scorers import score_table
 from stores.embeddings import HashingEmbedder
 from stores.retrieval import build_index, retrieve
 from stores.schema import from_table, validate_table

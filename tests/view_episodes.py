@@ -10,7 +10,7 @@ import tempfile
 
 import pyarrow as pa
 
-from filters.scoring import score_table
+from filters.scorers import score_table
 from stores.blobs import blobs_table
 from stores.schema import to_table
 from stores.store import Store
