@@ -50,6 +50,20 @@ def sentence(text: str) -> str:
     return text if text[-1] in ".?!" else text + "."
 
 
+def literal(value: str) -> str:
+    """``value`` escaped for a planner text that offers ``{a|b}`` wordings: a title or a note
+    may hold braces or bars, and they must come out as typed."""
+    return "".join("\\" + ch if ch in "\\{}|" else ch for ch in value)
+
+
+def must_be(what: str, value: str) -> str:
+    """A planner's text for setting a field ("the time must be 10:00") in one of several
+    wordings: the same field is set in most episodes of an app, so one fixed frame for it is
+    a phrase that tells which steps the planner wrote."""
+    return (f"{{{what} must be|{what} has to be|{what} should be|{what} needs to be|"
+            f"set {what} to|{what} is to be|change {what} to|make {what}}} {literal(value)}")
+
+
 class Phrasing:
     """The wordings, drawn with ``rng`` (a teacher's own, so reruns give the same thoughts)."""
 

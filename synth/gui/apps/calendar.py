@@ -40,6 +40,7 @@ from synth.gui.actions import same_text
 from synth.gui.app import Answer, App, Back, Click, Intent, Select, Show, Tally, Type, register_app
 from synth.gui.apps.form import FIRST, LAST
 from synth.gui.apps.records import compare, count_aliases, holds, lookalikes, save_draft, verdict
+from synth.gui.phrasing import must_be
 from synth.gui.toolkit import (
     Node,
     button,
@@ -385,19 +386,19 @@ class CalendarApp(App):
         draft = _draft(model, ui.base)
         if over is not None:
             if over.name == "pick" and draft["day"] != want["day"]:
-                return [Click(f"pick:{want['day']}", f"the date must be {_date(model, want['day'])}", words)]
+                return [Click(f"pick:{want['day']}", must_be("the date", _date(model, want["day"])), words)]
             if over.kind == "listbox" and draft["time"] != want["time"]:
-                return [Select("time", want["time"], f"the time must be {want['time']}", words)]
+                return [Select("time", want["time"], must_be("the time", want["time"]), words)]
             return [Back("nothing to change here; close it")]
         out = []
         if not same_text(draft["title"], want["title"]):
-            out.append(Type("title", want["title"], f"the title must be '{want['title']}'", words))
+            out.append(Type("title", want["title"], must_be("the title", f"'{want['title']}'"), words))
         if draft["day"] != want["day"]:
-            out.append(Click("date", f"the date must be {_date(model, want['day'])}; open the date picker", words))
+            out.append(Click("date", must_be("the date", _date(model, want["day"])) + "; open the date picker", words))
         if draft["time"] != want["time"]:
-            out.append(Select("time", want["time"], f"the time must be {want['time']}", words))
+            out.append(Select("time", want["time"], must_be("the time", want["time"]), words))
         if draft["repeat"] != want["repeat"]:
-            out.append(Click(f"repeat={want['repeat']}", f"it must repeat: {want['repeat']}", words))
+            out.append(Click(f"repeat={want['repeat']}", must_be("the repeat", want["repeat"]), words))
         for i, p in enumerate(model["contacts"]):
             if (p in draft["attendees"]) != (p in want["attendees"]):
                 out.append(Click(f"att:{i}", f"{p} must {'' if p in want['attendees'] else 'not '}be a guest", words))

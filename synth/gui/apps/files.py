@@ -50,6 +50,7 @@ from synth.gui.app import (
     register_app,
 )
 from synth.gui.apps.records import compare, count_aliases, holds, lookalikes, verdict
+from synth.gui.phrasing import must_be
 from synth.gui.toolkit import (
     Node,
     button,
@@ -428,7 +429,7 @@ class FilesApp(App):
                 return [Click(f"dest:{dest}", f"{words}: choose {op['dest']}", words)]
             return [Click("move:ok", f"{words}: {op['dest']} is chosen; move", words)]
         if ui.value("name") != op["name"]:
-            return [Type("name", op["name"], f"the name must be '{op['name']}'", words)]
+            return [Type("name", op["name"], must_be("the name", f"'{op['name']}'"), words)]
         return [Enter("name", f"{words}: the name is right; confirm", words)]
 
     def needs(self, goal: dict[str, Any]) -> list[str]:

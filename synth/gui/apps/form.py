@@ -28,6 +28,7 @@ from typing import Any
 
 from synth.gui.actions import same_text
 from synth.gui.app import App, Back, Click, Intent, Select, Type, register_app
+from synth.gui.phrasing import must_be
 from synth.gui.toolkit import (
     Node,
     button,
@@ -235,11 +236,11 @@ class FormApp(App):
                 continue
             noun = FIELDS[key].noun
             if FIELDS[key].role == "checkbox":
-                intents.append(Click(key, f"the newsletter box must be {show(want)}", key))
+                intents.append(Click(key, must_be("the newsletter box", show(want)), key))
             elif FIELDS[key].role == "combobox":
-                intents.append(Select(key, want, f"the {noun} must be {want}", key))
+                intents.append(Select(key, want, must_be(f"the {noun}", want), key))
             elif want:
-                intents.append(Type(key, want, f"the {noun} must be {show(want)}", key))
+                intents.append(Type(key, want, must_be(f"the {noun}", show(want)), key))
             else:
                 intents.append(Type(key, "", f"the {noun} must stay empty; clear it", key))
         return intents or [Click("submit", "{every field holds what the instruction asks|all the fields match the instruction|the fields are filled in as asked|"

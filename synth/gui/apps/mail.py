@@ -42,6 +42,7 @@ from synth.gui.app import (
     register_app,
 )
 from synth.gui.apps.form import FIRST, LAST
+from synth.gui.phrasing import must_be
 from synth.gui.toolkit import (
     Node,
     button,
@@ -402,7 +403,7 @@ class MailApp(App):
         for key, want, match in (("compose:to", to, "casefold"), ("compose:subject", subject, "exact"),
                                  ("compose:body", body, "exact")):  # fmt: skip
             if not same_text(ui.value(key), want, match):
-                out.append(Type(key, want, f"the {key[8:]} must be {want!r}", key[8:]))
+                out.append(Type(key, want, must_be(f"the {key[8:]}", repr(want)), key[8:]))
         return out
 
     def needs(self, goal: dict[str, Any]) -> list[str]:

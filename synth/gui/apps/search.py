@@ -40,6 +40,7 @@ from synth.gui.apps.form import FIRST, LAST
 from synth.gui.apps.records import check_answer, count_aliases
 from synth.gui.apps.shop import ask, committed, wide
 from synth.gui.env import PlanError
+from synth.gui.phrasing import must_be
 from synth.gui.toolkit import (
     Node,
     button,
@@ -357,7 +358,7 @@ class SearchApp(App):
             else:
                 out.append(Enter("q", f"the box holds '{q}'; run the search", "query"))
         if need.get("sort") and model["sort"] != need["sort"]:
-            out.append(Select("sort", need["sort"], f"the results must be sorted by {need['sort']}", "sort"))
+            out.append(Select("sort", need["sort"], must_be("the sort order", need["sort"]), "sort"))
         for t in TYPES if need.get("types") is not None else ():
             if (t in need["types"]) != (t in model["types"]):
                 on = t in need["types"]

@@ -35,6 +35,7 @@ from synth.gui.actions import normalize_answer, same_text
 from synth.gui.app import Answer, App, Back, Click, Intent, Select, Tally, Type, register_app
 from synth.gui.apps.form import FIRST, LAST
 from synth.gui.apps.records import NUMBERS, check_answer, count_aliases, lookalikes
+from synth.gui.phrasing import must_be
 from synth.gui.toolkit import (
     Node,
     button,
@@ -435,7 +436,7 @@ class ShopApp(App):
         for key, name in ADDRESS:
             want = order["address"].get(key)
             if want is not None and not same_text(ui.value(key) or "", want, "casefold"):
-                out.append(Type(key, want, f"the {name.lower()} must be {want!r}", key))
+                out.append(Type(key, want, must_be(f"the {name.lower()}", repr(want)), key))
         if ui.radio("ship") != order["shipping"]:
             out.append(Click(f"ship={order['shipping']}", f"the task asks for {order['shipping']} shipping", "shipping"))
         if ui.value("pay") != order["payment"]:

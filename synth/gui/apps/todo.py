@@ -38,6 +38,7 @@ from typing import Any
 from synth.gui.actions import same_text
 from synth.gui.app import Answer, App, Back, Click, Intent, Select, Show, Tally, Type, register_app
 from synth.gui.apps.records import compare, count_aliases, holds, lookalikes, save_draft, verdict
+from synth.gui.phrasing import must_be
 from synth.gui.toolkit import (
     Node,
     button,
@@ -393,16 +394,16 @@ class TodoApp(App):
         if over is not None:
             field = over.anchor
             if field in ("list", "due") and draft[field] != want[field]:
-                return [Select(field, want[field], f"the {field} must be {want[field]}", words)]
+                return [Select(field, want[field], must_be(f"the {field}", want[field]), words)]
             return [Back("nothing to change here; close it")]
         out = []
         if not same_text(draft["title"], want["title"]):
-            out.append(Type("title", want["title"], f"the title must be '{want['title']}'", words))
+            out.append(Type("title", want["title"], must_be("the title", f"'{want['title']}'"), words))
         for field in ("list", "due"):
             if draft[field] != want[field]:
-                out.append(Select(field, want[field], f"the {field} must be {want[field]}", words))
+                out.append(Select(field, want[field], must_be(f"the {field}", want[field]), words))
         if draft["priority"] != want["priority"]:
-            out.append(Click(f"priority={want['priority']}", f"the priority must be {want['priority']}", words))
+            out.append(Click(f"priority={want['priority']}", must_be("the priority", want["priority"]), words))
         return out or [Click("save", f"{words}: {{every field is right|all the fields match|nothing is left to change|it reads as asked}}; {{save|save it|click save}}", words)]
 
     def needs(self, goal: dict[str, Any]) -> list[str]:
