@@ -58,10 +58,12 @@ def literal(value: str) -> str:
 
 def must_be(what: str, value: str) -> str:
     """A planner's text for setting a field ("the time must be 10:00") in one of several
-    wordings: the same field is set in most episodes of an app, so one fixed frame for it is
-    a phrase that tells which steps the planner wrote."""
-    return (f"{{{what} must be|{what} has to be|{what} should be|{what} needs to be|"
-            f"set {what} to|{what} is to be|change {what} to|make {what}}} {literal(value)}")
+    wordings, the value first or last: the same field is set in most episodes of an app, so
+    one fixed frame for it is a phrase that tells which steps the planner wrote."""
+    v = literal(value)
+    return (f"{{{what} must be {v}|{what} has to be {v}|{what} should be {v}|{what} needs to be {v}|"
+            f"set {what} to {v}|change {what} to {v}|make {what} {v}|{v} is what {what} should be|"
+            f"{v} goes in as {what}|{v} is wanted for {what}|{what} is meant to be {v}, so set it}}")
 
 
 class Phrasing:

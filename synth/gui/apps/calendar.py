@@ -90,6 +90,8 @@ LEVELS = {
 }  # fmt: skip
 QUESTIONS = ("count", "time", "first")
 FIELDS = ("title", "day", "time", "repeat", "attendees")
+# how the editor step that opens the picker ends: one fixed ending would be a phrase of every date change
+PICKER = "{; open the date picker|; the picker sets it|: open the picker|, so the date picker comes first|; that takes the picker|, which the picker changes}"
 
 
 def _sig(e: dict[str, Any]) -> tuple:
@@ -394,7 +396,7 @@ class CalendarApp(App):
         if not same_text(draft["title"], want["title"]):
             out.append(Type("title", want["title"], must_be("the title", f"'{want['title']}'"), words))
         if draft["day"] != want["day"]:
-            out.append(Click("date", must_be("the date", _date(model, want["day"])) + "; open the date picker", words))
+            out.append(Click("date", must_be("the date", _date(model, want["day"])) + PICKER, words))
         if draft["time"] != want["time"]:
             out.append(Select("time", want["time"], must_be("the time", want["time"]), words))
         if draft["repeat"] != want["repeat"]:
