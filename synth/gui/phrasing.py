@@ -53,7 +53,7 @@ def sentence(text: str) -> str:
 def literal(value: str) -> str:
     """``value`` escaped for a planner text that offers ``{a|b}`` wordings: a title or a note
     may hold braces or bars, and they must come out as typed."""
-    return "".join("\\" + ch if ch in "\\{}|" else ch for ch in value)
+    return "".join("\\" + ch if ch in "\\{}|" else ch for ch in str(value))
 
 
 def must_be(what: str, value: str) -> str:

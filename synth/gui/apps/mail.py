@@ -42,7 +42,7 @@ from synth.gui.app import (
     register_app,
 )
 from synth.gui.apps.form import FIRST, LAST
-from synth.gui.phrasing import must_be
+from synth.gui.phrasing import literal, must_be
 from synth.gui.toolkit import (
     Node,
     button,
@@ -351,13 +351,13 @@ class MailApp(App):
         if screen == "email":
             if args["id"] != e["id"]:
                 return [Back(f"this is not {it}; go back")]
-            acts = {"starred": Click("email:star", f"{it} must be starred", "starred"),
-                    "unread": Click("email:unread", f"{it} must be marked unread", "unread"),
+            acts = {"starred": Click("email:star", _flag(it, "starred"), "starred"),
+                    "unread": Click("email:unread", _flag(it, "marked unread"), "unread"),
                     "reply": Click("email:reply", f"reply to {it}", "reply")}  # fmt: skip
             out = [acts[k] for k in need if k in acts]
             if "folder" in need and (len(need) == 1 or need["folder"] != "Trash"):
                 out.append(Click("email:delete", f"delete {it}", "folder") if need["folder"] == "Trash"
-                           else Click("email:move", f"{it} must go to {need['folder']}", "folder"))  # fmt: skip
+                           else Click("email:move", _move(it, need["folder"]), "folder"))  # fmt: skip
             return out
         if screen == "compose":
             if args.get("reply_to") != e["id"] or "reply" not in need:
@@ -380,17 +380,17 @@ class MailApp(App):
             return [Back(f"that is not for {it}; close it")]
         folder = need.get("folder")
         if name == "move_menu" and folder and folder != "Trash":
-            return [Click(f"move:{folder}", f"move it to {folder}", "folder")]
+            return [Click(f"move:{folder}", _move("it", folder), "folder")]
         if name == "delete" and folder == "Trash":
             return [Click("delete:yes", f"confirm deleting {it}", "folder")]
         if name == "move_dialog" and folder and folder != "Trash":
             return [Click(f"dest={folder}", f"choose {folder}", "folder") if overlay.values.get("dest") != folder
-                    else Click("dest:move", f"move it to {folder}", "folder")]  # fmt: skip
+                    else Click("dest:move", _move("it", folder), "folder")]  # fmt: skip
         if name == "context":
             out = [Click(k, why, sub) for k, why, sub, wanted in (
-                ("ctx:star", f"{it} must be starred", "starred", "starred" in need),
-                ("ctx:unread", f"{it} must be marked unread", "unread", "unread" in need),
-                ("ctx:move", f"{it} must go to {folder}", "folder", folder and folder != "Trash"),
+                ("ctx:star", _flag(it, "starred"), "starred", "starred" in need),
+                ("ctx:unread", _flag(it, "marked unread"), "unread", "unread" in need),
+                ("ctx:move", _move(it, folder), "folder", folder and folder != "Trash"),
                 ("ctx:delete", f"delete {it}", "folder", folder == "Trash"))
                    if wanted]  # fmt: skip
             if out:
@@ -465,6 +465,19 @@ def _hit(e: dict[str, Any], query: str) -> bool:
 def _matches(m: dict[str, Any], to: str, subject: str | None, body: str) -> bool:
     return (same_text(m["to"], to, "casefold") and same_text(m["body"], body)
             and (subject is None or same_text(m["subject"], subject)))  # fmt: skip
+
+
+def _move(it: str, folder: str) -> str:
+    """The planner's text for moving an email, in several wordings (one fixed sentence would
+    mark every episode whose task moves mail)."""
+    it, folder = literal(it), literal(folder)
+    return (f"{{{it} must go to {folder}|{it} belongs in {folder}|{folder} is where {it} goes|"
+            f"{it} is to be moved to {folder}|{it} goes into {folder}|{it} has to end up in {folder}}}")
+
+
+def _flag(it: str, state: str) -> str:
+    it = literal(it)
+    return f"{{{it} must be {state}|{it} should be {state}|{it} is to be {state}|{it} needs to be {state}}}"
 
 
 register_app(MailApp())
