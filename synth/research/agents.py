@@ -58,12 +58,14 @@ from synth.research.questions import (
     normalize_answer,
     winner,
 )
-from synth.research.script import Script
+from synth.research.script import PlanCut, Script
 from synth.research.world import ATTRIBUTES, PREDICATES, RELATIONS, shown
 
 NAMESAKE_NOTE = "not to be confused"
 ENTITY_KINDS = ("person", "organisation", "place", "work", "event")
 URL_SHARE = 0.15  # visits to a page whose exact name is known that go straight to its url
+FOLLOW = 0.6  # random episodes that start as the expert would (see random_plan)
+FOLLOW_STEPS = 8  # ... for at most this many steps
 LONG_TAIL_HEADROOM = 64  # tool calls the derivation itself may need beside the long tail
 CAUSES = {
     "namesake": "a near-namesake ranked above the exact match was opened as the entity's page",
@@ -658,16 +660,32 @@ def random_plan(task: Task, corpus: Corpus, rng: random.Random) -> tuple[list, d
     """A few uninformed, well-formed tool calls in everyone's words (search the question's words
     or a title the results showed, open a result, find a relation's words, note what it matched), then
     a guess of the right kind: a name of that kind on a line it noted when there is one, else
-    any, citing the lines it noted."""
+    any, citing the lines it noted.
+
+    In a share ``FOLLOW`` of episodes it first does what the expert would for a few steps (never
+    its answer), as a weak agent starts sensibly and then loses the thread: a random tier that
+    never opens the right page nor reads a line would be told apart by the phrases of that work,
+    not by its judgement."""
     script = Script(corpus, ResearchEnv(task, corpus), Voice(rng))
     v, fb = script.voice, fact_base(corpus)
     steps = Researcher(script, task, rng)._plan_steps() if fb is not None else [task.reference["question"]]
-    script.note = v.plan(steps)
+    cites: list[str] = []
+    followed = 0
+    if fb is not None and rng.random() < FOLLOW:
+        script.stop_at = rng.randint(1, FOLLOW_STEPS)
+        guide = Researcher(script, task, rng)
+        try:
+            guide.run()
+        except PlanCut as cut:
+            followed = cut.steps
+        script.stop_at = None
+        cites += guide.evidence
+    else:
+        script.note = v.plan(steps)
     words = re.findall(r"[A-Za-z]{4,}", task.reference["question"])
     predicates = [p for p in task.reference.get("predicates", []) if p in RELATIONS or p in ATTRIBUTES]
     phrases = [_phrase(p) for p in predicates] or [r.phrase for r in RELATIONS.values()]
-    calls = rng.randint(2, 6)
-    cites: list[str] = []
+    calls = rng.randint(1, 4) if followed else rng.randint(2, 6)
     noted: list[str] = []
     for _ in range(calls):
         page = script.browser.page
@@ -707,7 +725,7 @@ def random_plan(task: Task, corpus: Corpus, rng: random.Random) -> tuple[list, d
     else:
         guess = wrong_guess(task, corpus, rng, allow_right=True)
     script.say(v.answer(cites, guess), Action(ANSWER, {"answer": guess}))
-    return script.steps, {"calls": calls}
+    return script.steps, {"calls": calls, "followed": followed}
 
 
 def _fact_on(fb: FactBase | None, corpus: Corpus, row: int, line: int) -> tuple[str, str, str] | None:

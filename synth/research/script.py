@@ -37,6 +37,14 @@ def query_key(query: str) -> str:
     return " ".join(query.lower().split())
 
 
+class PlanCut(Exception):  # noqa: N818 - a control signal, not an error
+    """Raised by :meth:`Script.say` at ``stop_at``: another writer takes the plan over."""
+
+    def __init__(self, steps: int):
+        super().__init__(f"plan cut after {steps} steps")
+        self.steps = steps
+
+
 @dataclass
 class Script:
     """A plan being written, with what its browser has shown so far."""
@@ -53,6 +61,7 @@ class Script:
     queries: list[str] = field(default_factory=list)
     opened: list[int] = field(default_factory=list)  # pages opened, first time order
     lines_seen: dict[int, set[int]] = field(default_factory=dict)  # row -> lines an output displayed
+    stop_at: int | None = None  # cut the plan (PlanCut) before this many steps or before its answer
 
     def __post_init__(self) -> None:
         env = self.rules.task.env
@@ -61,6 +70,8 @@ class Script:
         self._screens: list[str] = [self.rules.question]  # what the agent has seen: question and outputs
 
     def say(self, thought: str, action: Action) -> View | None:
+        if self.stop_at is not None and (len(self.steps) >= self.stop_at or action.name == ANSWER):
+            raise PlanCut(len(self.steps))
         self.steps.append(((self.note + " " + thought).strip(), action))
         self.note = ""
         if action.name in (ANSWER, SUMMARIZE):
