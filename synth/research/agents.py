@@ -327,7 +327,8 @@ class Researcher:
                     and _pred(fb, i) == r:
                 members.append(int(fb.subject[i]))
                 lines.append(int(fb.line[i]))
-        named = ", ".join(f"{fb.names[m]} (L{ln})" for m, ln in zip(members, lines, strict=True)) or "nobody"
+        form = v.pick("{n} (L{ln})", "{n} at L{ln}", "{n} [L{ln}]", "{n} on L{ln}", "{n} (line {ln})")
+        named = ", ".join(form.format(n=fb.names[m], ln=ln) for m, ln in zip(members, lines, strict=True)) or "nobody"
         s.note = v.listed(s.corpus.docid(row), named)
         return members, lines
 
