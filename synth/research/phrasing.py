@@ -321,7 +321,11 @@ class Voice:
     def look_for(self, key: str, page: str) -> str:
         return self.pick(f"Check that the page on {page} connects to '{key}' at all: find '{key}'.",
                          f"If this is right, the page on {page} should mention '{key}'; find it.",
-                         f"Find '{key}' here to confirm the link.")
+                         f"Find '{key}' here to confirm the link.",
+                         f"Does the page on {page} mention '{key}'? A find will tell.",
+                         f"Before going on, confirm that '{key}' appears on the page on {page}.",
+                         f"The page on {page} ought to name '{key}' if I am on the right track; search it.",
+                         f"Quick check: '{key}' should be somewhere on this page about {page}.")
 
     def misread_caught(self, page: str, x: str, line: int, other: str) -> str:
         return _cap(self.pick(f"nothing on the page on {page} mentions {x}. Re-reading L{line}: it is about {other}, not {x}.",
