@@ -111,6 +111,9 @@ def run(config: Annotated[Path, typer.Argument(help="Pipeline config YAML, e.g. 
         )
     for family, missing in result.shortfall.items():
         out.print(f"[yellow]{family}: {missing} episode(s) short: not enough distinct tasks at its difficulties[/]")
+    if result.selected:
+        out.print(f"selected {result.selected}: " + "; ".join(
+            f"{r['rule']}: " + ", ".join(f"{k} {v}" for k, v in r.items() if k != "rule") for r in result.selection))
     print(result.ref)
 
 
@@ -494,6 +497,13 @@ app.add_typer(index_app, name="index")
 app.command()(retrieve)
 app.command()(dedup)
 app.command()(decontaminate)
+
+# ---------------------------------------------------------------------------- scoring: flows/score_cli.py
+
+from flows.score_cli import score, select  # noqa: E402
+
+app.command()(score)
+app.command()(select)
 
 
 # ---------------------------------------------------------------------------- entry point
