@@ -163,7 +163,7 @@ def scoring_of(config: PipelineConfig) -> Scoring:
     """The score stage's settings: the config's scorers, with each family's params (the env a
     Monte-Carlo or replaying scorer rebuilds is the one the episodes ran in)."""
     return Scoring(config.score.entries(), config.seed, config.score.batch_size,
-                   {spec.family: {**spec.family_params(), "images": "off"} for _, spec in config.families()})
+                   {spec.family: spec.family_params() for _, spec in config.families()})
 
 
 def llm_run(config: PipelineConfig, store: Store) -> LLMRun | None:

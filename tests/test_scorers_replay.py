@@ -100,7 +100,7 @@ def test_reference_on_the_toy_family_by_state_and_by_text():
     out, _ = scored([expert, wrong], {"name": "reference"})
     assert out[1][0]["reference.first_error"] == 2 and out[1][1]["reference"] == [1.0, 1.0, 0.0]
     # by text: the thought "thought 2" with a bad step is like no step of the expert's "walk on"s
-    out, _ = scored([wrong], {"name": "reference", "params": {"by": "text", "min_similarity": 0.9}})
+    out, _ = scored([wrong], {"name": "reference", "params": {"by": "text", "text": "step", "min_similarity": 0.9}})
     assert out[0][0]["reference.first_error"] == 0  # no reference row in the batch: the expert is run afresh
 
 
@@ -127,3 +127,25 @@ def test_mc_agrees_with_first_error_on_maze(maze_rows):
             assert soft[-1] == 1.0  # the verified answer
     # the rollout policy wanders (the env accepts exploring moves), so live prefixes are not all 1
     assert np.mean(before) > 0.3 and max(after) == 0.0
+
+
+def test_replaying_scorers_work_on_research_and_gui():
+    from tests import research_world as rw
+
+    research = [rw.episode(s, 2, tier, rng_seed=k) for s in (1, 2) for k, tier in enumerate(["expert", "noisy"])]
+    gui = generate_shard(ShardSpec("form", 2, 0, 6, {"expert": 0.4, "reflective": 0.3, "noisy": 0.3}, (1, 2),
+                                   {"images": "off"}), PROV).trajectories
+    entries = [{"name": "mc", "params": {"rollouts": 2}}, {"name": "reference"}, {"name": "recovery"},
+               {"name": "reverify"}]
+    for table, params in ((to_table(research), {"multihop": rw.params()}), (gui, {})):
+        out, stats = score_batches(table, Scoring(entries, 0, 100, params))
+        assert stats["mc"]["rollouts"] > 0 and stats["reverify"]["disagreements"] == 0
+        for r in out.to_pylist():
+            s = {e["name"]: e["value"] for e in r["scores"]}
+            steps = {e["name"]: e["values"] for e in r["step_scores"]}
+            assert s["reverify"] == float(r["outcome"]["success"])
+            assert steps["mc.soft"][-1] == float(r["outcome"]["success"])  # the last step's value is the verdict
+            if r["policy"]["tier"] == "expert":
+                assert s["reference.first_error"] == -1 and set(steps["recovery"]) == {1.0}
+            if r["first_error_step"] is not None and r["first_error_step"] >= 0:
+                assert steps["recovery"][r["first_error_step"]] == 0.0

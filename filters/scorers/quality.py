@@ -1,16 +1,18 @@
 """Quality filters as scorers: cheap checks any trajectory can fail, written column-wise.
 
 Why column-wise: filters run on every row of every version (goal: 20,000 trajectories/s on
-one core), so each works on the flattened steps with Arrow compute, numpy and DuckDB's
-vectorised functions instead of a Python loop per step; ``bench/scoring.py`` times each
-against a plain Python loop computing the same values.
+one core), so each works on the flattened steps with Arrow compute and numpy instead of a
+Python loop per step (``leak`` looks step by step only at rows whose thoughts contain the
+answer at all); ``bench/scoring.py`` times each against a plain Python loop computing the
+same values.
 
 - ``action_valid``: the action's name is in the kind's action space (reasoning: think, the
   family's move, backtrack, answer; gui: :data:`synth.gui.actions.ACTIONS`; research: the
   browser tools, answer, context.summarize, finish) and its arguments parse as a JSON object.
   An llm reply the protocol could not read (``invalid_reply``) is invalid.
 - ``length``: steps and thought lengths inside bounds (1 inside, 0 outside).
-- ``repetition``: share of a thought's word n-grams already said earlier in the trajectory
+- ``repetition``: share of a thought's word n-grams (lower-cased, whitespace-separated words
+  with surrounding punctuation trimmed) already said earlier in the trajectory
   (per step; the trajectory score is the share over all thoughts). Degenerate loops score
   high; a careful solver that rechecks a few cells does not.
 - ``leak``: the gold answer (``task.reference.answer``, at least ``min_chars`` long, compared
@@ -27,9 +29,9 @@ Step scores are 1 for a good step and 0 for a bad one, except ``repetition`` (a 
 
 from __future__ import annotations
 
-import duckdb
 import numpy as np
 import orjson
+import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 from pydantic import Field
@@ -38,6 +40,7 @@ from filters.scorers.base import Scorer, ScoreResult, ScorerParams, register
 from synth.gui.actions import ACTIONS as GUI_ACTIONS
 from synth.registry import get_family
 
+PUNCTUATION = ".,;:!?()[]{}'\"`*-"  # trimmed off the ends of whitespace-separated words
 RESEARCH_ACTIONS = ("search", "open", "find", "answer", "context.summarize", "finish")
 REASONING_ACTIONS = ("think", "backtrack", "answer")
 
@@ -148,10 +151,11 @@ class RepetitionScorer(_Flat):
     def score(self, batch: pa.Table) -> ScoreResult:
         n = self.params.n
         flat, owner, offsets = _flat(batch)
-        words = pc.split_pattern_regex(pc.utf8_lower(pc.struct_field(flat, "thought").fill_null("")), r"[^\w]+")
+        words = pc.utf8_split_whitespace(pc.utf8_lower(pc.struct_field(flat, "thought").fill_null("")))
         step_of = pc.list_parent_indices(words).to_numpy()
-        codes = pc.dictionary_encode(pc.list_flatten(words)).indices.to_numpy(zero_copy_only=False).astype(np.uint64)
-        empty = pc.equal(pc.list_flatten(words), "").to_numpy(zero_copy_only=False)
+        tokens = pc.utf8_trim(pc.list_flatten(words), PUNCTUATION)
+        codes = pc.dictionary_encode(tokens).indices.to_numpy(zero_copy_only=False).astype(np.uint64)
+        empty = pc.equal(tokens, "").to_numpy(zero_copy_only=False)
         codes, step_of = codes[~empty], step_of[~empty]
         steps_total = len(flat)
         repeated = np.zeros(steps_total, np.float64)
@@ -164,16 +168,10 @@ class RepetitionScorer(_Flat):
                 same &= step_of[j:j + m] == step_of[:m]
                 key = key * np.uint64(1_000_003) + codes[j:j + m]
             start_step = step_of[:m][same]
-            key = key[same]
-            row = owner[start_step]
-            order = np.lexsort((np.arange(len(key)), key, row))  # by row, gram, position
-            r, k = row[order], key[order]
-            first = np.ones(len(k), bool)
-            first[1:] = (r[1:] != r[:-1]) | (k[1:] != k[:-1])
-            again = np.zeros(len(k), bool)
-            again[order] = ~first
-            np.add.at(grams, start_step, 1)
-            np.add.at(repeated, start_step, again)
+            key = key[same] * np.uint64(0x9E3779B97F4A7C15) + owner[start_step].astype(np.uint64)  # per row
+            again = pd.Series(key).duplicated().to_numpy()  # hashed, in order: an earlier equal n-gram
+            grams = np.bincount(start_step, minlength=steps_total).astype(np.float64)
+            repeated = np.bincount(start_step, again, minlength=steps_total)
         per_step = np.divide(repeated, grams, out=np.zeros_like(repeated), where=grams > 0).astype(np.float32)
         rows = len(offsets) - 1
         rep_rows = np.bincount(owner, repeated, rows) if steps_total else np.zeros(rows)
@@ -196,47 +194,43 @@ class LeakScorer(Scorer):
         return [self.key("instruction"), self.key()], [self.key()]
 
     def score(self, batch: pa.Table) -> ScoreResult:
-        _flat_steps, _owner, offsets = _flat(batch)
+        flat, owner, offsets = _flat(batch)
         rows = batch.num_rows
         answers = [_answer(r) for r in pc.struct_field(batch["task"], "reference").to_pylist()]
-        answers = [a if a is not None and len(a) >= self.params.min_chars else None for a in answers]
-        frame = pa.table({  # noqa: F841 - read by DuckDB
-            "row": np.arange(rows), "answer": pa.array(answers, pa.string()),
-            "instruction": pc.struct_field(batch["task"], "instruction"),
-            "first": pc.struct_field(batch["initial_observation"], "text"), "steps": batch["steps"]})
-        with duckdb.connect() as con:
-            found = con.execute("""
-                WITH s AS (
-                  SELECT row, lower(answer) AS a, lower(instruction) AS ins, lower(coalesce(first, '')) AS first,
-                         unnest(range(len(steps))) AS i, unnest(steps) AS st
-                  FROM frame
-                ), w AS (  -- the last step that changes the world: after it the solution is built
-                  SELECT *, max(CASE WHEN st.action.name NOT IN ('think', 'answer', 'context.summarize', 'finish')
-                                THEN i END) OVER (PARTITION BY row) AS last_change FROM s
-                ), f AS (
-                  SELECT row, i, a, ins, i > coalesce(last_change, -1) AS built,
-                         a IS NOT NULL AND contains(lower(st.thought), a) AS said,
-                         a IS NOT NULL AND (contains(lower(st.action.arguments), a)) AS acted,
-                         a IS NOT NULL AND (contains(ins, a) OR contains(first, a)
-                           OR coalesce(bool_or(contains(lower(st.observation.text), a)) OVER (
-                                PARTITION BY row ORDER BY i ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING),
-                              false)) AS seen
-                  FROM w
-                )
-                SELECT row, i, said AND NOT acted AND NOT seen AND NOT built AS leak FROM f ORDER BY row, i
-            """).fetchnumpy()
-        leak = np.asarray(found["leak"], np.float32) if len(found["leak"]) else np.zeros(0, np.float32)
-        has_answer = np.array([a is not None for a in answers])
-        in_instruction = np.array([a is not None and a.lower() in (ins or "").lower() for a, ins in
-                                   zip(answers, pc.struct_field(batch["task"], "instruction").to_pylist(),
-                                       strict=True)], np.float32)
-        per_row = np.zeros(rows, np.float32)
-        if len(leak):
-            np.maximum.at(per_row, np.asarray(found["row"]), leak)
+        answers = [a.lower() if a is not None and len(a) >= self.params.min_chars else None for a in answers]
+        has = np.array([a is not None for a in answers], bool)
+        instruction = pc.utf8_lower(pc.struct_field(batch["task"], "instruction")).to_pylist()
+        in_instruction = np.array([a is not None and a in i for a, i in zip(answers, instruction, strict=True)],
+                                  np.float32)
+        # only rows whose thoughts mention the answer at all need a look step by step
+        thoughts = pc.utf8_lower(pc.struct_field(flat, "thought").fill_null(""))
+        joined = pc.binary_join(pa.ListArray.from_arrays(pa.array(offsets, pa.int32()), thoughts), "\n").to_pylist()
+        suspects = [r for r in range(rows) if has[r] and answers[r] in joined[r]]
+        leak = np.zeros(len(flat), np.float32)
+        if suspects:
+            names = pc.struct_field(pc.struct_field(flat, "action"), "name").to_pylist()
+            args = pc.utf8_lower(pc.struct_field(pc.struct_field(flat, "action"), "arguments")).to_pylist()
+            seen_text = pc.utf8_lower(pc.struct_field(pc.struct_field(flat, "observation"), "text").fill_null(""))
+            seen_text = seen_text.to_pylist()
+            first = pc.utf8_lower(pc.struct_field(batch["initial_observation"], "text").fill_null("")).to_pylist()
+            all_thoughts = thoughts.to_pylist()
+            for r in suspects:
+                a, lo, hi = answers[r], int(offsets[r]), int(offsets[r + 1])
+                changes = [i for i in range(lo, hi) if names[i] not in _NO_CHANGE]
+                last = changes[-1] if changes else lo - 1  # after it the solution is built
+                seen = a in instruction[r] or a in first[r]
+                for i in range(lo, min(hi, last + 1)):
+                    if not seen and a in all_thoughts[i] and a not in args[i]:
+                        leak[i] = 1.0
+                    seen = seen or a in seen_text[i]
+        per_row = (np.bincount(owner, leak, minlength=rows) > 0).astype(np.float32)
         return ScoreResult(
-            scores={self.key("instruction"): np.where(has_answer, in_instruction, np.nan).astype(np.float32),
-                    self.key(): np.where(has_answer, per_row, np.nan).astype(np.float32)},
+            scores={self.key("instruction"): np.where(has, in_instruction, np.nan).astype(np.float32),
+                    self.key(): np.where(has, per_row, np.nan).astype(np.float32)},
             step_scores={self.key(): _split(leak, offsets)})
+
+
+_NO_CHANGE = frozenset({"think", "answer", "context.summarize", "finish"})
 
 
 def _answer(reference: str | None) -> str | None:
@@ -257,27 +251,24 @@ class OffscreenScorer(Scorer):
         return [self.key()], [self.key()]
 
     def score(self, batch: pa.Table) -> ScoreResult:
-        _f, _owner, offsets = _flat(batch)
-        frame = pa.table({"row": np.arange(batch.num_rows),  # noqa: F841 - read by DuckDB
-                          "env": pc.struct_field(batch["task"], "env"), "steps": batch["steps"]})
-        with duckdb.connect() as con:
-            found = con.execute("""
-                WITH s AS (
-                  SELECT row, json_extract(env, '$.screen[0]')::INT AS w, json_extract(env, '$.screen[1]')::INT AS h,
-                         unnest(range(len(steps))) AS i, unnest(steps) AS st FROM frame
-                ), v AS (  -- malformed arguments are action_valid's business: no point to check here
-                  SELECT row, i, w, h, CASE WHEN json_valid(st.action.arguments) THEN st.action.arguments END AS a FROM s
-                ), p AS (
-                  SELECT row, i, w, h, TRY_CAST(json_extract(a, '$.x') AS DOUBLE) AS x,
-                         TRY_CAST(json_extract(a, '$.y') AS DOUBLE) AS y,
-                         coalesce(json_extract_string(a, '$.unit'), 'px') AS unit FROM v
-                )
-                SELECT row, i, CASE WHEN x IS NULL OR y IS NULL THEN 1.0
-                    WHEN unit = 'norm1000' THEN (x BETWEEN 0 AND 1000 AND y BETWEEN 0 AND 1000)::DOUBLE
-                    ELSE (x >= 0 AND y >= 0 AND x < w AND y < h)::DOUBLE END AS ok
-                FROM p ORDER BY row, i
-            """).fetchnumpy()
-        ok = np.asarray(found["ok"], np.float32) if len(found["ok"]) else np.zeros(0, np.float32)
+        flat, owner, offsets = _flat(batch)
+        # stored arguments are canonical JSON (sorted keys, no spaces), so a top-level "x" is
+        # preceded by { or , (inside a string value its quote would be escaped)
+        args = pc.struct_field(pc.struct_field(flat, "action"), "arguments").fill_null("")
+        x = _number(args, "x")
+        y = _number(args, "y")
+        norm = pc.match_substring(args, '"unit":"norm1000"').to_numpy(zero_copy_only=False)
+        screen = pc.extract_regex(pc.struct_field(batch["task"], "env"), r'"screen":\[(?P<w>\d+),(?P<h>\d+)\]')
+        w = pc.cast(pc.struct_field(screen, "w"), pa.float64()).to_numpy(zero_copy_only=False)[owner]
+        h = pc.cast(pc.struct_field(screen, "h"), pa.float64()).to_numpy(zero_copy_only=False)[owner]
+        pointed = ~np.isnan(x) & ~np.isnan(y)
+        with np.errstate(invalid="ignore"):
+            inside = np.where(norm, (x >= 0) & (x <= 1000) & (y >= 0) & (y <= 1000),
+                              (x >= 0) & (y >= 0) & (x < w) & (y < h))
+        ok = np.where(pointed, inside, True).astype(np.float32)
         return ScoreResult(scores={self.key(): _row_min(ok, offsets)}, step_scores={self.key(): _split(ok, offsets)})
 
 
+def _number(args: pa.Array, key: str) -> np.ndarray:
+    found = pc.extract_regex(args, rf'[{{,]"{key}":(?P<v>-?[0-9]+(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?)[,}}]')
+    return pc.cast(pc.struct_field(found, "v"), pa.float64()).to_numpy(zero_copy_only=False)

@@ -56,7 +56,9 @@ def on_track(env: Env) -> bool:
 
 def state_key(env: Env) -> bytes | None:
     """A fingerprint of the env's state that two episodes of one task can share, or None where
-    the env exposes none (the reference aligner then compares texts)."""
+    the env exposes none (the reference aligner then compares texts). The research env has no
+    state two browsing orders share (its evidence counters grow in any order, and a detour
+    leaves them unchanged), so research steps are aligned by text."""
     states = getattr(env, "states", None)  # reasoning: the stack of states in force
     if states is not None:
         return orjson.dumps(states[-1], option=orjson.OPT_NON_STR_KEYS, default=repr)
@@ -65,9 +67,4 @@ def state_key(env: Env) -> bytes | None:
         s = state()
         key = {"model": s["model"], "screens": [(f["name"], f["values"]) for f in s["frames"]], "done": s["done"], "answer": s["answer"]}
         return orjson.dumps(key, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS, default=repr)
-    gold = getattr(env, "gold", None)  # research: which gold evidence was surfaced, opened, located
-    if gold is not None:
-        located = {r: sorted(v) for r, v in env.located.items()}
-        return orjson.dumps([sorted(env.surfaced & set(gold)), sorted(env.opened & set(gold)), located],
-                            option=orjson.OPT_NON_STR_KEYS)
     return None
