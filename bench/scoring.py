@@ -12,7 +12,7 @@
    with an error and on clean rows, and ProcessBench's F1 (their harmonic mean), for the MC
    labels (first step whose hard label is 0) and the reference-guided labels.
 
-    .venv/bin/python bench/scoring.py [--rows 20000] [--mc-rows 24] [--agree-rows 60]
+    .venv/bin/python bench/scoring.py [--rows 20000] [--mc-rows 24] [--agree-rows 20] [--skip-throughput]
 """
 
 from __future__ import annotations
@@ -223,6 +223,7 @@ def main() -> None:
     ap.add_argument("--mc-rows", type=int, default=24)
     ap.add_argument("--agree-rows", type=int, default=20, help="episodes per family for the agreement table")
     ap.add_argument("--rollouts", type=int, default=4)
+    ap.add_argument("--skip-throughput", action="store_true", help="only the Monte-Carlo and agreement tables")
     args = ap.parse_args()
     store = Store(tempfile.mkdtemp(prefix="trajforge-bench-scoring-"))
     corpus = publish_corpus(store, "benchworld", Generated(WorldSpec(size=1500, seed=3)))
@@ -232,7 +233,8 @@ def main() -> None:
     held = {kind: generate(kind, 2, args.agree_rows, params) for kind in FAMILIES}
     print(f"generated {sum(t.num_rows for t in base.values())} + {sum(t.num_rows for t in held.values())} "
           f"episodes in {time.perf_counter() - t0:.1f} s")
-    throughput(base, args.rows)
+    if not args.skip_throughput:
+        throughput(base, args.rows)
     mc_cost(held, args.mc_rows, params, args.rollouts)
     agreement(held, params, args.rollouts)
 

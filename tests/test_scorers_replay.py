@@ -8,6 +8,8 @@ from datetime import UTC, datetime
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from filters.scorers import Scoring, score_batches
 from stores.schema import Outcome, Provenance, to_table
@@ -149,3 +151,15 @@ def test_replaying_scorers_work_on_research_and_gui():
                 assert s["reference.first_error"] == -1 and set(steps["recovery"]) == {1.0}
             if r["first_error_step"] is not None and r["first_error_step"] >= 0:
                 assert steps["recovery"][r["first_error_step"]] == 0.0
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.lists(st.sampled_from([True, False, None]), max_size=6), min_size=1, max_size=5))
+def test_replaying_scorers_align_with_steps(moves):
+    rows = [line_row(m, n=3, seed=i) for i, m in enumerate(moves)]
+    entries = [{"name": "mc", "params": {"rollouts": 2, "epsilon": 0.5}}, {"name": "recovery"}, {"name": "reference"},
+               {"name": "reverify"}]
+    table, _ = score_batches(to_table(rows), Scoring(entries, 0, 2, {}))
+    for r, m in zip(table.to_pylist(), moves, strict=True):
+        assert all(len(e["values"]) == len(m) for e in r["step_scores"])
+        assert {e["name"] for e in r["step_scores"]} == {"mc.soft", "mc.hard", "recovery", "reference"}

@@ -6,7 +6,12 @@ proposed per kind from what the env exposes (the GUI's accepted entries made con
 research env's progress constraints turned into calls, moves a reasoning family draws, kept
 only when ``env.accepts`` says yes), so no second copy of any step checker exists here.
 An env may offer better candidates itself (``rollout_candidates() -> list[Action]`` and
-``random_action(rng) -> Action``); those are used first.
+``random_action(rng) -> Action``); those are used first. In the reasoning engine the env holds
+the family solver's search, so while the state lies on the solver's final path the policy
+prefers the solver's next move on that path (still checked by ``env.accepts``); off that path
+it draws moves and keeps an accepted one. Without that preference "accepted" includes moves
+the search explores (a maze dead end, any legal Hanoi move), and completions wander: on expert
+maze episodes the mean value of a correct step was 0.76 at horizon 64.
 
 Two choices worth knowing: a rollout never takes a move back (``backtrack``): it completes the
 prefix forwards, as Math-Shepherd's completions do, so a prefix in a dead branch scores 0 even
@@ -40,11 +45,16 @@ class RolloutPolicy:
 
 
 def accepted_action(kind: str, env: Env, rng: random.Random) -> Action | None:
-    """A concrete action the env accepts now, or None when none is found."""
+    """A concrete action the env accepts now, or None when none is found. Candidates come in
+    groups, preferred first; the order inside a group is drawn."""
     own = getattr(env, "rollout_candidates", None)
-    candidates = own() if own is not None else _CANDIDATES[kind](env, rng)
-    rng.shuffle(candidates)
-    return next((a for a in candidates if env.accepts(a)), None)
+    groups = [own()] if own is not None else _CANDIDATES[kind](env, rng)
+    for candidates in groups:
+        rng.shuffle(candidates)
+        found = next((a for a in candidates if env.accepts(a)), None)
+        if found is not None:
+            return found
+    return None
 
 
 def random_action(kind: str, env: Env, rng: random.Random) -> Action:
@@ -55,13 +65,40 @@ def random_action(kind: str, env: Env, rng: random.Random) -> Action:
 # ---------------------------------------------------------------------------- reasoning
 
 
-def _reasoning_candidates(env: Any, rng: random.Random) -> list[Action]:
+def _reasoning_candidates(env: Any, rng: random.Random) -> list[list[Action]]:
     family, problem, state = env.family, env.problem, env.states[-1]
     answer = Action("answer", {"answer": family.read_off(problem, state)})
     if env.accepts(answer):
-        return [answer]
-    moves = [family.random_move(problem, state, rng) for _ in range(_MOVE_TRIES)]
-    return [Action(family.action, m) for m in moves if m is not None]
+        return [[answer]]
+    states, moves = _solution_path(env)
+    depth = len(env.states) - 1
+    on_path = [Action(family.action, moves[depth])] if depth < len(moves) and states[depth] == state else []
+    drawn = [family.random_move(problem, state, rng) for _ in range(_MOVE_TRIES)]
+    return [on_path, [Action(family.action, m) for m in drawn if m is not None]]
+
+
+_PATHS: dict[int, tuple[Any, tuple[list[Any], list[Any]]]] = {}
+
+
+def _solution_path(env: Any) -> tuple[list[Any], list[Any]]:
+    """(states, moves) along the solver's final line: the moves still in force when its search
+    ends, and the state before each. Cached per search object (the family caches searches)."""
+    found = _PATHS.get(id(env.search))
+    if found is not None and found[0] is env.search:
+        return found[1]
+    moves: list[Any] = []
+    for s in env.search.steps:
+        if s.kind == "apply":
+            moves.append(s.move)
+        elif s.kind == "backtrack":
+            del moves[s.depth:]
+    states = [env.family.start(env.problem)]
+    for m in moves:
+        states.append(env.family.apply(env.problem, states[-1], m)[0])
+    if len(_PATHS) > 512:
+        _PATHS.clear()
+    _PATHS[id(env.search)] = (env.search, (states, moves))
+    return states, moves
 
 
 def _reasoning_random(env: Any, rng: random.Random) -> Action:
@@ -74,7 +111,7 @@ def _reasoning_random(env: Any, rng: random.Random) -> Action:
 # ---------------------------------------------------------------------------- gui
 
 
-def _gui_candidates(env: Any, rng: random.Random) -> list[Action]:
+def _gui_candidates(env: Any, rng: random.Random) -> list[list[Action]]:
     out = []
     for e in env.accepted_actions():
         name = e["name"]
@@ -94,7 +131,7 @@ def _gui_candidates(env: Any, rng: random.Random) -> list[Action]:
             out.append(Action(name, {"answer": e["answers"][0]}))
         elif name in ("navigate_back", "finish", "wait"):
             out.append(Action(name, {}))
-    return out
+    return [out]
 
 
 def _gui_random(env: Any, rng: random.Random) -> Action:
@@ -112,7 +149,7 @@ def _gui_random(env: Any, rng: random.Random) -> Action:
 # ---------------------------------------------------------------------------- research
 
 
-def _research_candidates(env: Any, rng: random.Random) -> list[Action]:
+def _research_candidates(env: Any, rng: random.Random) -> list[list[Action]]:
     c = env.corpus
     out: list[Action] = []
     progress = [e for e in env.accepted_actions() if e.get("name") in ("search", "open", "find")]
@@ -127,7 +164,7 @@ def _research_candidates(env: Any, rng: random.Random) -> list[Action]:
     if not progress:  # every piece of evidence gathered: answer
         out += [Action("answer", {"answer": e["answer_any"][0]}) for e in env.accepted_actions()
                 if e.get("name") == "answer"]
-    return out
+    return [out]
 
 
 def _research_random(env: Any, rng: random.Random) -> Action:
