@@ -83,6 +83,13 @@ def test_length_bounds():
     assert ok[0][0]["length"] == 1.0
 
 
+def test_repetition_when_no_ngram_fits_inside_a_step():
+    # three words in all, but no step holds three: no n-gram, rate 0 (found by the property test)
+    rows = [row("reasoning", [("a", "think", {}, ""), ("a a", "think", {}, "")])]
+    (s, steps), = scores(table_of(rows), {"name": "repetition", "params": {"n": 3}})
+    assert steps["repetition"] == [0.0, 0.0] and s["repetition"] == 0.0
+
+
 def test_repetition_rate_of_word_ngrams():
     rows = [row("gui", [("A b c a b c", "wait", {}, ""), ("a b c", "wait", {}, ""), ("d e", "wait", {}, "")])]
     (s, steps), = scores(table_of(rows), {"name": "repetition", "params": {"n": 3}})

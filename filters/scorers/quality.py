@@ -171,7 +171,7 @@ class RepetitionScorer(_Flat):
             key = key[same] * np.uint64(0x9E3779B97F4A7C15) + owner[start_step].astype(np.uint64)  # per row
             again = pd.Series(key).duplicated().to_numpy()  # hashed, in order: an earlier equal n-gram
             grams = np.bincount(start_step, minlength=steps_total).astype(np.float64)
-            repeated = np.bincount(start_step, again, minlength=steps_total)
+            repeated = np.bincount(start_step, again, minlength=steps_total).astype(np.float64)
         per_step = np.divide(repeated, grams, out=np.zeros_like(repeated), where=grams > 0).astype(np.float32)
         rows = len(offsets) - 1
         rep_rows = np.bincount(owner, repeated, rows) if steps_total else np.zeros(rows)
