@@ -63,6 +63,7 @@ class RunResult:
     stage_seconds: dict[str, float] = field(default_factory=dict)
     stats: dict[str, Any] = field(default_factory=dict)
     llm: dict[str, Any] | None = None
+    score: dict[str, dict[str, float]] = field(default_factory=dict)  # each scorer's cost figures
     selected: str | None = None  # the selection stage's version (``select:``)
     selection: list[dict[str, Any]] = field(default_factory=list)  # what each selection rule did
 
@@ -493,4 +494,4 @@ def pipeline(config: PipelineConfig, store_root: str | None = None) -> RunResult
         lap("select")
     return RunResult(info.ref, info.rows, duplicates + more, prior, synthesis.repeated_tasks, synthesis.shortfall,
                      synthesis.failed_experts, seconds, info.manifest["stats"]["content"], synthesis.llm_summary,
-                     selected.ref if selected is not None else None, report)
+                     run["score"], selected.ref if selected is not None else None, report)
