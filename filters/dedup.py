@@ -70,13 +70,24 @@ def exact_dedup(table: pa.Table, key: str = "id") -> tuple[pa.Table, int]:
     return table.take(first), table.num_rows - len(first)
 
 
-def task_dedup(table: pa.Table) -> tuple[pa.Table, int]:
-    """Keep the first trajectory of each task (``task.id``); return it and how many were dropped."""
+def task_dedup(table: pa.Table, grouped: bool = False) -> tuple[pa.Table, int]:
+    """Keep the first trajectory of each task (``task.id``); return it and how many were dropped.
+
+    ``grouped`` (grouped sampling, ``samples_per_task`` > 1): keep the first *group* of each
+    task instead, i.e. every row drawn from the same task seed as the task's first row; a later
+    draw of the same task from another seed is a repeated task and goes as a whole group."""
     if table.num_rows == 0:
         return table, 0
-    keyed = table.append_column("_task", pc.struct_field(table["task"], "id"))
-    kept, dropped = exact_dedup(keyed, "_task")
-    return kept.drop_columns("_task"), dropped
+    task_ids = pc.struct_field(table["task"], "id")
+    if not grouped:
+        kept, dropped = exact_dedup(table.append_column("_task", task_ids), "_task")
+        return kept.drop_columns("_task"), dropped
+    seeds = pc.struct_field(table["task"], "seed")
+    firsts, _ = exact_dedup(pa.table({"_task": task_ids, "_seed": seeds}), "_task")
+    first_seed = dict(zip(firsts["_task"].to_pylist(), firsts["_seed"].to_pylist(), strict=True))
+    keep = np.fromiter((first_seed[t] == s for t, s in zip(task_ids.to_pylist(), seeds.to_pylist(), strict=True)),
+                       bool, table.num_rows)
+    return table.filter(pa.array(keep)), int((~keep).sum())
 
 
 # ---------------------------------------------------------------------------- keeper rule

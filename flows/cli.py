@@ -111,6 +111,13 @@ def run(config: Annotated[Path, typer.Argument(help="Pipeline config YAML, e.g. 
         )
     for family, missing in result.shortfall.items():
         out.print(f"[yellow]{family}: {missing} episode(s) short: not enough distinct tasks at its difficulties[/]")
+    costly = {name: c for name, c in result.score.items() if c}
+    if costly:
+        out.print("scoring cost: " + "; ".join(
+            f"{name}: " + ", ".join(f"{k} {v:g}" for k, v in c.items()) for name, c in costly.items()))
+    if result.selected:
+        out.print(f"selected {result.selected}: " + "; ".join(
+            f"{r['rule']}: " + ", ".join(f"{k} {v}" for k, v in r.items() if k != "rule") for r in result.selection))
     print(result.ref)
 
 
@@ -494,6 +501,13 @@ app.add_typer(index_app, name="index")
 app.command()(retrieve)
 app.command()(dedup)
 app.command()(decontaminate)
+
+# ---------------------------------------------------------------------------- scoring: flows/score_cli.py
+
+from flows.score_cli import score, select  # noqa: E402
+
+app.command()(score)
+app.command()(select)
 
 
 # ---------------------------------------------------------------------------- entry point

@@ -39,6 +39,9 @@ class FamilySpec(_Strict):
     tiers: dict[str, float] = Field(default={"expert": 0.7, "noisy": 0.3})
     images: Literal["off", "task", "steps"] | None = None  # None: the family's default
     params: dict[str, Any] = Field(default_factory=dict)
+    # grouped sampling: K distinct episodes per task (best-of-N, preference pairs, GRPO groups);
+    # ``count`` stays the number of episodes, so it must be a multiple of K
+    samples_per_task: int = Field(default=1, ge=1, le=256)
 
     def family_params(self) -> dict[str, Any]:
         """What the family's factories receive: ``params`` plus the image switch when set."""
@@ -50,6 +53,16 @@ class FamilySpec(_Strict):
         if any(d < 1 or d > 5 for d in v):
             raise ValueError(f"difficulty levels are 1..5, got {v}")
         return v
+
+    @model_validator(mode="after")
+    def _groups(self) -> FamilySpec:
+        k = self.samples_per_task
+        if k > 1 and self.count % k:
+            raise ValueError(f"count {self.count} is not a multiple of samples_per_task {k}: a task's group is "
+                             f"{k} episodes, so use e.g. count {self.count - self.count % k or k}")
+        if k > 1 and self.tiers.get("llm", 0) > 0:
+            raise ValueError("samples_per_task > 1 needs scripted tiers (the llm tier gives one reply per task)")
+        return self
 
     @field_validator("tiers")
     @classmethod
@@ -156,6 +169,33 @@ class DecontaminateConfig(_Strict):
     mode: Literal["remove", "tag", "fail"] = "remove"
 
 
+class ScorerSpec(_Strict):
+    """One scorer of ``score.scorers``: its registered name, an optional instance name (``as``)
+    under which its outputs are written, and its parameters (checked by the scorer)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    name: str
+    as_: str | None = Field(default=None, alias="as", pattern=r"^[a-z][a-z0-9_]*$")
+    params: dict[str, Any] = Field(default_factory=dict)
+
+    def entry(self) -> dict[str, Any]:
+        return {"name": self.name, "as": self.as_, "params": dict(self.params)}
+
+
+DEFAULT_SCORERS = [ScorerSpec(name="verifier"), ScorerSpec(name="prefix_correct")]
+
+
+class ScoreConfig(_Strict):
+    """The score stage: scorers run in order on batches of ``batch_size`` rows (every split,
+    the corrupt one included). Absent: verifier + prefix_correct."""
+
+    scorers: list[ScorerSpec] = Field(default_factory=lambda: list(DEFAULT_SCORERS), min_length=1)
+    batch_size: int = Field(default=2000, ge=1, le=1_000_000)
+
+    def entries(self) -> list[dict[str, Any]]:
+        return [s.entry() for s in self.scorers]
+
+
 class PipelineConfig(_Strict):
     dataset: str
     seed: int = Field(default=0, ge=0, le=INT64_MAX)  # episode seeds are derived from it and stored as int64
@@ -168,6 +208,9 @@ class PipelineConfig(_Strict):
     publish: PublishConfig = PublishConfig()
     llm: LLMConfig | None = None
     decontaminate: DecontaminateConfig | None = None
+    score: ScoreConfig = ScoreConfig()
+    # the selection stage (filters.selection.SelectConfig): publishes a second version
+    select: dict[str, Any] | None = None
 
     @field_validator("dataset")
     @classmethod
@@ -232,7 +275,30 @@ def parse_config(data: dict[str, Any], source: str = "config") -> PipelineConfig
     except (ValueError, InvalidNameError) as e:
         raise ConfigError(f"{source} is invalid: {e}") from None
     _check_families(config, source)
+    _check_scoring(config, source)
     return config
+
+
+def _check_scoring(config: PipelineConfig, source: str) -> None:
+    """Unknown scorers, their parameters, clashing output names and selection rules fail at
+    load time, naming the entry, not after the synthesis."""
+    from filters.scorers.base import ScorerError, build_scorer, build_scorers
+    from filters.selection import SelectionError, parse_select
+
+    for i, spec in enumerate(config.score.scorers):
+        try:
+            build_scorer(spec.entry(), config.seed)
+        except ScorerError as e:
+            raise ConfigError(f"{source}: score.scorers[{i}] ({spec.name}): {e}") from None
+    try:
+        build_scorers(config.score.entries(), config.seed)
+    except ScorerError as e:
+        raise ConfigError(f"{source}: score.scorers: {e}") from None
+    if config.select is not None:
+        try:
+            parse_select(config.select)
+        except SelectionError as e:
+            raise ConfigError(f"{source}: select: {e}") from None
 
 
 def _message(err: dict[str, Any]) -> str:

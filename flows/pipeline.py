@@ -32,7 +32,8 @@ from catalog.catalog import Catalog, CatalogError
 from filters.decontaminate import MATCHES_FILE as DECONTAM_FILE
 from filters.decontaminate import DecontamSettings, decontamination_gate, load_eval_set
 from filters.dedup import exact_dedup, task_dedup
-from filters.scorers import score_table
+from filters.scorers import Scoring, merge_stats, score_batches
+from filters.selection import parse_select, select_version
 from flows.config import FamilySpec, PipelineConfig
 from flows.workers import in_pool, shard_pool
 from stores.blobs import merge_blobs, referenced_blobs
@@ -62,6 +63,9 @@ class RunResult:
     stage_seconds: dict[str, float] = field(default_factory=dict)
     stats: dict[str, Any] = field(default_factory=dict)
     llm: dict[str, Any] | None = None
+    score: dict[str, dict[str, float]] = field(default_factory=dict)  # each scorer's cost figures
+    selected: str | None = None  # the selection stage's version (``select:``)
+    selection: list[dict[str, Any]] = field(default_factory=list)  # what each selection rule did
 
 
 # ---------------------------------------------------------------------------- tasks
@@ -73,16 +77,16 @@ def synthesize_shard(spec: ShardSpec, provenance: Provenance) -> Shard:
 
 
 @task(cache_policy=NO_CACHE)
-def score_shard(table: pa.Table) -> pa.Table:
-    return score_table(table)
+def score_shard(table: pa.Table, scoring: Scoring) -> tuple[pa.Table, dict[str, dict[str, float]]]:
+    return in_pool(score_batches, table, scoring)
 
 
 @task(cache_policy=NO_CACHE)
 def corrupt_shard(
-    table: pa.Table, operators: list[str], seed: int, rate: float, params: dict[str, dict]
+    table: pa.Table, operators: list[str], seed: int, rate: float, params: dict[str, dict], scoring: Scoring
 ) -> tuple[pa.Table, pa.Table]:
     corrupted, blobs = corrupt_table(table, operators, seed, rate, params)
-    return score_table(corrupted), blobs
+    return score_batches(corrupted, scoring)[0], blobs
 
 
 @task(cache_policy=NO_CACHE)
@@ -127,24 +131,40 @@ TOP_UP_ROUNDS = 5  # extra generation rounds to replace episodes whose task was 
 def family_specs(
     config: PipelineConfig, fam: FamilySpec, start: int, stop: int, llm: LLMRun | None = None
 ) -> list[ShardSpec]:
-    """Episodes ``start..stop`` of one family, cut into shards of ``config.shard_size``."""
+    """Episode indexes ``start..stop`` of one family, cut into shards of ``config.shard_size``
+    episodes (an index is a task of ``samples_per_task`` episodes)."""
+    size = max(1, config.shard_size // fam.samples_per_task)
     return [
         ShardSpec(
             family=fam.family,
             seed=config.seed,
             start=i,
-            stop=min(stop, i + config.shard_size),
+            stop=min(stop, i + size),
             tiers=fam.tiers,
             difficulties=tuple(fam.difficulties),
             params=fam.family_params(),
             llm=llm if fam.tiers.get("llm", 0) > 0 else None,
+            samples_per_task=fam.samples_per_task,
         )
-        for i in range(start, stop, config.shard_size)
+        for i in range(start, stop, size)
     ]
 
 
 def shard_specs(config: PipelineConfig, llm: LLMRun | None = None) -> list[ShardSpec]:
-    return [spec for _kind, fam in config.families() for spec in family_specs(config, fam, 0, fam.count, llm)]
+    return [spec for _kind, fam in config.families() for spec in family_specs(config, fam, 0, _indexes(fam), llm)]
+
+
+def _indexes(fam: FamilySpec, rows: int | None = None) -> int:
+    """Episode indexes that give ``rows`` rows (default ``count``): with grouped sampling an
+    index is a task and gives ``samples_per_task`` rows."""
+    return -(-(fam.count if rows is None else rows) // fam.samples_per_task)
+
+
+def scoring_of(config: PipelineConfig) -> Scoring:
+    """The score stage's settings: the config's scorers, with each family's params (the env a
+    Monte-Carlo or replaying scorer rebuilds is the one the episodes ran in)."""
+    return Scoring(config.score.entries(), config.seed, config.score.batch_size,
+                   {spec.family: spec.family_params() for _, spec in config.families()})
 
 
 def llm_run(config: PipelineConfig, store: Store) -> LLMRun | None:
@@ -223,8 +243,8 @@ def synthesize_flow(config: PipelineConfig, provenance: Provenance, llm: LLMRun 
     repeated = dict.fromkeys(tables, 0)
     failed = dict.fromkeys(tables, 0)
     kept = dict.fromkeys(tables, 0)
-    produced = {fam.family: fam.count for fam in families}
-    pending = [spec for fam in families for spec in family_specs(config, fam, 0, fam.count, llm)]
+    produced = {fam.family: _indexes(fam) for fam in families}
+    pending = [spec for fam in families for spec in family_specs(config, fam, 0, _indexes(fam), llm)]
     failures: list[dict[str, Any]] = []
     results: list = []
     for _round in range(TOP_UP_ROUNDS + 1):
@@ -238,7 +258,7 @@ def synthesize_flow(config: PipelineConfig, provenance: Provenance, llm: LLMRun 
             results += shard.llm_results
         pending = []
         for fam in (f for f in families if f.family in touched):
-            table, dropped = task_dedup(pa.concat_tables(tables[fam.family]))
+            table, dropped = task_dedup(pa.concat_tables(tables[fam.family]), grouped=fam.samples_per_task > 1)
             table, bad = drop_failed_experts(table)
             table = table.slice(0, fam.count)
             tables[fam.family] = [table]
@@ -247,7 +267,7 @@ def synthesize_flow(config: PipelineConfig, provenance: Provenance, llm: LLMRun 
             kept[fam.family] = table.num_rows
             missing = fam.count - table.num_rows
             if missing > 0:
-                extra = missing + missing // 4 + 8  # repeats among the replacements too
+                extra = _indexes(fam, missing + missing // 4 + 8)  # repeats among the replacements too
                 pending += family_specs(config, fam, produced[fam.family], produced[fam.family] + extra, llm)
                 produced[fam.family] += extra
     parts = [t for fam in families for t in tables[fam.family]]
@@ -288,10 +308,15 @@ def _run_shards(specs: list[ShardSpec], provenance: Provenance) -> list[Shard]:
 
 
 @flow(name="score")
-def score_flow(table: pa.Table, shard_size: int = 5000) -> pa.Table:
-    futures = [score_shard.submit(table.slice(i, shard_size)) for i in range(0, table.num_rows, shard_size)]
+def score_flow(table: pa.Table, scoring: Scoring) -> tuple[pa.Table, dict[str, dict[str, float]]]:
+    """Every row scored by the config's scorers, one task per batch (on the shard pool's
+    processes when one is active); returns the rows and each scorer's summed cost figures."""
+    size = scoring.batch_size
+    futures = [score_shard.submit(table.slice(i, size), scoring) for i in range(0, table.num_rows, size)]
     parts = [f.result() for f in futures]
-    return pa.concat_tables(parts) if parts else table
+    if not parts:
+        return table, {}
+    return pa.concat_tables([p for p, _ in parts]), merge_stats([s for _, s in parts])
 
 
 @flow(name="retrieve")
@@ -358,6 +383,8 @@ def preflight(config: PipelineConfig, store: Store) -> None:
         for spec in config.decontaminate.eval_sets:
             load_eval_set(store, spec, config.decontaminate.field)
     store.check_writable(config.dataset, keep=False)
+    if config.select is not None:
+        store.check_writable(parse_select(config.select).into or f"{config.dataset}-selected", keep=False)
 
 
 def _prior_version(config: PipelineConfig, store: Store) -> VersionInfo | None:
@@ -383,12 +410,23 @@ def corrupt_flow(config: PipelineConfig, table: pa.Table) -> tuple[pa.Table, pa.
     params = {spec.family: spec.family_params() for _, spec in config.families()}
     futures = [
         corrupt_shard.submit(sample.slice(i, config.shard_size), list(config.corrupt.operators), config.seed,
-                             config.corrupt.fraction, params)
+                             config.corrupt.fraction, params, scoring_of(config))
         for i in range(0, sample.num_rows, config.shard_size)
     ]
     results = [f.result() for f in futures]
     corrupted, _ = exact_dedup(pa.concat_tables([rows for rows, _ in results]))
     return corrupted, merge_blobs([blobs for _, blobs in results])
+
+
+@task(cache_policy=NO_CACHE)
+def select_stage(store: Store, info: VersionInfo, select: dict[str, Any]) -> tuple[VersionInfo, list[dict[str, Any]]]:
+    """The ``select:`` stage: a second version (lineage role ``selection``) of the published one."""
+    selected, report = select_version(store, info, parse_select(select))
+    try:
+        Catalog(store).sync()
+    except CatalogError as e:
+        get_run_logger().warning("%s is published, but the catalog was not updated: %s", selected.ref, e)
+    return selected, report
 
 
 @flow(name="publish")
@@ -433,7 +471,9 @@ def pipeline(config: PipelineConfig, store_root: str | None = None) -> RunResult
     if synthesis.llm_summary is not None:
         run["llm"] = synthesis.llm_summary
     lap("synthesize")
-    table = score_flow(table)
+    with shard_pool(config.workers) as workers:
+        table, run["score"] = score_flow.with_options(task_runner=ThreadPoolTaskRunner(max_workers=workers))(
+            table, scoring_of(run_config))
     lap("score")
     files, parents, prior = retrieve_flow(config, store, table)
     lap("retrieve")
@@ -449,5 +489,9 @@ def pipeline(config: PipelineConfig, store_root: str | None = None) -> RunResult
         files[LLM_FAILURES_FILE] = b"".join(orjson.dumps(f) + b"\n" for f in synthesis.llm_failures)
     info = publish_flow(store, config, table, blobs, files, prepared + parents, run)
     lap("publish")
+    selected, report = select_stage(store, info, config.select) if config.select is not None else (None, [])
+    if selected is not None:
+        lap("select")
     return RunResult(info.ref, info.rows, duplicates + more, prior, synthesis.repeated_tasks, synthesis.shortfall,
-                     synthesis.failed_experts, seconds, info.manifest["stats"]["content"], synthesis.llm_summary)
+                     synthesis.failed_experts, seconds, info.manifest["stats"]["content"], synthesis.llm_summary,
+                     run["score"], selected.ref if selected is not None else None, report)

@@ -32,13 +32,15 @@ def source_blobs(store: Store, sources: list[VersionInfo]) -> pa.Table:
 
 def publish_selection(store: Store, name: str, rows: pa.Table, sources: list[VersionInfo], role: str, *,
                       params: Mapping[str, Any], explain: Mapping[str, pa.Table],
-                      more_parents: list[Mapping[str, str]] | None = None, tags: list[str] | None = None
-                      ) -> VersionInfo:
+                      more_parents: list[Mapping[str, str]] | None = None, tags: list[str] | None = None,
+                      tables: Mapping[str, pa.Table] | None = None) -> VersionInfo:
     """Publish ``rows`` as a new version of ``name``; ``explain`` maps file paths inside the
-    version (``dedup/removed.parquet``) to the tables saying why rows were kept or dropped."""
+    version (``dedup/removed.parquet``) to the tables saying why rows were kept or dropped;
+    ``tables`` are named tables stored beside the rows (a selection's ``preference_pairs``)."""
     if not sources:
         raise StoreError("a selection needs at least one source version")
     blobs = referenced_blobs(rows, source_blobs(store, sources))
     parents = [{"ref": info.ref, "role": role} for info in sources] + list(more_parents or [])
     files = {path: parquet_bytes(table) for path, table in explain.items()}
-    return store.publish(name, rows, blobs=blobs, parents=parents, params=dict(params), files=files, tags=tags)
+    return store.publish(name, rows, blobs=blobs, parents=parents, params=dict(params), files=files, tags=tags,
+                         tables=tables)

@@ -43,6 +43,12 @@ class ShardSpec:
     difficulties: tuple[int, ...]
     params: Mapping[str, Any] = field(default_factory=dict)
     llm: LLMRun | None = None
+    # K > 1: indexes name tasks, and each gives a group of K distinct episodes of that task
+    samples_per_task: int = 1
+
+
+#: draws per group before a task is given up (duplicates and failed experts are redrawn)
+GROUP_ATTEMPTS = 4
 
 
 @dataclass
@@ -54,6 +60,8 @@ class Shard:
 
 
 def generate_shard(spec: ShardSpec, provenance: Provenance) -> Shard:
+    if spec.samples_per_task > 1:
+        return _generate_groups(spec, provenance)
     family = get_family(spec.family)
     unknown = sorted(set(spec.tiers) - set(family.tiers))
     if unknown:
@@ -81,6 +89,49 @@ def generate_shard(spec: ShardSpec, provenance: Provenance) -> Shard:
         blobs.update(episode.blobs)
     failures, results = _ask_model(spec, family, prov, rows, blobs, llm_slots) if llm_slots else ([], [])
     return Shard(to_table([r for r in rows if r is not None]), blobs_table(blobs), failures, results)
+
+
+def _generate_groups(spec: ShardSpec, provenance: Provenance) -> Shard:
+    """Grouped sampling: index i is task i (the task K = 1 would draw at index i), and its
+    group is ``samples_per_task`` distinct episodes, each with its own tier and teacher rng
+    drawn from ``(run seed, family, i, "sample", j)``. A draw identical to an earlier one of
+    the group, or a failed expert, is redrawn; a task that still lacks K distinct episodes
+    after ``GROUP_ATTEMPTS * K`` draws gives no rows, and the synthesize flow replaces it by a
+    further task, so every published group has exactly K episodes."""
+    family = get_family(spec.family)
+    if spec.tiers.get("llm", 0) > 0:
+        raise ValueError(f"family {spec.family!r}: samples_per_task > 1 is for scripted tiers; the llm tier "
+                         "draws one reply per task")
+    unknown = sorted(set(spec.tiers) - set(family.tiers))
+    if unknown:
+        raise ValueError(f"family {spec.family!r} has no teacher for tier(s) {unknown}; it implements {list(family.tiers)}")
+    tiers = [t for t, w in spec.tiers.items() if w > 0]
+    weights = [spec.tiers[t] for t in tiers]
+    params = dict(spec.params)
+    prov = replace(provenance, generator=family.name, generator_version=family.version)
+    k = spec.samples_per_task
+    rows: list = []
+    blobs: dict = {}
+    for index in range(spec.start, spec.stop):
+        difficulty = rng_for(spec.seed, spec.family, index).choice(spec.difficulties)
+        task = family.make_task(derive_seed(spec.seed, spec.family, index, "task"), difficulty, params)
+        group: dict[str, Any] = {}
+        for j in range(GROUP_ATTEMPTS * k):
+            if len(group) == k:
+                break
+            rng = rng_for(spec.seed, spec.family, index, "sample", j)
+            tier = rng.choices(tiers, weights)[0]
+            episode = run_episode(family.kind, task, family.make_env(task, params),
+                                  family.make_teacher(tier, task, rng, params), prov)
+            t = episode.trajectory
+            if t.id in group or (tier == "expert" and not t.outcome.success):
+                continue
+            group[t.id] = episode
+        if len(group) == k:
+            for episode in group.values():
+                rows.append(episode.trajectory)
+                blobs.update(episode.blobs)
+    return Shard(to_table(rows), blobs_table(blobs))
 
 
 def _ask_model(

@@ -54,10 +54,13 @@ class Scorer(ABC):
     columns: ClassVar[tuple[str, ...]] = ("id", "kind", "steps")
     Params: ClassVar[type[ScorerParams]] = ScorerParams
 
-    def __init__(self, params: ScorerParams, *, instance: str | None = None, seed: int = 0):
+    def __init__(self, params: ScorerParams, *, instance: str | None = None, seed: int = 0,
+                 family_params: Mapping[str, Mapping[str, Any]] | None = None):
         self.params = params
         self.instance = instance or self.name
         self.seed = seed
+        # per family, the params its env is rebuilt with (scorers that replay episodes)
+        self.family_params = dict(family_params or {})
 
     @property
     def device(self) -> str:
@@ -85,7 +88,8 @@ def register(cls: type[Scorer]) -> type[Scorer]:
     return cls
 
 
-def build_scorer(spec: Mapping[str, Any], seed: int = 0) -> Scorer:
+def build_scorer(spec: Mapping[str, Any], seed: int = 0,
+                 family_params: Mapping[str, Mapping[str, Any]] | None = None) -> Scorer:
     """A scorer from its config entry ``{name, as?, params?}``."""
     from filters.scorers import load_all  # the registry fills as the scorer modules import
 
@@ -99,11 +103,12 @@ def build_scorer(spec: Mapping[str, Any], seed: int = 0) -> Scorer:
     except ValidationError as e:
         problems = "; ".join(f"{'.'.join(map(str, err['loc'])) or 'params'}: {err['msg']}" for err in e.errors())
         raise ScorerError(f"scorer {name!r}: bad params: {problems}") from None
-    return cls(params, instance=spec.get("as") or None, seed=seed)
+    return cls(params, instance=spec.get("as") or None, seed=seed, family_params=family_params)
 
 
-def build_scorers(specs: Iterable[Mapping[str, Any]], seed: int = 0) -> list[Scorer]:
-    scorers = [build_scorer(s, seed) for s in specs]
+def build_scorers(specs: Iterable[Mapping[str, Any]], seed: int = 0,
+                  family_params: Mapping[str, Mapping[str, Any]] | None = None) -> list[Scorer]:
+    scorers = [build_scorer(s, seed, family_params) for s in specs]
     owner: dict[str, str] = {}
     for s in scorers:
         traj, steps = s.outputs()
