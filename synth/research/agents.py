@@ -29,8 +29,8 @@ entity, or the entity's own article gives another value than a passing mention.
 
 - long tail (``params.long_tail``): expert episodes that follow up what they see
   (:mod:`synth.research.longtail`);
-- ``random``: a few uninformed but well-formed tool calls, then a guess of the right kind, in
-  the same words as everyone else;
+- ``random``: a few uninformed but well-formed tool calls (often after a few of the expert's
+  own first steps), then a guess of the right kind, in the same words as everyone else;
 - ``context.summarize`` (``params.context: {every: N}``): after every N tool calls.
 """
 
