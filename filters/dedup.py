@@ -223,8 +223,10 @@ def cluster_labels(vectors: np.ndarray, k: int, seed: int = 0, iterations: int =
     k = min(k, len(vectors))
     if k <= 1:
         return np.zeros(len(vectors), dtype=np.int64)
+    # min_points_per_centroid=1: every row is clustered, so FAISS's "too few training points"
+    # warning (meant for sampled training sets) would only be noise on a small version
     kmeans = faiss.Kmeans(vectors.shape[1], k, niter=iterations, seed=seed, spherical=True,
-                          max_points_per_centroid=64, verbose=False)
+                          max_points_per_centroid=64, min_points_per_centroid=1, verbose=False)
     kmeans.train(vectors)
     _, label = kmeans.index.search(vectors, 1)
     return label[:, 0].astype(np.int64)
