@@ -129,7 +129,11 @@ def trajforge_pairs(texts: list[str]) -> set[tuple[int, int]]:
 
 
 def datasketch_pairs(texts: list[str]) -> set[tuple[int, int]]:
-    from datasketch import MinHash, MinHashLSH
+    try:
+        from datasketch import MinHash, MinHashLSH
+    except ImportError:
+        sys.exit("bench/dedup.py compares with datasketch: install the bench extra "
+                 "(.venv/bin/pip install -e '.[bench]'), or pass --skip minhash")
 
     shingles = []
     for text in texts:

@@ -54,6 +54,8 @@ def main() -> None:
     ap.add_argument("--embedders", default="hashing,minilm")
     ap.add_argument("--views", default="task,trajectory")
     args = ap.parse_args()
+    if args.per_family < 6:
+        ap.error("--per-family must be at least 6: behaviour retrieval takes 5 examples per family")
     table = pool(args.per_family)
     family = np.array(pc.struct_field(table["task"], "family").to_pylist(), dtype=object)
     level = np.array(pc.struct_field(table["task"], "difficulty").to_pylist())
@@ -79,15 +81,17 @@ def main() -> None:
             print(f"{embedder.id:<34} {view:<11} {same_family.mean():>10.3f} {same_template.mean():>10.3f} "
                   f"{rate:>9.0f}   " + "  ".join(curve))
             # behaviour retrieval: 5 examples of one family, the 50 most similar rows of the pool
+            # (fewer when a family has fewer other members: precision must be able to reach 1)
             scores = []
+            depth = min(50, args.per_family - 5)
             for target in FAMILIES:
                 members = np.flatnonzero(family == target)
                 examples = rng.choice(members, 5, replace=False)
                 best = (vectors @ vectors[examples].T).max(axis=1)
                 best[examples] = -np.inf
-                top = np.argsort(-best)[:50]
+                top = np.argsort(-best)[:depth]
                 scores.append((family[top] == target).mean())
-            print(f"{'':<34} {'':<11} behaviour retrieval, 5 examples -> top 50: precision "
+            print(f"{'':<34} {'':<11} behaviour retrieval, 5 examples -> top {depth}: precision "
                   f"{np.mean(scores):.3f} (worst family {min(scores):.3f})")
 
 

@@ -11,7 +11,8 @@
   within each cluster the pairs above a cosine threshold.
 
 The last three return a :class:`Dedup`: the kept rows and a ``removed`` table (removed id,
-kept id, method, similarity), so every drop can be explained and undone. Which member of a
+kept id, method, similarity), so every drop can be explained and undone (:func:`undo_dedup`
+puts removed rows back, read from the source version each came from). Which member of a
 duplicate set stays is one rule for all methods: the best value of a chosen score key
 (``verifier`` by default), then the earliest row.
 """
@@ -27,6 +28,7 @@ import faiss
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.parquet as pq
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
@@ -34,10 +36,11 @@ from filters.minhash import MinHashSettings, similar_pairs
 from stores.derived import embeddings
 from stores.embeddings import Embedder
 from stores.selection import publish_selection
-from stores.store import Store, VersionInfo
+from stores.store import NotFoundError, Store, VersionInfo
 from stores.text_views import DEFAULT_BUDGET, view_texts
 
 REMOVED_FILE = "dedup/removed.parquet"
+RESTORED_FILE = "dedup/restored.parquet"
 REMOVED_SCHEMA = pa.schema(
     [("removed_id", pa.string()), ("kept_id", pa.string()), ("method", pa.string()), ("similarity", pa.float32())]
 )
@@ -234,8 +237,10 @@ def cluster_labels(vectors: np.ndarray, k: int, seed: int = 0, iterations: int =
     k = min(k, len(vectors))
     if k <= 1:
         return np.zeros(len(vectors), dtype=np.int64)
+    # min_points_per_centroid=1: every row is clustered, so FAISS's "too few training points"
+    # warning (meant for sampled training sets) would only be noise on a small version
     kmeans = faiss.Kmeans(vectors.shape[1], k, niter=iterations, seed=seed, spherical=True,
-                          max_points_per_centroid=64, verbose=False)
+                          max_points_per_centroid=64, min_points_per_centroid=1, verbose=False)
     kmeans.train(vectors)
     _, label = kmeans.index.search(vectors, 1)
     return label[:, 0].astype(np.int64)
@@ -313,3 +318,51 @@ def _aligned_vectors(store: Store, sources: list[VersionInfo], rows: pa.Table, v
         parts.append(np.asarray(emb.vectors))
     position = pc.index_in(rows["id"], pa.array(ids, pa.string())).to_numpy()
     return np.concatenate(parts)[position]
+
+
+def undo_dedup(store: Store, info: VersionInfo, removed_ids: list[str] | None = None, out: str | None = None,
+               tags: list[str] | None = None) -> tuple[VersionInfo, pa.Table]:
+    """Put removed rows of the dedup version ``info`` back (all, or ``removed_ids``): a new
+    version of ``out`` (default: the same dataset) holding ``info``'s rows plus the restored
+    ones, read from the source version each was removed from (its ``removed_from``), with
+    ``dedup/restored.parquet`` listing them. Exact removals are not restored: a row with the
+    same content id is already kept, identical. Lineage: role ``undo`` to ``info``,
+    ``restored_from`` to the sources read."""
+    path = info.path / REMOVED_FILE
+    if not path.exists():
+        raise DedupError(f"{info.ref} is not a dedup version (it has no {REMOVED_FILE}); name the version "
+                         "`trajforge dedup` published")
+    removed = pq.read_table(path)
+    if removed_ids is not None:
+        unknown = sorted(set(removed_ids) - set(removed["removed_id"].to_pylist()))
+        if unknown:
+            raise DedupError(f"{unknown[:5]} were not removed by {info.ref}: its removed table lists the ids "
+                             "that can be restored")
+        removed = removed.filter(pc.is_in(removed["removed_id"], pa.array(removed_ids, pa.string())))
+    restorable = removed.filter(pc.not_equal(removed["method"], "exact"))
+    if restorable.num_rows == 0:
+        raise DedupError(f"nothing to restore from {info.ref}: exact duplicates are kept already (same content "
+                         "id), and no other removal was asked for; nothing was published")
+    sources, parts = [], []
+    for ref in sorted(set(restorable["removed_from"].to_pylist())):
+        try:
+            source = store.resolve(ref)
+        except NotFoundError as e:
+            raise DedupError(f"cannot restore rows of {ref}: {e}") from None
+        wanted = restorable.filter(pc.equal(restorable["removed_from"], ref))["removed_id"]
+        table = store.read(source)
+        parts.append(table.filter(pc.is_in(table["id"], wanted)))
+        sources.append(source)
+    back = pa.concat_tables(parts)
+    missing = sorted(set(restorable["removed_id"].to_pylist()) - set(back["id"].to_pylist()))
+    if missing:
+        raise DedupError(f"rows {missing[:5]} are not in the versions they were removed from; nothing was published")
+    kept = store.read(info)
+    rows = pa.concat_tables([kept, back.cast(kept.schema)])
+    params = {"undo_dedup": {"of": info.ref, "restored": back.num_rows,
+                             "skipped_exact": removed.num_rows - restorable.num_rows}}
+    published = publish_selection(store, out or info.name, rows, [info], "undo", params=params,
+                                  explain={RESTORED_FILE: restorable},
+                                  more_parents=[{"ref": s.ref, "role": "restored_from"} for s in sources],
+                                  blob_sources=sources, tags=tags)
+    return published, restorable

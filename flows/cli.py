@@ -495,11 +495,12 @@ def _corpus_summary(info: Any) -> None:
 
 # ---------------------------------------------------------------------------- curation: flows/curate_cli.py
 
-from flows.curate_cli import decontaminate, dedup, index_app, retrieve  # noqa: E402
+from flows.curate_cli import decontaminate, dedup, index_app, retrieve, undedup  # noqa: E402
 
 app.add_typer(index_app, name="index")
 app.command()(retrieve)
 app.command()(dedup)
+app.command()(undedup)
 app.command()(decontaminate)
 
 # ---------------------------------------------------------------------------- scoring: flows/score_cli.py

@@ -1,5 +1,5 @@
-"""The curation commands: ``trajforge index build|search|stats``, ``retrieve``, ``dedup`` and
-``decontaminate``. Each reads committed versions and, where it writes, publishes a new one
+"""The curation commands: ``trajforge index build|search|stats``, ``retrieve``, ``dedup``,
+``undedup`` and ``decontaminate``. Each reads committed versions and, where it writes, publishes a new one
 (or files beside a version, for indexes); bad input fails before anything is written.
 
 Registered on the main app by :mod:`flows.cli`; kept apart so that the curation options do not
@@ -196,6 +196,24 @@ def dedup(
     for m in result.removed["method"].to_pylist():
         by_method[m] = by_method.get(m, 0) + 1
     _print({"ref": info.ref, "rows": info.rows, "removed": by_method, "sources": [i.ref for i in infos]})
+    print(info.ref)
+
+
+def undedup(
+    ref: Annotated[str, typer.Argument(help="NAME@REF of a version `trajforge dedup` published.")],
+    ids: Annotated[list[str] | None, typer.Option("--id", help="Removed id to restore (repeat; default: all).")] = None,
+    out_name: Annotated[str | None, typer.Option("--out", help="Dataset to publish into (default: REF's).")] = None,
+) -> None:
+    """Undo a dedup: publish its kept rows plus removed ones, read back from their sources."""
+    from filters.dedup import undo_dedup
+    from stores.names import check_name
+
+    if out_name:
+        check_name(out_name)
+    store = _store()
+    info, restored = undo_dedup(store, store.resolve(ref), ids or None, out_name)
+    Catalog(store).sync()
+    _print({"ref": info.ref, "rows": info.rows, "restored": restored.num_rows, "of": ref})
     print(info.ref)
 
 

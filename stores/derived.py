@@ -33,7 +33,7 @@ import pyarrow.parquet as pq
 from stores.embeddings import Embedder, id_slug
 from stores.store import Store, VersionInfo
 from stores.text_views import DEFAULT_BUDGET, VIEW_COLUMNS, check_view, view_texts
-from stores.vector_index import VectorIndex
+from stores.vector_index import SAMPLE, VectorIndex
 
 EMBED_BATCH = 8192
 
@@ -125,7 +125,7 @@ def index(store: Store, info: VersionInfo, view: str, embedder: Embedder, *, bui
     emb = embeddings(store, info, view, embedder, budget=budget)
     built = None
     if parent is not None:
-        built = _extended(store, parent, view, embedder, emb)
+        built = _extended(store, parent, view, embedder, emb, target_recall)
     if built is None:
         built = VectorIndex.build(np.asarray(emb.vectors), emb.ids, embedder.id, kind=kind,
                                   target_recall=target_recall)
@@ -136,9 +136,12 @@ def index(store: Store, info: VersionInfo, view: str, embedder: Embedder, *, bui
     return VectorIndex.open(_with(base, ".faiss"), meta_path)
 
 
-def _extended(store: Store, parent: VersionInfo, view: str, embedder: Embedder, emb: Embeddings) -> VectorIndex | None:
+def _extended(store: Store, parent: VersionInfo, view: str, embedder: Embedder, emb: Embeddings,
+              target_recall: float) -> VectorIndex | None:
     """The parent's index with this version's new rows added, when this version's ids start
-    with the parent's (a child that only appends); None otherwise."""
+    with the parent's (a child that only appends); None otherwise. The recall is measured
+    again on the grown index (and the search width raised if it fell): the parent's figure
+    described fewer rows, and lists trained on them may now be crowded."""
     try:
         base = index(store, parent, view, embedder, build=False)
     except DerivedError:
@@ -149,6 +152,7 @@ def _extended(store: Store, parent: VersionInfo, view: str, embedder: Embedder, 
     grown = VectorIndex.open(*_files_of(store, parent, view, embedder.id), mmap=False)
     grown.extend(np.asarray(emb.vectors[n:]), emb.ids[n:])
     grown.meta["extends"] = parent.ref
+    grown.tune(np.asarray(emb.vectors), target_recall, SAMPLE, seed=0)
     return grown
 
 

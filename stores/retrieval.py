@@ -69,6 +69,8 @@ MATCHES_SCHEMA = pa.schema(
 SCORINGS = ("max", "mean")
 GROUPS = (None, "family", "kind")
 SCAN_BATCH = 65_536
+# a query ending so is a file a user meant (mistyped, or of a format not read), not free text
+_OTHER_FILES = (".json", ".csv", ".tsv", ".txt", ".arrow", ".feather", ".gz")
 _REF = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*@[A-Za-z0-9._-]+")
 
 
@@ -148,6 +150,9 @@ class Selection:
             raise RetrievalError(f"score k must be at least 1, got {self.score_k}")
         if self.per not in GROUPS:
             raise RetrievalError(f"per must be one of {[g for g in GROUPS if g]} or unset, got {self.per!r}")
+        if self.per is not None and self.top_k is None:
+            raise RetrievalError(f"per {self.per!r} caps the rows kept per group: give a top k with it "
+                                 "(a threshold alone applies to every row, groups or not)")
         return self
 
 
@@ -315,6 +320,10 @@ def resolve_query(store: Store, spec: str, sources: list[VersionInfo], view: str
             raise RetrievalError(f"query ids {missing[:5]} are in none of the sources {[s.ref for s in sources]}")
         return query_from_table(rows, view, embedder, budget), None
     path = Path(spec)
+    if path.suffix.lower() in _OTHER_FILES and not any(c.isspace() for c in spec):
+        state = "a format not read" if path.is_file() else "not there"
+        raise RetrievalError(f"query {spec!r} names a file, {state}: give a .jsonl or .parquet file of examples, "
+                             "or 'text:...' to query by that text")
     if path.suffix.lower() in (".jsonl", ".ndjson", ".parquet") or path.is_file():
         try:
             if is_trajectory_file(path):

@@ -10,7 +10,7 @@ writing that once keeps the three commands from drifting apart.
 from __future__ import annotations
 
 import io
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pyarrow as pa
@@ -33,13 +33,16 @@ def source_blobs(store: Store, sources: list[VersionInfo]) -> pa.Table:
 def publish_selection(store: Store, name: str, rows: pa.Table, sources: list[VersionInfo], role: str, *,
                       params: Mapping[str, Any], explain: Mapping[str, pa.Table],
                       more_parents: list[Mapping[str, str]] | None = None, tags: list[str] | None = None,
-                      tables: Mapping[str, pa.Table] | None = None) -> VersionInfo:
+                      tables: Mapping[str, pa.Table] | None = None,
+                      blob_sources: Sequence[VersionInfo] = ()) -> VersionInfo:
     """Publish ``rows`` as a new version of ``name``; ``explain`` maps file paths inside the
     version (``dedup/removed.parquet``) to the tables saying why rows were kept or dropped;
-    ``tables`` are named tables stored beside the rows (a selection's ``preference_pairs``)."""
+    ``tables`` are named tables stored beside the rows (a selection's ``preference_pairs``).
+    Rows' blobs are taken from ``sources`` and ``blob_sources`` (parents of another role that
+    rows came from)."""
     if not sources:
         raise StoreError("a selection needs at least one source version")
-    blobs = referenced_blobs(rows, source_blobs(store, sources))
+    blobs = referenced_blobs(rows, source_blobs(store, [*sources, *blob_sources]))
     parents = [{"ref": info.ref, "role": role} for info in sources] + list(more_parents or [])
     files = {path: parquet_bytes(table) for path, table in explain.items()}
     return store.publish(name, rows, blobs=blobs, parents=parents, params=dict(params), files=files, tags=tags,

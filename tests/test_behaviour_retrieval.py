@@ -106,6 +106,10 @@ def test_bad_retrieval_requests(store, two_datasets, tmp_path):
         Selection(threshold=1.5).check()
     with pytest.raises(RetrievalError, match="threshold, a top k, or both"):
         Selection().check()
+    with pytest.raises(RetrievalError, match="per 'family' caps the rows kept per group: give a top k"):
+        Selection(threshold=0.5, per="family").check()
+    with pytest.raises(RetrievalError, match="names a file, not there: give a .jsonl or .parquet"):
+        resolve_query(store, str(tmp_path / "examples.json"), [a], "task", E)
     with pytest.raises(RetrievalError, match="'nosuch' does not exist"):
         resolve_sources(store, ["nosuch"])
     with pytest.raises(RetrievalError, match="query version 'nosuch@v1' does not exist"):

@@ -55,6 +55,9 @@ def test_dedup_and_decontaminate_commands(cli_store, tmp_path, capsys):
     info = cli_store.resolve("dd@v1")
     assert (info.path / "dedup" / "removed.parquet").exists()
     assert {p["role"] for p in info.manifest["parents"]} == {"dedup"}
+    # the runs-a rows named twice were exact duplicates: identical rows are kept, nothing to restore
+    assert _run(cli_store, "undedup", "dd@v1") == 1
+    assert "nothing to restore from dd@v1" in capsys.readouterr().err and cli_store.version_ids("dd") == ["v1"]
     leaked = cli_store.read("runs-b@v1")["task"][3]["instruction"].as_py()
     evals = tmp_path / "eval.jsonl"
     evals.write_text(json.dumps({"id": "e1", "text": leaked}) + "\n")

@@ -10,12 +10,14 @@ import pytest
 
 from filters.dedup import (
     REMOVED_FILE,
+    RESTORED_FILE,
     DedupError,
     dedup_versions,
     minhash_dedup,
     normalised_dedup,
     preference,
     semantic_dedup,
+    undo_dedup,
 )
 from filters.minhash import MinHashError, MinHashSettings, shingle_hashes
 from stores.blobs import image_refs
@@ -68,13 +70,14 @@ def test_normalised_hash_folds_case_space_and_optionally_numbers():
     assert set(masked.removed["method"].to_pylist()) == {"normalised+numbers"}
 
 
-def test_semantic_dedup_keeps_the_best_scored_tier_of_one_task(store):
+def test_semantic_dedup_keeps_the_best_scored_tier_of_one_task(store, capfd):
     expert = family_table("arithmetic", 30, 0, (("expert", 1.0),))
     noisy = family_table("arithmetic", 30, 0, (("random", 1.0),))
     table = pa.concat_tables([noisy, expert])  # the worse tier first: keep-first would keep it
     vectors = HashingEmbedder(256).embed([f"{t['family']}: {t['instruction']}" for t in table["task"].to_pylist()])
     result = semantic_dedup(table, vectors, threshold=0.999, clusters=4)
     assert result.removed.num_rows == 30
+    assert "WARNING clustering" not in capfd.readouterr().err  # FAISS's sampling warning is noise here
     kept_score = dict(zip(table["id"].to_pylist(), preference(table, "verifier"), strict=True))
     for r in result.removed.to_pylist():
         assert kept_score[r["kept_id"]] < kept_score[r["removed_id"]]
@@ -102,6 +105,26 @@ def test_dedup_version_across_two_sources_records_every_removal(store):
     refs = set(image_refs(kept).to_pylist())
     assert refs and refs == set(store.read(info, table="blobs")["id"].to_pylist())  # screenshots travel along
     assert info.manifest["params"]["dedup"]["removed"] == removed.num_rows
+
+    # undone: the near-duplicates come back from the version each left, with their screenshots
+    back, restored = undo_dedup(store, info)
+    assert back.ref == "clean@v2" and back.rows == table.num_rows
+    assert sorted(store.read(back)["id"].to_pylist()) == sorted(table["id"].to_pylist())
+    assert sorted(pq.read_table(back.path / RESTORED_FILE)["removed_id"].to_pylist()) == sorted(near)
+    origins = {r["removed_from"] for r in removed.to_pylist() if r["method"] == "minhash"}
+    assert sorted((f"{p['dataset']}@{p['version']}", p["role"]) for p in back.manifest["parents"]) == sorted(
+        [("clean@v1", "undo"), *((o, "restored_from") for o in origins)])
+    assert set(image_refs(store.read(back)).to_pylist()) == set(store.read(back, table="blobs")["id"].to_pylist())
+    one = sorted(near)[0]
+    partial, _ = undo_dedup(store, info, [one], out="clean-one")
+    assert partial.rows == kept.num_rows + 1 and one in store.read(partial)["id"].to_pylist()
+    with pytest.raises(DedupError, match="\\['nope'\\] were not removed by clean@v1"):
+        undo_dedup(store, info, ["nope"])
+    with pytest.raises(DedupError, match="nothing to restore"):
+        undo_dedup(store, info, [exact[0]["removed_id"]])
+    with pytest.raises(DedupError, match="a@v1 is not a dedup version"):
+        undo_dedup(store, a)
+    assert store.version_ids("clean") == ["v1", "v2"]
 
 
 def test_semantic_dedup_version_uses_the_cached_embeddings(store):

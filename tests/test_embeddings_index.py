@@ -117,6 +117,13 @@ def test_a_child_that_extends_its_parent_reuses_its_index(store):
     assert grown.meta["extends"] == "gen@v1" and grown.meta["extended_by"] == 200
     assert grown.ids[:400] == first.ids and grown.index.ntotal == 600
     assert grown.index.nlist == first.index.nlist  # the parent's trained lists, not a new training
+    # the recall is measured again on the grown index, over parent and child rows alike
+    assert grown.meta["recall_sample"] == 500 and grown.meta["recall_at_10"] >= 0.95
+    vectors = np.asarray(embeddings(store, child, "task", e, build=False).vectors)
+    truth = np.sort(vectors @ vectors.T, axis=1)[:, ::-1][:, 1:11]  # exact top 10 besides the row itself
+    found, _ = grown.search(vectors, 11)
+    hits = np.minimum((found[:, 1:] >= truth[:, 9:10] - 1e-5).sum(axis=1), 10)
+    assert hits.mean() / 10 >= grown.meta["recall_at_10"] - 0.05
 
 
 def test_bad_index_requests():
