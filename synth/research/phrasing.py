@@ -330,7 +330,9 @@ class Voice:
     def misread_caught(self, page: str, x: str, line: int, other: str) -> str:
         return _cap(self.pick(f"nothing on the page on {page} mentions {x}. Re-reading L{line}: it is about {other}, not {x}.",
                               f"the page on {page} never names {x}, so L{line} must have been misread: its subject is {other}.",
-                              f"no sign of {x} here. L{line} was about {other}; I took it for {x}'s own fact."))
+                              f"no sign of {x} here. L{line} was about {other}; I took it for {x}'s own fact.",
+                              f"{x} does not appear on the page on {page}. Looking at L{line} again, its subject is {other}.",
+                              f"the page on {page} has nothing on {x}; L{line} spoke of {other}, and I misread it."))
 
     # ------------------------------------------------------------------ the long tail's follow-ups
 
@@ -412,7 +414,9 @@ class Voice:
         if subject is None:
             return self.pick(f"L{hit} is about something else.", f"L{hit} does not concern {name}.")
         return self.pick(f"L{hit} is about {subject}, not {name}.", f"In context, L{hit} concerns {subject}.",
-                         f"The subject of L{hit} is {subject}; it does not apply to {name}.")
+                         f"The subject of L{hit} is {subject}; it does not apply to {name}.",
+                         f"L{hit} speaks of {subject}, so it says nothing about {name}.",
+                         f"Read in full, L{hit} is a fact of {subject}'s.")
 
     def lt_cross_open(self, page: str, name: str, noun: str) -> str:
         return self.pick(f"Confirm it from the other side: the page on {page} should give it in its {noun}.",
