@@ -495,6 +495,13 @@ app.command()(retrieve)
 app.command()(dedup)
 app.command()(decontaminate)
 
+# ---------------------------------------------------------------------------- deployments: flows/deploy_cli.py
+
+from flows.deploy_cli import deploy, serve  # noqa: E402
+
+app.command()(serve)
+app.command()(deploy)
+
 
 # ---------------------------------------------------------------------------- entry point
 

@@ -34,6 +34,7 @@ from filters.decontaminate import DecontamSettings, decontamination_gate, load_e
 from filters.dedup import exact_dedup, task_dedup
 from filters.scorers import score_table
 from flows.config import FamilySpec, PipelineConfig
+from flows.run_reports import label_run, report_run
 from flows.workers import in_pool, shard_pool
 from stores.blobs import merge_blobs, referenced_blobs
 from stores.codeversion import code_version
@@ -69,7 +70,10 @@ class RunResult:
 
 @task(cache_policy=NO_CACHE, retries=1, retry_delay_seconds=1)
 def synthesize_shard(spec: ShardSpec, provenance: Provenance) -> Shard:
-    return in_pool(generate_shard, spec, provenance)
+    shard = in_pool(generate_shard, spec, provenance)
+    get_run_logger().info("%s episodes %d..%d: %d rows", spec.family, spec.start, spec.stop,
+                          shard.trajectories.num_rows)
+    return shard
 
 
 @task(cache_policy=NO_CACHE)
@@ -411,6 +415,7 @@ def pipeline(config: PipelineConfig, store_root: str | None = None) -> RunResult
         started = now
 
     preflight(config, store)
+    label_run(config.dataset, config.config_hash())
     run = {"run_id": uuid.uuid4().hex, "created_at": datetime.now(UTC).isoformat()}
     provenance = Provenance(
         generator="",  # filled per family by the shard generator
@@ -449,5 +454,6 @@ def pipeline(config: PipelineConfig, store_root: str | None = None) -> RunResult
         files[LLM_FAILURES_FILE] = b"".join(orjson.dumps(f) + b"\n" for f in synthesis.llm_failures)
     info = publish_flow(store, config, table, blobs, files, prepared + parents, run)
     lap("publish")
+    report_run(store, info, run, seconds, duplicates + more)
     return RunResult(info.ref, info.rows, duplicates + more, prior, synthesis.repeated_tasks, synthesis.shortfall,
                      synthesis.failed_experts, seconds, info.manifest["stats"]["content"], synthesis.llm_summary)
