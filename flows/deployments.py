@@ -39,7 +39,7 @@ def resolve_config(config_path: str | None, config: PipelineConfig | None) -> Pi
 
 @flow(name="trajforge-pipeline")
 def pipeline_deployment(config_path: str | None = None, config: PipelineConfig | None = None,
-                        store: str | None = None) -> dict[str, Any]:
+                        store: str | None = None, fresh: bool = False) -> dict[str, Any]:
     """Synthesize, score, retrieve, corrupt and publish a new version of the config's dataset.
 
     Args:
@@ -47,12 +47,13 @@ def pipeline_deployment(config_path: str | None = None, config: PipelineConfig |
             Leave empty when the config is given as fields.
         config: The pipeline config as typed fields (instead of config_path).
         store: Store root folder (default: TRAJFORGE_HOME, else ./trajforge-data).
+        fresh: Recompute every shard instead of reusing the ones an earlier run of this config finished.
     """
     from flows.pipeline import pipeline, preflight
 
     cfg = resolve_config(config_path, config)
     preflight(cfg, Store(store))
-    return asdict(pipeline.fn(cfg, store))
+    return asdict(pipeline.fn(cfg, store, fresh))
 
 
 @flow(name="trajforge-dedup")

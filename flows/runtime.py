@@ -32,6 +32,6 @@ from flows.config import PipelineConfig  # noqa: E402
 from flows.pipeline import RunResult, pipeline  # noqa: E402
 
 
-def run_pipeline(config: PipelineConfig, store_root: str | None = None) -> RunResult:
+def run_pipeline(config: PipelineConfig, store_root: str | None = None, fresh: bool = False) -> RunResult:
     with temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
-        return pipeline(config, store_root)
+        return pipeline(config, store_root, fresh)

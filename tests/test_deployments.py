@@ -6,8 +6,6 @@ visible through the client; ``trajforge deploy`` registers them to a work pool."
 from __future__ import annotations
 
 import os
-import signal
-import socket
 import subprocess
 import sys
 import time
@@ -20,10 +18,9 @@ import yaml
 from flows.config import ConfigError, parse_config
 from flows.deployments import DEPLOYMENTS, resolve_config
 from flows.run_reports import PUBLISHED_EVENT, artifact_key, run_name, run_tags
+from tests.prefect_api_server import TRAJFORGE, stop_group
 
 REPO = Path(__file__).resolve().parent.parent
-TRAJFORGE = str(Path(sys.executable).with_name("trajforge"))
-PREFECT = str(Path(sys.executable).with_name("prefect"))
 CONFIG = {
     "dataset": "deployed",
     "seed": 5,
@@ -33,52 +30,6 @@ CONFIG = {
     "retrieve": {"k": 2, "dim": 32},
     "corrupt": {"fraction": 0.25},
 }
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _stop(proc: subprocess.Popen) -> None:
-    if proc.poll() is None:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
-
-
-@pytest.fixture(scope="session")
-def api(tmp_path_factory):
-    """A real Prefect server in a fresh home; yields (api url, env for client processes)."""
-    home = tmp_path_factory.mktemp("prefect-server-home")
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}/api"
-    env = {**os.environ, "PREFECT_HOME": str(home), "PREFECT_SERVER_UI_ENABLED": "false",
-           "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "DO_NOT_TRACK": "1"}
-    env.pop("PREFECT_API_URL", None)
-    log = (home / "server.log").open("wb")
-    server = subprocess.Popen([PREFECT, "server", "start", "--host", "127.0.0.1", "--port", str(port)], env=env,
-                              stdout=log, stderr=subprocess.STDOUT, process_group=0)
-    deadline = time.monotonic() + 90
-    while True:
-        try:
-            if httpx.get(f"{url}/health", timeout=2).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        if server.poll() is not None or time.monotonic() > deadline:
-            _stop(server)
-            pytest.fail(f"prefect server did not start: {(home / 'server.log').read_text()[-2000:]}")
-        time.sleep(0.3)
-    client_env = {**env, "PREFECT_API_URL": url, "PREFECT_LOGGING_LEVEL": "INFO"}
-    client_env.pop("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", None)
-    yield url, client_env
-    _stop(server)
-    log.close()
 
 
 def _client(url: str):
@@ -103,7 +54,7 @@ def test_the_run_form_shows_config_fields_with_their_docs():
     from prefect.utilities.callables import parameter_schema
 
     schema = parameter_schema(DEPLOYMENTS[0].flow.fn).model_dump()
-    assert set(schema["properties"]) == {"config_path", "config", "store"}
+    assert set(schema["properties"]) == {"config_path", "config", "store", "fresh"}
     fields = schema["definitions"]["PipelineConfig"]["properties"]
     assert "seed" in fields and "every episode seed derives from it" in fields["seed"]["description"]
     family = schema["definitions"]["FamilySpec"]["properties"]
@@ -155,7 +106,7 @@ def _wait(predicate, timeout: float, what: str):
     pytest.fail(f"timed out waiting for {what}")
 
 
-def test_served_deployment_run_completes_with_artifacts_logs_and_event(api, tmp_path):
+def test_served_deployment_run_completes_with_artifacts_logs_and_event(prefect_api, tmp_path):
     from prefect.client.schemas.filters import (
         ArtifactFilter,
         ArtifactFilterKey,
@@ -164,7 +115,7 @@ def test_served_deployment_run_completes_with_artifacts_logs_and_event(api, tmp_
     )
     from prefect.deployments import run_deployment
 
-    url, env = api
+    url, env = prefect_api
     store = tmp_path / "store"
     serve_log = (tmp_path / "serve.log").open("wb")
     serving = subprocess.Popen([TRAJFORGE, "serve"], env=env, cwd=REPO, stdout=serve_log, stderr=subprocess.STDOUT,
@@ -225,14 +176,14 @@ def test_served_deployment_run_completes_with_artifacts_logs_and_event(api, tmp_
         assert event["payload"]["ref"] == "deployed@v1" and event["payload"]["rows"] == Store(store).resolve(
             "deployed@v1").rows
     finally:
-        _stop(serving)
+        stop_group(serving)
         serve_log.close()
 
 
-def test_deploy_registers_every_deployment_to_a_work_pool(api):
+def test_deploy_registers_every_deployment_to_a_work_pool(prefect_api):
     from prefect.client.schemas.actions import WorkPoolCreate
 
-    url, env = api
+    url, env = prefect_api
     client = _client(url)
     missing = subprocess.run([TRAJFORGE, "deploy", "--pool", "nowhere"], env=env, cwd=REPO, capture_output=True,
                              text=True, timeout=120)
