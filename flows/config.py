@@ -198,6 +198,33 @@ class DecontaminateConfig(_Strict):
     """remove the flagged rows, tag them (scores['contamination']) or fail the run."""
 
 
+class RunnerConfig(_Strict):
+    """Where synthesis shards run. It changes where the work happens, never what is made, so it
+    is left out of the config hash: the same config gives the same version on every runner."""
+
+    kind: Literal["local", "dask"] = "local"
+    """local: a process pool on this machine (see workers); dask: a Dask cluster (prefect-dask)."""
+    address: str | None = Field(default=None, pattern=r"^(tcp|tls|inproc|ucx)://\S+$")
+    """dask: an existing scheduler, e.g. tcp://10.0.0.5:8786 (empty: a LocalCluster on this machine)."""
+    n_workers: int = Field(default=2, ge=1, le=1024)
+    """dask without an address: worker processes of the LocalCluster."""
+    threads_per_worker: int = Field(default=1, ge=1, le=256)
+    """dask without an address: threads per LocalCluster worker (shards are GIL-bound Python: keep 1)."""
+    connect_timeout_s: float = Field(default=10.0, gt=0, le=600)
+    """dask with an address: seconds to wait for the scheduler before the run fails."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _shorthand(cls, data: Any) -> Any:
+        return {"kind": data} if isinstance(data, str) else data  # `runner: dask`
+
+    @model_validator(mode="after")
+    def _address_needs_dask(self) -> RunnerConfig:
+        if self.address is not None and self.kind != "dask":
+            raise ValueError("runner.address names a Dask scheduler: set runner.kind: dask, or remove address")
+        return self
+
+
 class PipelineConfig(_Strict):
     dataset: str
     """Dataset the run publishes a new version of."""
@@ -220,6 +247,8 @@ class PipelineConfig(_Strict):
     """Model backend for llm-tier episodes (an OpenAI-compatible server)."""
     decontaminate: DecontaminateConfig | None = None
     """Gate before publish against evaluation sets."""
+    runner: RunnerConfig = RunnerConfig()
+    """Where shards run: local (default) or dask (a LocalCluster or a scheduler address)."""
 
     @field_validator("dataset")
     @classmethod
@@ -230,7 +259,8 @@ class PipelineConfig(_Strict):
         return [(kind, spec) for kind in KINDS for spec in getattr(self.synth, kind)]
 
     def config_hash(self) -> str:
-        return hashlib.sha256(canonical_json(self.model_dump(mode="json")).encode()).hexdigest()[:16]
+        what = self.model_dump(mode="json", exclude={"runner"})  # where shards run is not what they make
+        return hashlib.sha256(canonical_json(what).encode()).hexdigest()[:16]
 
 
 class _UniqueKeyLoader(yaml.SafeLoader):

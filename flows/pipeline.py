@@ -24,7 +24,6 @@ import pyarrow.parquet as pq
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.futures import as_completed
-from prefect.task_runners import ThreadPoolTaskRunner
 from rich.console import Console
 from rich.progress import MofNCompleteColumn, Progress
 
@@ -36,7 +35,8 @@ from filters.scorers import score_table
 from flows.cached_shards import shard_label, synthesize_cached
 from flows.config import FamilySpec, PipelineConfig
 from flows.run_reports import label_run, report_run
-from flows.workers import in_pool, shard_pool
+from flows.runners import check_runner, shard_runner
+from flows.workers import in_pool
 from stores.blobs import merge_blobs, referenced_blobs
 from stores.codeversion import code_version
 from stores.embeddings import HashingEmbedder
@@ -287,9 +287,9 @@ def synthesize_flow(config: PipelineConfig, provenance: Provenance, llm: LLMRun 
 
 def run_synthesis(config: PipelineConfig, provenance: Provenance, llm: LLMRun | None = None,
                   cache: ShardCache | None = None) -> Synthesis:
-    """The synthesize flow with shards on ``config.workers`` processes (threads drive them)."""
-    with shard_pool(config.workers) as workers:
-        runner = ThreadPoolTaskRunner(max_workers=workers)
+    """The synthesize flow with shards on the config's runner: ``config.workers`` local
+    processes (threads drive them) or a Dask cluster (:mod:`flows.runners`)."""
+    with shard_runner(config) as runner:
         return synthesize_flow.with_options(task_runner=runner)(config, provenance, llm, cache)
 
 
@@ -384,6 +384,7 @@ def preflight(config: PipelineConfig, store: Store) -> None:
     if config.decontaminate is not None:  # unreadable evaluation sets fail now, not after the synthesis
         for spec in config.decontaminate.eval_sets:
             load_eval_set(store, spec, config.decontaminate.field)
+    check_runner(config.runner)  # an unreachable scheduler fails in seconds, not after the corpus build
     store.check_writable(config.dataset, keep=False)
 
 
