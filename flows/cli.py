@@ -100,6 +100,9 @@ def run(
         f"rows {result.rows}, duplicates dropped {result.duplicates_dropped}, retrieval prior "
         f"{result.prior or 'none (first version)'}; seconds per stage: {result.stage_seconds}"
     )
+    cached = store.resolve(result.ref).manifest["params"]["run"].get("cached_shards", 0)
+    if cached:
+        out.print(f"shards read from the shard cache (an earlier run of this config made them): {cached}")
     repeated = sum(result.repeated_tasks.values())
     if repeated:
         out.print(f"episodes replaced because their task was already drawn: {repeated}")

@@ -70,26 +70,28 @@ class RunResult:
 # ---------------------------------------------------------------------------- tasks
 
 
-TASK_TIMEOUT_S = 4 * 3600  # no task may hang a run forever (a stuck model server, a dead NFS mount)
+# a shard on the process pool that takes longer fails the run (ShardError) instead of hanging it;
+# Prefect's own task timeouts cannot interrupt a task on a worker thread, which every shard task is
+SHARD_TIMEOUT_S = 4 * 3600
 LLM_RETRY_DELAYS_S = [2, 8, 30]  # a shard whose model server failed it retries with backoff
 
 
-@task(cache_policy=NO_CACHE, retries=1, retry_delay_seconds=1, timeout_seconds=TASK_TIMEOUT_S)
+@task(cache_policy=NO_CACHE, retries=1, retry_delay_seconds=1)
 def synthesize_shard(spec: ShardSpec, provenance: Provenance, cache: ShardCache | None = None) -> tuple[Shard, bool]:
     """One shard, from the store's shard cache when an earlier run made it; (shard, cached)."""
     logger = get_run_logger()
-    shard, cached = synthesize_cached(spec, provenance, cache, lambda s, p: in_pool(generate_shard, s, p),
-                                      logger.warning)
+    shard, cached = synthesize_cached(spec, provenance, cache,
+                                      lambda s, p: in_pool(generate_shard, s, p, timeout=SHARD_TIMEOUT_S), logger.warning)
     logger.info("%s: %d rows%s", shard_label(spec), shard.trajectories.num_rows, " (from the shard cache)" if cached else "")
     return shard, cached
 
 
-@task(cache_policy=NO_CACHE, timeout_seconds=TASK_TIMEOUT_S)
+@task(cache_policy=NO_CACHE)
 def score_shard(table: pa.Table) -> pa.Table:
     return score_table(table)
 
 
-@task(cache_policy=NO_CACHE, timeout_seconds=TASK_TIMEOUT_S)
+@task(cache_policy=NO_CACHE)
 def corrupt_shard(
     table: pa.Table, operators: list[str], seed: int, rate: float, params: dict[str, dict]
 ) -> tuple[pa.Table, pa.Table]:
@@ -97,7 +99,7 @@ def corrupt_shard(
     return score_table(corrupted), blobs
 
 
-@task(cache_policy=NO_CACHE, timeout_seconds=TASK_TIMEOUT_S)
+@task(cache_policy=NO_CACHE)
 def publish_version(store: Store, config: PipelineConfig, table: pa.Table, blobs: pa.Table, files: dict[str, bytes],
                     parents: list[dict[str, str]], run: dict[str, Any]) -> VersionInfo:
     info = store.publish(
@@ -118,7 +120,7 @@ def publish_version(store: Store, config: PipelineConfig, table: pa.Table, blobs
     return info
 
 
-@task(cache_policy=NO_CACHE, timeout_seconds=TASK_TIMEOUT_S)
+@task(cache_policy=NO_CACHE)
 def prepare_family(store: Store, fam: FamilySpec) -> tuple[FamilySpec, list[dict[str, str]]]:
     """A family's store artefacts made ready before synthesis (a research corpus published or
     found, its exact version pinned in the params); returns the spec shards get and parents."""

@@ -95,6 +95,13 @@ def test_a_failed_shard_names_family_range_and_exception(tmp_path):
     assert ShardCache(tmp_path).entries() == []  # nothing half-made is kept
 
 
+def test_a_shard_past_its_timeout_fails_naming_it(tmp_path):
+    from flows.workers import in_pool, shard_pool
+
+    with shard_pool(2), pytest.raises(ShardError, match=r"shard maze episodes 0\.\.8 .*TimeoutError"):
+        synthesize_cached(SPEC, RUN_A, ShardCache(tmp_path), lambda s, p: in_pool(time.sleep, 3, timeout=0.5), print)
+
+
 def test_restamp_keeps_ids_and_content():
     table = generate_shard(SPEC, RUN_A).trajectories
     stamped = restamp(table, RUN_B)
@@ -140,6 +147,22 @@ def test_a_failed_shard_fails_the_synthesis_flow_naming_it(prefect_server, monke
                            "synth": {"reasoning": [{"family": "maze", "count": 12}]}})
     with pytest.raises(ShardError, match=r"shard maze episodes 6\.\.12 .*RuntimeError: the environment crashed"):
         pipeline_module.run_synthesis(config, RUN_A)
+
+
+def test_a_rerun_reads_every_shard_from_the_cache_and_publishes_the_same_rows(prefect_server, tmp_path):
+    from flows.config import parse_config
+    from flows.runtime import run_pipeline
+
+    config = parse_config({**RESUME, "synth": {"reasoning": [{"family": "maze", "count": 30}]}})
+    first = run_pipeline(config, str(tmp_path))
+    again = run_pipeline(config, str(tmp_path))
+    fresh = run_pipeline(config, str(tmp_path), fresh=True)
+    store = Store(tmp_path)
+    runs = [store.resolve(r.ref).manifest["params"]["run"] for r in (first, again, fresh)]
+    assert [r["cached_shards"] for r in runs] == [0, 3, 0]
+    tables = [_without_provenance(store.read(r.ref)) for r in (first, again, fresh)]
+    assert tables[0].equals(tables[1]) and tables[0].equals(tables[2])
+    assert store.read(again.ref)["provenance"].to_pylist()[0]["run_id"] == runs[1]["run_id"]
 
 
 # ---------------------------------------------------------------------------- kill and resume
