@@ -3,7 +3,8 @@
 LocalCluster (1 and 2 workers); then a run killed at 50 % of its shards and resumed from the
 shard cache, against a full run, both as `trajforge run` processes on a real Prefect server.
 
-Usage: python bench/orchestration.py [CONFIG]   (default configs/demo.yaml)
+Usage: python bench/orchestration.py [CONFIG [SCALE]]   (default configs/demo.yaml 1.0; SCALE
+multiplies every family's count, e.g. 0.25 for a quick run on a loaded machine)
 """
 
 from __future__ import annotations
@@ -65,8 +66,16 @@ def direct_run(config, root: str) -> tuple[int, dict[str, float]]:
     return direct(config.model_copy(update={"synth": config.synth.model_copy(update=synth)}), root)
 
 
-def main(path: str) -> None:
-    config = load_config(path)
+def scaled(config, factor: float):
+    data = config.model_dump(mode="json")
+    for kind in KINDS:
+        for fam in data["synth"][kind]:
+            fam["count"] = max(1, round(fam["count"] * factor))
+    return config.model_validate(data)
+
+
+def main(path: str, factor: float) -> None:
+    config = scaled(load_config(path), factor)
     episodes = sum(f.count for _, f in config.families())
     rows: list[tuple[str, float, int]] = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -101,7 +110,8 @@ def main(path: str) -> None:
             stop_group(server)
 
     base = rows[0][1]
-    print(f"{config.dataset}: {episodes} episodes, {os.cpu_count()} CPU cores")
+    print(f"{config.dataset} x{factor:g}: {episodes} episodes, {os.cpu_count()} CPU cores, load average "
+          f"{os.getloadavg()[0]:.1f} at the end")
     print(f"{'run':<48}{'seconds':>9}{'traj/s':>9}{'vs direct':>11}")
     for name, t, n in rows:
         print(f"{name:<48}{t:>9.2f}{n / t:>9.0f}{(t - base) / base:>+10.0%}")
@@ -112,4 +122,4 @@ def main(path: str) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1] if len(sys.argv) > 1 else "configs/demo.yaml")
+    main(sys.argv[1] if len(sys.argv) > 1 else "configs/demo.yaml", float(sys.argv[2]) if len(sys.argv) > 2 else 1.0)

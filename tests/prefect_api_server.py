@@ -36,6 +36,7 @@ def stop_group(proc: subprocess.Popen, signum: int = signal.SIGTERM) -> None:
 
 def start_server(home: Path, timeout_s: float = 90) -> tuple[subprocess.Popen, str, dict[str, str]]:
     """Start a server in a fresh ``home``; returns (process, api url, env for client processes)."""
+    home.mkdir(parents=True, exist_ok=True)
     port = free_port()
     url = f"http://127.0.0.1:{port}/api"
     env = {**os.environ, "PREFECT_HOME": str(home), "PREFECT_SERVER_UI_ENABLED": "false",
