@@ -59,7 +59,7 @@ def main(path: str) -> None:
         result = run_pipeline(config, f"{tmp}/prefect")
         t_prefect = time.perf_counter() - t0
         t0 = time.perf_counter()
-        again = run_pipeline(config, f"{tmp}/prefect")
+        again = run_pipeline(config, f"{tmp}/prefect", fresh=True)  # recompute: no shard-cache hits
         t_again = time.perf_counter() - t0
     assert result.rows == rows_d, (result.rows, rows_d)
     print(f"{config.dataset}: {result.rows} trajectories ({sum(f.count for _, f in config.families())} episodes)")

@@ -23,6 +23,7 @@ from rich.table import Table
 from typer.exceptions import TyperException
 
 from catalog.catalog import DEFAULT_TIMEOUT_S, Catalog, CatalogError, verify_version
+from flows.cached_shards import ShardError
 from flows.config import ConfigError
 from stores.names import InvalidNameError, Ref
 from stores.outputs import check_output_file, export_schema
@@ -54,7 +55,7 @@ class OutputFormat(enum.StrEnum):
 out = Console()
 # errors whose message is written for the user (most ValueErrors here are: bad params, corpora, questions)
 USER_ERRORS = (StoreError, CatalogError, ConfigError, InvalidNameError, SchemaError, TrajectoryValidationError,
-               MissingAPIKeyError, ValueError)
+               MissingAPIKeyError, ShardError, ValueError)
 _state: dict[str, Any] = {"store": None, "debug": False}
 
 
@@ -74,8 +75,12 @@ def _store() -> Store:
 
 
 @app.command()
-def run(config: Annotated[Path, typer.Argument(help="Pipeline config YAML, e.g. configs/demo.yaml.")]) -> None:
-    """Run the pipeline: synthesize, score, retrieve, corrupt and publish a new version."""
+def run(
+    config: Annotated[Path, typer.Argument(help="Pipeline config YAML, e.g. configs/demo.yaml.")],
+    fresh: Annotated[bool, typer.Option(help="Ignore the shard cache: recompute every shard (and refresh its entry).")] = False,
+) -> None:
+    """Run the pipeline: synthesize, score, retrieve, corrupt and publish a new version. Shards a
+    killed or earlier run of the same config finished are read from the store's shard cache."""
     import os
 
     from flows.config import load_config
@@ -89,12 +94,15 @@ def run(config: Annotated[Path, typer.Argument(help="Pipeline config YAML, e.g. 
 
     preflight(cfg, store)  # before Prefect starts: a bad prior or a read-only store fails in a second
 
-    result = run_pipeline(cfg, str(store.root))
+    result = run_pipeline(cfg, str(store.root), fresh)
     out.print(_summary(store, result.ref))
     out.print(
         f"rows {result.rows}, duplicates dropped {result.duplicates_dropped}, retrieval prior "
         f"{result.prior or 'none (first version)'}; seconds per stage: {result.stage_seconds}"
     )
+    cached = store.resolve(result.ref).manifest["params"]["run"].get("cached_shards", 0)
+    if cached:
+        out.print(f"shards read from the shard cache (an earlier run of this config made them): {cached}")
     repeated = sum(result.repeated_tasks.values())
     if repeated:
         out.print(f"episodes replaced because their task was already drawn: {repeated}")
@@ -509,6 +517,16 @@ from flows.score_cli import score, select  # noqa: E402
 
 app.command()(score)
 app.command()(select)
+
+# ---------------------------------------------------------------------------- deployments and the shard cache: flows/deploy_cli.py, flows/cache_cli.py
+
+from flows.cache_cli import cache_app  # noqa: E402
+from flows.deploy_cli import deploy, serve  # noqa: E402
+
+app.add_typer(cache_app, name="cache")
+
+app.command()(serve)
+app.command()(deploy)
 
 
 # ---------------------------------------------------------------------------- entry point

@@ -29,19 +29,26 @@ class ConfigError(ValueError):
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # field docstrings are the descriptions the Prefect deployment form shows
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
 
 
 class FamilySpec(_Strict):
     family: str
+    """Task family name (`trajforge families` lists them), e.g. maze, form, multihop."""
     count: int = Field(ge=0, le=10_000_000)
+    """Episodes of this family in the version (distinct tasks; failed experts are replaced)."""
     difficulties: list[int] = Field(default=[1, 2, 3], min_length=1)
+    """Difficulty levels drawn from, 1 (easiest) to 5."""
     tiers: dict[str, float] = Field(default={"expert": 0.7, "noisy": 0.3})
+    """Policy tiers and their weights: expert, reflective, noisy, random, llm."""
     images: Literal["off", "task", "steps"] | None = None  # None: the family's default
+    """Screenshots: off, task (first only) or steps (after every step); empty: the family's default."""
     params: dict[str, Any] = Field(default_factory=dict)
-    # grouped sampling: K distinct episodes per task (best-of-N, preference pairs, GRPO groups);
-    # ``count`` stays the number of episodes, so it must be a multiple of K
+    """Family-specific settings (e.g. a research corpus); checked by the family."""
     samples_per_task: int = Field(default=1, ge=1, le=256)
+    """Grouped sampling: K distinct episodes per task (best-of-N, preference pairs, GRPO groups);
+    ``count`` stays the number of episodes, so it must be a multiple of K."""
 
     def family_params(self) -> dict[str, Any]:
         """What the family's factories receive: ``params`` plus the image switch when set."""
@@ -77,8 +84,11 @@ class FamilySpec(_Strict):
 
 class SynthConfig(_Strict):
     reasoning: list[FamilySpec] = Field(default_factory=list)
+    """Reasoning task families (puzzles, algorithms, mazes, ...)."""
     gui: list[FamilySpec] = Field(default_factory=list)
+    """GUI-agent task families (simulated apps with screenshots)."""
     research: list[FamilySpec] = Field(default_factory=list)
+    """Deep-research task families (search/open/find over a corpus)."""
 
     @model_validator(mode="before")
     @classmethod
@@ -92,14 +102,21 @@ class SynthConfig(_Strict):
 
 class RetrieveConfig(_Strict):
     enabled: bool = True
+    """Index this run's rows and search the prior version's index."""
     prior: str | None = "latest"  # a tag/version of this dataset, a full name@ref, or null
+    """Version searched: a tag or version of this dataset, a full name@ref, or empty for none."""
     k: int = Field(default=5, ge=1, le=1000)
+    """Neighbours kept per row."""
     dim: int = Field(default=256, ge=8, le=4096)
+    """Dimension of the hashing embedder."""
     # Behavior Retrieval's recipe: this share of the published version is prior rows retrieved
     # as the most similar to this run's rows (0: only store the neighbours)
     mix_share: float = Field(default=0.0, ge=0.0, lt=1.0)
+    """Share of the published version made of retrieved prior rows (0: only store the neighbours)."""
     mix_threshold: float | None = Field(default=None, ge=-1.0, le=1.0)  # cosine a mixed row needs
+    """Cosine a prior row needs to be mixed in (empty: no threshold)."""
     mix_view: Literal["task", "trajectory"] = "trajectory"
+    """Text compared when mixing: the task or the whole trajectory."""
 
     @field_validator("prior")
     @classmethod
@@ -115,7 +132,9 @@ class RetrieveConfig(_Strict):
 
 class CorruptConfig(_Strict):
     operators: list[Literal["swap_adjacent", "drop_step"]] = Field(default=["swap_adjacent"])
+    """Corruption operators applied to sampled clean rows."""
     fraction: float = Field(default=0.1, ge=0.0, le=1.0)
+    """Share of clean rows copied into the labelled `corrupt` split."""
 
 
 class LLMConfig(_Strict):
@@ -124,19 +143,33 @@ class LLMConfig(_Strict):
     never appears in a config, a manifest or a log."""
 
     base_url: str
+    """Base URL of the OpenAI-compatible server, e.g. http://127.0.0.1:8000/v1."""
     model: str = Field(min_length=1, max_length=512)
+    """Model name sent with each request."""
     api_key_env: str | None = Field(default=None, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+    """Environment variable holding the API key (the key itself never goes in a config)."""
     mode: Literal["solve", "serg"] = "solve"  # reasoning families: one reply per task
+    """Reasoning families: solve (one reply per task) or serg."""
     max_rounds: int = Field(default=30, ge=1, le=1000)  # gui/research agents: model turns per episode
+    """GUI/research agents: model turns per episode."""
     max_concurrency: int = Field(default=8, ge=1, le=1024)
+    """Requests in flight at once (the server's rate limit)."""
     timeout_s: float = Field(default=60.0, gt=0, le=86_400)
+    """Seconds before a request is abandoned."""
     max_retries: int = Field(default=5, ge=0, le=20)  # retries after the first attempt
+    """Retries after the first attempt."""
     backoff_s: float = Field(default=0.5, ge=0.0, le=3_600)
+    """First retry delay in seconds (doubles each retry)."""
     backoff_max_s: float = Field(default=20.0, ge=0.0, le=3_600)
+    """Longest retry delay in seconds."""
     temperature: float = Field(default=0.0, ge=0.0, le=2.0)
+    """Sampling temperature."""
     max_tokens: int = Field(default=2048, ge=1, le=10_000_000)
+    """Most tokens per reply."""
     params: dict[str, Any] = Field(default_factory=dict)
+    """Extra request fields passed to the server."""
     cache: str | None = None  # SQLite request cache; default <store>/_cache/llm.sqlite
+    """SQLite request cache file (default <store>/_cache/llm.sqlite)."""
 
     @field_validator("base_url")
     @classmethod
@@ -146,8 +179,11 @@ class LLMConfig(_Strict):
 
 class PublishConfig(_Strict):
     tags: list[str] = Field(default_factory=list)
+    """Tags pointed at the new version (latest is always moved)."""
     shard_bytes: int = Field(default=256 * 1024 * 1024, gt=0, le=2**40)
+    """Target size of a Parquet shard in bytes."""
     row_group_rows: int = Field(default=1024, gt=0, le=2**31 - 1)
+    """Rows per Parquet row group."""
 
     @field_validator("tags")
     @classmethod
@@ -162,11 +198,44 @@ class DecontaminateConfig(_Strict):
     (``scores['contamination']``) or fail the run."""
 
     eval_sets: list[str] = Field(min_length=1)  # .jsonl/.parquet files or name@ref versions
+    """Evaluation sets: .jsonl/.parquet files or name@ref versions."""
     field: str = "text"
+    """Text field of evaluation files."""
     ngram: int = Field(default=13, ge=1, le=64)
+    """Words per n-gram."""
     min_overlap: float = Field(default=0.5, ge=0.0, le=1.0)
+    """Share of an item's n-grams a row must hold to be flagged (0: any)."""
     max_matches: int = Field(default=10, ge=1)
+    """An n-gram found in more rows than this is boilerplate and ignored."""
     mode: Literal["remove", "tag", "fail"] = "remove"
+    """remove the flagged rows, tag them (scores['contamination']) or fail the run."""
+
+
+class RunnerConfig(_Strict):
+    """Where synthesis shards run. It changes where the work happens, never what is made, so it
+    is left out of the config hash: the same config gives the same version on every runner."""
+
+    kind: Literal["local", "dask"] = "local"
+    """local: a process pool on this machine (see workers); dask: a Dask cluster (prefect-dask)."""
+    address: str | None = Field(default=None, pattern=r"^(tcp|tls|inproc|ucx)://\S+$")
+    """dask: an existing scheduler, e.g. tcp://10.0.0.5:8786 (empty: a LocalCluster on this machine)."""
+    n_workers: int = Field(default=2, ge=1, le=1024)
+    """dask without an address: worker processes of the LocalCluster."""
+    threads_per_worker: int = Field(default=1, ge=1, le=256)
+    """dask without an address: threads per LocalCluster worker (shards are GIL-bound Python: keep 1)."""
+    connect_timeout_s: float = Field(default=10.0, gt=0, le=600)
+    """dask with an address: seconds to wait for the scheduler before the run fails."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _shorthand(cls, data: Any) -> Any:
+        return {"kind": data} if isinstance(data, str) else data  # `runner: dask`
+
+    @model_validator(mode="after")
+    def _address_needs_dask(self) -> RunnerConfig:
+        if self.address is not None and self.kind != "dask":
+            raise ValueError("runner.address names a Dask scheduler: set runner.kind: dask, or remove address")
+        return self
 
 
 class ScorerSpec(_Strict):
@@ -198,19 +267,32 @@ class ScoreConfig(_Strict):
 
 class PipelineConfig(_Strict):
     dataset: str
+    """Dataset the run publishes a new version of."""
     seed: int = Field(default=0, ge=0, le=INT64_MAX)  # episode seeds are derived from it and stored as int64
+    """Run seed; every episode seed derives from it (same config and seed, same rows)."""
     shard_size: int = Field(default=500, ge=1, le=10_000_000)
+    """Episodes per shard (one Prefect task each)."""
     # processes that synthesize shards in parallel: null = one per CPU core, 1 = in-process
     workers: int | None = Field(default=None, ge=1, le=1024)
+    """Processes that synthesize shards in parallel (empty: one per CPU core; 1: in-process)."""
     synth: SynthConfig
+    """What to synthesize, by kind: families with counts, difficulties and tiers."""
     retrieve: RetrieveConfig = RetrieveConfig()
+    """Indexing and behaviour retrieval against a prior version."""
     corrupt: CorruptConfig = CorruptConfig()
+    """Labelled corruptions of clean rows (the robustness split)."""
     publish: PublishConfig = PublishConfig()
+    """Tags and Parquet layout of the published version."""
     llm: LLMConfig | None = None
+    """Model backend for llm-tier episodes (an OpenAI-compatible server)."""
     decontaminate: DecontaminateConfig | None = None
+    """Gate before publish against evaluation sets."""
+    runner: RunnerConfig = RunnerConfig()
+    """Where shards run: local (default) or dask (a LocalCluster or a scheduler address)."""
     score: ScoreConfig = ScoreConfig()
-    # the selection stage (filters.selection.SelectConfig): publishes a second version
+    """Scorers run on every row (default: verifier + prefix_correct)."""
     select: dict[str, Any] | None = None
+    """The selection stage (filters.selection.SelectConfig): publishes a second version."""
 
     @field_validator("dataset")
     @classmethod
@@ -221,7 +303,8 @@ class PipelineConfig(_Strict):
         return [(kind, spec) for kind in KINDS for spec in getattr(self.synth, kind)]
 
     def config_hash(self) -> str:
-        return hashlib.sha256(canonical_json(self.model_dump(mode="json")).encode()).hexdigest()[:16]
+        what = self.model_dump(mode="json", exclude={"runner"})  # where shards run is not what they make
+        return hashlib.sha256(canonical_json(what).encode()).hexdigest()[:16]
 
 
 class _UniqueKeyLoader(yaml.SafeLoader):

@@ -34,7 +34,10 @@ from filters.decontaminate import DecontamSettings, decontamination_gate, load_e
 from filters.dedup import exact_dedup, task_dedup
 from filters.scorers import Scoring, merge_stats, score_batches
 from filters.selection import parse_select, select_version
+from flows.cached_shards import shard_label, synthesize_cached
 from flows.config import FamilySpec, PipelineConfig
+from flows.run_reports import label_run, report_run
+from flows.runners import check_runner, shard_runner
 from flows.workers import in_pool, shard_pool
 from stores.blobs import merge_blobs, referenced_blobs
 from stores.codeversion import code_version
@@ -44,6 +47,7 @@ from stores.outputs import check_cache_path
 from stores.retrieval import MIXED_FILE, NEIGHBORS_FILE, build_index, mix_prior, retrieve
 from stores.schema import KINDS, Provenance, to_table
 from stores.selection import parquet_bytes
+from stores.shard_cache import ShardCache, cache_root
 from stores.store import NotFoundError, Store, StoreError, VersionInfo
 from synth.corrupt import corrupt_table, corruption_sample
 from synth.generate import LLMRun, Shard, ShardSpec, generate_shard
@@ -71,9 +75,20 @@ class RunResult:
 # ---------------------------------------------------------------------------- tasks
 
 
+# a shard on the process pool that takes longer fails the run (ShardError) instead of hanging it;
+# Prefect's own task timeouts cannot interrupt a task on a worker thread, which every shard task is
+SHARD_TIMEOUT_S = 4 * 3600
+LLM_RETRY_DELAYS_S = [2, 8, 30]  # a shard whose model server failed it retries with backoff
+
+
 @task(cache_policy=NO_CACHE, retries=1, retry_delay_seconds=1)
-def synthesize_shard(spec: ShardSpec, provenance: Provenance) -> Shard:
-    return in_pool(generate_shard, spec, provenance)
+def synthesize_shard(spec: ShardSpec, provenance: Provenance, cache: ShardCache | None = None) -> tuple[Shard, bool]:
+    """One shard, from the store's shard cache when an earlier run made it; (shard, cached)."""
+    logger = get_run_logger()
+    shard, cached = synthesize_cached(spec, provenance, cache,
+                                      lambda s, p: in_pool(generate_shard, s, p, timeout=SHARD_TIMEOUT_S), logger.warning)
+    logger.info("%s: %d rows%s", shard_label(spec), shard.trajectories.num_rows, " (from the shard cache)" if cached else "")
+    return shard, cached
 
 
 @task(cache_policy=NO_CACHE)
@@ -198,6 +213,7 @@ class Synthesis:
     failed_experts: dict[str, int] = field(default_factory=dict)  # expert episodes dropped because they failed
     llm_failures: list[dict[str, Any]] = field(default_factory=list)
     llm_summary: dict[str, Any] | None = None
+    cached_shards: int = 0  # shards read back from the shard cache (a resumed run) instead of generated
 
 
 def drop_failed_experts(table: pa.Table) -> tuple[pa.Table, int]:
@@ -228,7 +244,8 @@ def prepare_flow(config: PipelineConfig, store: Store) -> tuple[PipelineConfig, 
 
 
 @flow(name="synthesize")
-def synthesize_flow(config: PipelineConfig, provenance: Provenance, llm: LLMRun | None = None) -> Synthesis:
+def synthesize_flow(config: PipelineConfig, provenance: Provenance, llm: LLMRun | None = None,
+                    cache: ShardCache | None = None) -> Synthesis:
     """Generate every family's episodes, keeping one episode per distinct task and only expert
     episodes that succeed.
 
@@ -247,11 +264,13 @@ def synthesize_flow(config: PipelineConfig, provenance: Provenance, llm: LLMRun 
     pending = [spec for fam in families for spec in family_specs(config, fam, 0, _indexes(fam), llm)]
     failures: list[dict[str, Any]] = []
     results: list = []
+    cached = 0
     for _round in range(TOP_UP_ROUNDS + 1):
         if not pending:
             break
         touched = {spec.family for spec in pending}
-        for spec, shard in zip(pending, _run_shards(pending, provenance), strict=True):
+        for spec, (shard, hit) in zip(pending, _run_shards(pending, provenance, cache), strict=True):
+            cached += hit
             tables[spec.family].append(shard.trajectories)
             blobs.append(shard.blobs)
             failures += shard.llm_failures
@@ -285,19 +304,23 @@ def synthesize_flow(config: PipelineConfig, provenance: Provenance, llm: LLMRun 
 
         summary = {**summarize(results), "failures": len(failures)}
     failed = {name: n for name, n in failed.items() if n}
-    return Synthesis(table, referenced_blobs(table, merge_blobs(blobs)), repeated, shortfall, failed, failures, summary)
+    return Synthesis(table, referenced_blobs(table, merge_blobs(blobs)), repeated, shortfall, failed, failures, summary,
+                     cached)
 
 
-def run_synthesis(config: PipelineConfig, provenance: Provenance, llm: LLMRun | None = None) -> Synthesis:
-    """The synthesize flow with shards on ``config.workers`` processes (threads drive them)."""
-    with shard_pool(config.workers) as workers:
-        runner = ThreadPoolTaskRunner(max_workers=workers)
-        return synthesize_flow.with_options(task_runner=runner)(config, provenance, llm)
+def run_synthesis(config: PipelineConfig, provenance: Provenance, llm: LLMRun | None = None,
+                  cache: ShardCache | None = None) -> Synthesis:
+    """The synthesize flow with shards on the config's runner: ``config.workers`` local
+    processes (threads drive them) or a Dask cluster (:mod:`flows.runners`)."""
+    with shard_runner(config) as runner:
+        return synthesize_flow.with_options(task_runner=runner)(config, provenance, llm, cache)
 
 
-def _run_shards(specs: list[ShardSpec], provenance: Provenance) -> list[Shard]:
-    """Run shards on the flow's task runner with a progress bar; results in ``specs`` order."""
-    futures = [synthesize_shard.submit(spec, provenance) for spec in specs]
+def _run_shards(specs: list[ShardSpec], provenance: Provenance, cache: ShardCache | None) -> list[tuple[Shard, bool]]:
+    """Run shards on the flow's task runner with a progress bar; (shard, cached) in ``specs``
+    order. Shards with llm-tier episodes carry the model's tag (``llm:MODEL``), so a Prefect
+    concurrency limit on that tag caps the shards talking to one server, and retry with backoff."""
+    futures = [_shard_task(spec).submit(spec, provenance, cache) for spec in specs]
     episodes = {f.task_run_id: spec.stop - spec.start for f, spec in zip(futures, specs, strict=True)}
     with Progress(*Progress.get_default_columns(), MofNCompleteColumn(), console=Console(stderr=True),
                   disable=not sys.stderr.isatty(), transient=True) as bar:
@@ -305,6 +328,13 @@ def _run_shards(specs: list[ShardSpec], provenance: Provenance) -> list[Shard]:
         for future in as_completed(futures):
             bar.advance(job, episodes[future.task_run_id])
     return [f.result() for f in futures]
+
+
+def _shard_task(spec: ShardSpec):
+    if spec.llm is None:
+        return synthesize_shard
+    return synthesize_shard.with_options(tags=[f"llm:{spec.llm.settings.model}"], retries=len(LLM_RETRY_DELAYS_S),
+                                         retry_delay_seconds=LLM_RETRY_DELAYS_S)
 
 
 @flow(name="score")
@@ -382,6 +412,7 @@ def preflight(config: PipelineConfig, store: Store) -> None:
     if config.decontaminate is not None:  # unreadable evaluation sets fail now, not after the synthesis
         for spec in config.decontaminate.eval_sets:
             load_eval_set(store, spec, config.decontaminate.field)
+    check_runner(config.runner)  # an unreachable scheduler fails in seconds, not after the corpus build
     store.check_writable(config.dataset, keep=False)
     if config.select is not None:
         store.check_writable(parse_select(config.select).into or f"{config.dataset}-selected", keep=False)
@@ -436,8 +467,9 @@ def publish_flow(store: Store, config: PipelineConfig, table: pa.Table, blobs: p
 
 
 @flow(name="pipeline")
-def pipeline(config: PipelineConfig, store_root: str | None = None) -> RunResult:
-    """The whole job: one new immutable version of ``config.dataset``, registered in the catalog."""
+def pipeline(config: PipelineConfig, store_root: str | None = None, fresh: bool = False) -> RunResult:
+    """The whole job: one new immutable version of ``config.dataset``, registered in the catalog.
+    Finished shards of an earlier run of the same config are reused (``fresh``: recomputed)."""
     store = Store(store_root)
     seconds: dict[str, float] = {}
     started = time.perf_counter()
@@ -449,6 +481,7 @@ def pipeline(config: PipelineConfig, store_root: str | None = None) -> RunResult
         started = now
 
     preflight(config, store)
+    label_run(config.dataset, config.config_hash())
     run = {"run_id": uuid.uuid4().hex, "created_at": datetime.now(UTC).isoformat()}
     provenance = Provenance(
         generator="",  # filled per family by the shard generator
@@ -462,12 +495,14 @@ def pipeline(config: PipelineConfig, store_root: str | None = None) -> RunResult
     if prepared:
         run["prepared"] = prepared
     lap("prepare")
-    synthesis = run_synthesis(run_config, provenance, llm_run(config, store))
+    cache = ShardCache(cache_root(store.root), read=not fresh)
+    synthesis = run_synthesis(run_config, provenance, llm_run(config, store), cache)
     table, blobs = synthesis.trajectories, synthesis.blobs
     table, duplicates = exact_dedup(table)
     run["repeated_tasks"] = synthesis.repeated_tasks
     run["shortfall"] = synthesis.shortfall
     run["failed_experts"] = synthesis.failed_experts
+    run["cached_shards"] = synthesis.cached_shards
     if synthesis.llm_summary is not None:
         run["llm"] = synthesis.llm_summary
     lap("synthesize")
@@ -492,6 +527,7 @@ def pipeline(config: PipelineConfig, store_root: str | None = None) -> RunResult
     selected, report = select_stage(store, info, config.select) if config.select is not None else (None, [])
     if selected is not None:
         lap("select")
+    report_run(store, info, run, seconds, duplicates + more)
     return RunResult(info.ref, info.rows, duplicates + more, prior, synthesis.repeated_tasks, synthesis.shortfall,
                      synthesis.failed_experts, seconds, info.manifest["stats"]["content"], synthesis.llm_summary,
                      run["score"], selected.ref if selected is not None else None, report)

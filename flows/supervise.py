@@ -28,7 +28,7 @@ import threading
 import time
 
 ENV = "TRAJFORGE_SUPERVISOR_FD"
-SUPERVISED_COMMANDS = {"run"}
+SUPERVISED_COMMANDS = {"run", "serve"}
 _FORWARDED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 GRACE_S = 5.0  # after a forwarded signal, before the group is killed
 

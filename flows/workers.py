@@ -46,9 +46,11 @@ def shard_pool(workers: int | None) -> Iterator[int]:
         pool.shutdown(wait=True, cancel_futures=True)
 
 
-def in_pool(fn: Callable[..., T], *args: Any) -> T:
-    """``fn(*args)`` on the active pool's processes, or here when no pool is active."""
+def in_pool(fn: Callable[..., T], *args: Any, timeout: float | None = None) -> T:
+    """``fn(*args)`` on the active pool's processes, or here when no pool is active. On the pool,
+    a call still running after ``timeout`` seconds raises ``TimeoutError`` (its process is left
+    to the pool's shutdown, which the supervisor backs with a kill)."""
     pool = _pool
     if pool is None:
         return fn(*args)
-    return pool.submit(fn, *args).result()
+    return pool.submit(fn, *args).result(timeout=timeout)

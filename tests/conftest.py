@@ -48,3 +48,14 @@ def store(tmp_path):
 @pytest.fixture
 def table():
     return make_table(20, seed=1)
+
+
+@pytest.fixture(scope="session")
+def prefect_api(tmp_path_factory):
+    """One real ``prefect server start`` on 127.0.0.1 per session: (api url, env for trajforge
+    processes that talk to it). Stopped at the end of the session."""
+    from tests.prefect_api_server import start_server, stop_group
+
+    server, url, env = start_server(tmp_path_factory.mktemp("prefect-server-home"))
+    yield url, env
+    stop_group(server)
