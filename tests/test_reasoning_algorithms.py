@@ -12,6 +12,7 @@ from itertools import combinations
 import pytest
 
 from synth.reasoning.arithmetic import parse_number, plain
+from synth.reasoning.base import judge
 from synth.reasoning.lis import longest
 from synth.reasoning.phrasing import Voice
 from synth.registry import get_family
@@ -80,12 +81,15 @@ def test_game24_refuses_code_without_running_it(tmp_path):
     assert "far fewer" in bad(G24, P24, "(" * 300 + "24" + ")" * 300)
 
 
-def test_game24_rules_flag_slips_and_missing_numbers():
+def test_game24_slips_are_legal_but_wrong_and_missing_numbers_break_a_rule():
     start = G24.start(P24)
+    search = G24.solve(P24)
     after, broken = G24.apply(P24, start, {"a": 4, "op": "*", "b": 3, "result": 12})
     assert broken is None and sorted(v for v, *_ in after) == [1, 2, 12]
-    _, broken = G24.apply(P24, after, {"a": 12, "op": "*", "b": 2, "result": 25})
-    assert broken == "12 * 2 is 24, not 25"
+    slipped, broken, ok, sound = judge(G24, P24, search, after, True, {"a": 12, "op": "*", "b": 2, "result": 25})
+    assert (broken, ok, sound) == (None, False, False)  # legal: the solver's belief, wrong from the state
+    assert (25, "4*3*2", 2, 24) in slipped
+    assert judge(G24, P24, search, after, True, {"a": 12, "op": "*", "b": 2, "result": 24})[2]
     _, broken = G24.apply(P24, after, {"a": 4, "op": "+", "b": 1, "result": 5})
     assert broken == "4 is not among the numbers left (12, 2 and 1)"
     _, broken = G24.apply(P24, after, {"a": 2, "op": "/", "b": 0, "result": 0})
@@ -136,21 +140,36 @@ def test_lis_patience_length_matches_brute_force():
         assert longest(seq) == brute
 
 
-def test_lis_rules_recompute_each_entry():
+def test_lis_wrong_entries_are_legal_and_judged_from_the_table():
+    search = LIS.solve(PLIS)
     state = LIS.start(PLIS)
-    for move in LIS.solve(PLIS).steps[:3]:  # L[0..2] = 1, 1, 2
+    for move in search.steps[:3]:  # L[0..2] = 1, 1, 2
         state, broken = LIS.apply(PLIS, state, move.move)
         assert broken is None
     assert state == ((1, None), (1, None), (2, 0))
-    _, broken = LIS.apply(PLIS, state, {"i": 3, "length": 2, "prev": 1})
-    assert broken == "prev 1 is wrong: a[1]=1 is not smaller than a[3]=1, so it cannot come before it"
     _, broken = LIS.apply(PLIS, state, {"i": 4, "length": 3, "prev": 2})
     assert broken == "entries are filled in order: the next is L[3], not L[4]"
+    assert LIS.apply(PLIS, state, {"i": 3, "length": 0, "prev": None})[1].startswith("a move names i, a length of at least 1")
+    assert LIS.apply(PLIS, state, {"i": 3, "length": 1, "prev": 3})[1] == "prev[3] must be an earlier index (0..2) or null, got 3"
+    # strictness forgotten: a[2]=4 is not below a[3]=1, and the chain read back later climbs down
+    assert judge(LIS, PLIS, search, state, True, {"i": 3, "length": 3, "prev": 2})[1:] == (None, False, False)
     state, _ = LIS.apply(PLIS, state, {"i": 3, "length": 1, "prev": None})
-    _, broken = LIS.apply(PLIS, state, {"i": 4, "length": 2, "prev": 0})
-    assert broken == "L[4] is 3, not 2: a[2]=4 < a[4]=5 has L=2"
-    _, broken = LIS.apply(PLIS, state, {"i": 4, "length": 4, "prev": 2})
-    assert broken == "L[4] through prev 2 is L[2]+1 = 3, not 4"
+    assert judge(LIS, PLIS, search, state, True, {"i": 4, "length": 3, "prev": 2})[1:] == (None, True, True)
+    for wrong in ({"i": 4, "length": 2, "prev": 0},  # greedy: a smaller value, not the longest run before it
+                  {"i": 4, "length": 2, "prev": 2}):  # off by one: L[2]+1 is 3
+        assert judge(LIS, PLIS, search, state, True, wrong)[1:] == (None, False, False), wrong
+    # one too many on a[4] leaves the prev links right: the chain read back is still a longest one
+    assert judge(LIS, PLIS, search, state, True, {"i": 4, "length": 4, "prev": 2})[1:] == (None, True, True)
+    at6 = _lis_fill(search, state, 6)
+    off_chain = {"i": 6, "length": 1, "prev": None}  # a[6]=2 is on no longest chain: its slip washes out
+    assert judge(LIS, PLIS, search, at6, True, off_chain)[1:] == (None, True, True)
+
+
+def _lis_fill(search, state, upto):
+    for s in search.steps:
+        if s.kind == "apply" and len(state) <= s.move["i"] < upto:
+            state = LIS.apply(PLIS, state, s.move)[0]
+    return state
 
 
 # ---------------------------------------------------------------------------- arithmetic
@@ -218,12 +237,17 @@ def test_arithmetic_generated_problems_have_the_levels_operations_and_exact_answ
             assert ok(AR, task.env, f"{answer} units")
 
 
-def test_arithmetic_rules_flag_slips_and_unknown_quantities():
+def test_arithmetic_slips_are_legal_but_wrong_and_unknown_quantities_break_a_rule():
     state = AR.start(PAR)
+    search = AR.solve(PAR)
     after, broken = AR.apply(PAR, state, {"name": "cost", "op": "*", "args": ["qty", "price"], "value": "0.75"})
     assert broken is None and dict(after)["cost"] == Fraction(3, 4)
-    _, broken = AR.apply(PAR, state, {"name": "cost", "op": "*", "args": ["qty", "price"], "value": "0.8"})
-    assert broken == "3 × 0.25 is 0.75, not 0.8"
+    slipped, broken, ok, sound = judge(AR, PAR, search, state, True, {"name": "cost", "op": "*", "args": ["qty", "price"], "value": "0.8"})
+    assert (broken, ok, sound) == (None, False, False) and dict(slipped)["cost"] == Fraction(4, 5)
+    assert judge(AR, PAR, search, state, True, {"name": "cost", "op": "*", "args": ["qty", "price"], "value": "0.75"})[2]
+    # a quantity the answer does not use: written wrong, it washes out
+    aside = judge(AR, PAR, search, state, True, {"name": "q3", "op": "+", "args": ["qty", "qty"], "value": "7"})
+    assert aside[1:] == (None, True, True)
     _, broken = AR.apply(PAR, state, {"name": "after", "op": "-", "args": ["cost", "coupon"], "value": "0.65"})
     assert broken == "'cost' is not a known quantity yet"
     slipped, _ = AR.apply(PAR, state, {"name": "cost", "op": "*", "args": ["qty", "price"], "value": "0.8"})
@@ -266,8 +290,9 @@ def test_cryptarithm_wrong_mappings_say_what_broke():
     assert bad(CR, PCR, "AB=12 CD=35 EF=47") == "'AB' is not a single letter"
 
 
-def test_cryptarithm_rules_flag_taken_digits_zeros_and_wrong_columns():
+def test_cryptarithm_rules_flag_taken_digits_and_zeros_and_wrong_columns_are_legal_but_wrong():
     state = CR.start(PCR)
+    search = CR.solve(PCR)
     state, broken = CR.apply(PCR, state, {"letter": "B", "digit": 2})
     assert broken is None
     _, broken = CR.apply(PCR, state, {"letter": "D", "digit": 2})
@@ -275,8 +300,9 @@ def test_cryptarithm_rules_flag_taken_digits_zeros_and_wrong_columns():
     _, broken = CR.apply(PCR, state, {"letter": "A", "digit": 0})
     assert broken == "A starts AB, so it cannot be 0"
     state, _ = CR.apply(PCR, state, {"letter": "D", "digit": 5})
-    _, broken = CR.apply(PCR, state, {"letter": "F", "digit": 8})
-    assert broken == "column 1 (units) gives B+D = 2+5 = 7, which does not end in F=8"
+    _, broken, ok, sound = judge(CR, PCR, search, state, True, {"letter": "F", "digit": 8})  # the column sum slipped
+    assert (broken, ok, sound) == (None, False, False)
+    assert judge(CR, PCR, search, state, True, {"letter": "F", "digit": 7})[1:] == (None, True, True)
     _, broken = CR.apply(PCR, state, {"letter": "b", "digit": 3})
     assert broken == "B already has the digit 2"
     _, broken = CR.apply(PCR, state, {"letter": "Q", "digit": 3})

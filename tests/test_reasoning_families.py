@@ -273,8 +273,9 @@ class _Spotless(_LIS):
         return None
 
 
-class _Forgiving(_LIS):
-    """LIS whose verifier takes any answer: every noisy mistake washes out."""
+class _Forgiving(type(get_family("hanoi"))):
+    """Hanoi (whose mistakes break a rule, so a washed-out answer does not unmake them) with a
+    verifier that takes any answer: every noisy mistake washes out."""
 
     def judge(self, problem, answer):
         return True, "anything goes"

@@ -182,13 +182,15 @@ def test_topo_sort_rejects_with_the_reason(answer, reason):
     assert topo.verify(DAG, answer) == (False, reason)
 
 
-def test_topo_sort_rules_name_the_edge():
+def test_topo_sort_early_takes_are_legal_but_wrong_from_the_state():
     start = topo.start(DAG)
-    state, broken = topo.apply(DAG, start, {"node": "C"})
-    assert broken == "C still has an unprocessed predecessor: A -> C"
+    search = topo.solve(DAG)
+    state, broken, ok, sound = judge(topo, DAG, search, start, True, {"node": "C"})
+    assert (broken, ok, sound) == (None, False, False)  # A -> C points back now: no order completes it
     assert state == ((2,), 0b100)  # carried out: the state shows the mistake
     a = run(topo, DAG, [{"node": "A"}])
-    assert topo.apply(DAG, a, {"node": "C"})[1] == "C still has an unprocessed predecessor: B -> C"
+    assert judge(topo, DAG, search, a, True, {"node": "C"})[1:] == (None, False, False)  # B -> C still open
+    assert judge(topo, DAG, search, a, True, {"node": "B"})[1:] == (None, True, True)
     assert topo.apply(DAG, a, {"node": "a"}) == (a, "A is already placed, at position 1")
     assert topo.apply(DAG, a, {"node": "b"})[1] is None  # letters in either case
     assert topo.apply(DAG, a, {"node": "Q"}) == (a, "a move names one task, A to E, got {'node': 'Q'}")
@@ -200,7 +202,7 @@ def test_topo_sort_blunders_and_noisy_continuation_end_wrong():
     search = topo.solve(DAG)
     for seed in range(10):
         m = topo.mistake(DAG, a, search, Voice(random.Random(seed)), random.Random(seed))
-        assert m.move["node"] in ("C", "D", "E") and topo.apply(DAG, a, m.move)[1] is not None
+        assert m.move["node"] in ("C", "D", "E") and judge(topo, DAG, search, a, True, m.move)[1:] == (None, False, False)
         assert "B" in m.thought and m.move["node"] in m.thought and m.reveal
     broken = topo.apply(DAG, a, {"node": "C"})[0]
     rest = topo.continue_wrong(DAG, broken, Voice(random.Random(0)), random.Random(0))

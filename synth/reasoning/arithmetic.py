@@ -26,7 +26,9 @@ each step is still checked by the env, which recomputes it from the state.
 Moves: ``compute {"name": "cost", "op": "*", "args": ["pens", "price"], "value": "9"}`` with op
 one of + - * / and % (``p % x`` is p percent of x); values are exact decimal or "p/q" strings.
 State: a tuple of (name, value), the givens first, then what was computed. Answer: the number
-asked for.
+asked for. A move is legal when its name is new and its arguments are known: the value is the
+solver's own, and a wrong one (a slip) is found from the state, not by a rule: the story
+worked out exactly from the values in force no longer gives the answer (``keeps_solvable``).
 """
 
 from __future__ import annotations
@@ -567,7 +569,8 @@ class Arithmetic(ReasoningFamily):
     name = "arithmetic"
     group = "algorithms"
     action = "compute"
-    rules = "the arguments are known quantities and the value is the operation on them, computed exactly"
+    rules = ("the name is new and both arguments are known quantities; the value is the solver's own result (a wrong one "
+             "breaks no rule, it leads to a wrong answer)")
     levels = {
         1: {"ops": (2, 2)},
         2: {"ops": (3, 3)},
@@ -677,19 +680,23 @@ class Arithmetic(ReasoningFamily):
         true = _calc(op, values[args[0]], values[args[1]])
         if true is None:
             return state, f"{args[0]} is divided by {args[1]}, which is 0"
-        after = (*state, (name, value))
-        if value != true:
-            sym = "% of" if op == "%" else _SYMBOLS[op]
-            return after, f"{plain(values[args[0]])} {sym} {plain(values[args[1]])} is {plain(true)}, not {plain(value)}"
-        return after, None
+        return (*state, (name, value)), None
+
+    def keeps_solvable(self, problem: dict[str, Any], before: State, move: Any, after: State, search: Search) -> bool:
+        """A value written wrong is the solver's belief, not a broken rule: the state is still
+        solvable iff working the rest of the story out exactly from the values in force (the
+        wrong one included) still gives the asked quantity its true value. A slip on a
+        quantity the answer does not depend on washes out."""
+        return _finish(problem, dict(after)) == _finish(problem, dict(self.start(problem)))
 
     def observe(self, problem: dict[str, Any], state: State) -> str:
         return f"{state[-1][0]} = {plain(state[-1][1])}."
 
     def mistake(self, problem: dict[str, Any], state: State, search: Search, say: Voice, rng: random.Random) -> Mistake | None:
         """The next operation with a typical slip: a times-table or carry error, a misplaced
-        decimal point, a percentage taken as a tenth. It breaks a rule (the env recomputes the
-        operation from the known values): a correct step is never a mistake here."""
+        decimal point, a percentage taken as a tenth, a quotient taken the wrong way round. The
+        move is legal (the value is what the solver believes it computed); the env finds it
+        wrong from the state: the story worked out from there no longer gives the answer."""
         values = dict(state)
         todo = next((p for p in problem["program"] if p[0] not in values), None)
         if todo is None:
@@ -772,12 +779,21 @@ class Arithmetic(ReasoningFamily):
         value, why = read_number(answer)
         if value is None:
             return False, why
-        values = dict(self.start(problem))
-        for name, op, a, b, *_ in problem["program"]:
-            values[name] = _calc(op, values[a], values[b])
-        if value != values[problem["program"][-1][0]]:
+        if value != _finish(problem, dict(self.start(problem))):
             return False, f"{plain(value)} is not {asked}: the problem's quantities give a different value"
         return True, f"{plain(value)} is {asked}, recomputed from the problem's quantities"
+
+
+def _finish(problem: dict[str, Any], values: dict[str, Fraction]) -> Fraction | None:
+    """The asked quantity, the program's operations not yet in ``values`` worked out exactly
+    from the values there (None when a division by 0 stops it)."""
+    values = dict(values)
+    for name, op, a, b, *_ in problem["program"]:
+        if name not in values:
+            values[name] = _calc(op, values[a], values[b])
+            if values[name] is None:
+                return None
+    return values[problem["program"][-1][0]]
 
 
 @lru_cache(maxsize=1024)

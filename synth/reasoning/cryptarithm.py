@@ -26,7 +26,10 @@ may consider (forced letters are free) before it finds a solution.
 
 Moves: ``assign {"letter": "E", "digit": 5}``. State: a tuple with each letter's digit (-1 for
 none), letters in alphabetical order. Answer: every letter with its digit, e.g.
-"D=7 E=5 M=1 N=6 O=0 R=8 S=9 Y=2" (commas, ':' or '=', any case).
+"D=7 E=5 M=1 N=6 O=0 R=8 S=9 Y=2" (commas, ':' or '=', any case). A move is legal when the
+letter is open, the digit free and no word gets a leading 0; a digit that leaves a closed
+column wrong (a column sum slipped, a carry forgotten) is legal too, and found from the state:
+no solution extends a column that does not add up (``keeps_solvable``).
 """
 
 from __future__ import annotations
@@ -402,7 +405,8 @@ class Cryptarithm(ReasoningFamily):
     name = "cryptarithm"
     group = "algorithms"
     action = "assign"
-    rules = "the letter has no digit yet, the digit is free, no word starts with 0, and no column whose letters all have digits is wrong"
+    rules = ("the letter has no digit yet, the digit is free and no word starts with 0 (a digit that leaves a column wrong "
+             "breaks no move rule, the sum it leads to is wrong)")
     levels = {
         1: {"addends": 2, "length": (2, 2), "tries": 14},
         2: {"addends": 2, "length": (3, 3), "tries": 20},
@@ -491,19 +495,24 @@ class Cryptarithm(ReasoningFamily):
             return after, f"{digit} is already {p.letters[state.index(digit)]}'s digit"
         if digit == 0 and i in p.leading:
             return after, f"{p.letters[i]} starts {p.word_of(i)}, so it cannot be 0"
-        wrong = _scan(p, after)[2]
-        if not wrong:
-            return after, None
-        before = _scan(p, state)[2]  # a column already wrong is not this move's fault
-        return after, next((why for c, why in wrong.items() if c not in before), None)
+        return after, None
+
+    def keeps_solvable(self, problem: dict[str, Any], before: tuple[int, ...], move: Any, after: tuple[int, ...], search: Search) -> bool:
+        """A digit that leaves a column wrong (a column sum slipped, a carry forgotten) is the
+        solver's belief, not a broken rule; but no solution extends a closed column that does
+        not add up. A state whose closed columns all hold is left to the search: a digit tried
+        there that leads nowhere is a try it undoes, not a mistake."""
+        return not _scan(_puzzle(problem), after)[2]
 
     def observe(self, problem: dict[str, Any], state: tuple[int, ...]) -> str:
         return self.read_off(problem, state)
 
     def mistake(self, problem: dict[str, Any], state: tuple[int, ...], search: Search, say: Voice, rng: random.Random) -> Mistake | None:
         """Forget the carry (or slip by one) when reading a result letter off its column, or
-        take a digit that another letter already has; both break a rule, which the env checks
-        column by column."""
+        when solving a column for its last open letter: legal moves (the digit is free) that
+        the env finds wrong from the state, a closed column that does not add up. Where
+        neither is open, take a digit that another letter already has (a misread of the
+        assignments so far), which breaks a rule."""
         p = _puzzle(problem)
         c, carry, _ = _scan(p, state)
         if c == len(p.columns) or min(state) >= 0:
@@ -511,6 +520,10 @@ class Cryptarithm(ReasoningFamily):
         top, r = p.columns[c]
         open_top = [i for i in top if state[i] < 0]
         taken = [d for d in state if d >= 0]
+        if open_top and state[r] >= 0 and open_top.count(open_top[0]) == len(open_top):
+            found = self._solve_slip(p, state, c, carry, open_top[0], say, rng)
+            if found is not None:
+                return found
         if not open_top and state[r] < 0:
             total = carry + sum(state[i] for i in top)
             text = _sum_text(p, state, c, carry)
@@ -533,6 +546,30 @@ class Cryptarithm(ReasoningFamily):
         thought = _try_text(say, _open_lead(say, c, p.letters[i]), [], p.letters[i], d, aside=_aside(say, p, state, i, d))
         reveal = say(("<d> already belongs to <o>", "<o> has <d>, so <n> cannot", "<d> was taken by <o> earlier"), d=d, o=owner, n=p.letters[i])
         return Mistake({"letter": p.letters[i], "digit": d}, thought, "misread", reveal)
+
+    def _solve_slip(self, p: _Puzzle, state: tuple[int, ...], c: int, carry: int, i: int, say: Voice, rng: random.Random) -> Mistake | None:
+        """The column's last open letter solved with a slip: the digit one off the one that
+        makes the column end in its result letter, or the one it would be without the carry."""
+        top, r = p.columns[c]
+        k = top.count(i)
+        known = carry + sum(state[x] for x in top if x != i)
+        right = [d for d in range(10) if (known + k * d) % 10 == state[r]]
+        options = [(d + e) % 10 for d in right for e in (-1, 1)]
+        kinds = dict.fromkeys(options, "slip")
+        if carry:
+            kinds.update({d: "forgotten" for d in range(10) if (known - carry + k * d) % 10 == state[r]})
+        fits = [d for d in kinds if d not in state and d not in right and (d or i not in p.leading)]
+        if not fits:
+            return None
+        d = rng.choice(fits)
+        name, need = p.letters[i], f"{_need_text(p, c, 0 if kinds[d] == 'forgotten' else carry)}={state[r]}"
+        total = known + k * d
+        text = _forced_text(say, need, name, d)
+        digits = state[:i] + (d,) + state[i + 1 :]
+        reveal = say(("with <n>=<d> the column is <t>, which ends in <e>, not <rv>", "<t> ends in <e>, not <rv>: <n>=<d> was a slip",
+                      "redoing the column with <n>=<d>: <t>, so it does not end in <r>=<rv>"),
+                     n=name, d=d, t=_sum_text(p, digits, c, carry), e=total % 10, r=p.letters[r], rv=state[r])
+        return Mistake({"letter": name, "digit": d}, text, kinds[d], reveal)
 
     def continue_wrong(self, problem: dict[str, Any], state: tuple[int, ...], say: Voice, rng: random.Random) -> list[TraceStep]:
         """Finish column by column as the expert does, in its words, but never look back: the

@@ -22,7 +22,10 @@ difficulty  numbers  range    target    tries  typical expert steps (read..answe
 
 Moves: ``combine {"a": 8, "op": "*", "b": 3, "result": 24}`` replaces two numbers left by the
 result (numbers are integers or "p/q" strings). State: a sorted tuple of (value as written,
-expression, precedence, true value), one per number left. Answer: one expression over the
+expression, precedence, true value), one per number left. A move is legal when both numbers
+are left and the operation is defined: the result is the solver's own, and a slip is found
+from the state (a number whose written value is not its expression's, ``keeps_solvable``).
+Answer: one expression over the
 given numbers, each used exactly once, e.g. "(8-2)*(3+1)" (× ÷ x, brackets and a trailing
 "= 24" are fine); it is parsed with :mod:`ast` and evaluated by a walker that knows only
 integers, + - * / and parentheses, never by ``eval``.
@@ -267,7 +270,8 @@ class Game24(ReasoningFamily):
     name = "game24"
     group = "algorithms"
     action = "combine"
-    rules = "both numbers are among those left, the operation is defined and the result is computed right"
+    rules = ("both numbers are among those left and the operation is defined; the result is the solver's own (a wrong one "
+             "breaks no rule, the expression it builds misses what is written)")
     levels = {
         1: {"count": 3, "high": 13, "targets": (10, 40), "tries": 12},
         2: {"count": 4, "high": 13, "targets": (10, 40), "tries": 10},
@@ -380,19 +384,26 @@ class Game24(ReasoningFamily):
             if missing[0] in left:
                 return after, f"{_fmt(a)} {op} {_fmt(b)} needs two {_fmt(a)}s, but only one is left"
             return after, f"{_fmt(missing[0])} is not among the numbers left ({_listing(left)})"
-        if claimed != true:
-            return after, f"{_fmt(a)} {op} {_fmt(b)} is {_fmt(true)}, not {_fmt(claimed)}"
         return after, None
+
+    def keeps_solvable(self, problem: dict[str, Any], before: tuple[Item, ...], move: Any, after: tuple[Item, ...], search: Search) -> bool:
+        """A result written wrong is the solver's belief, not a broken rule; but every number
+        left must be what its expression really makes: right arithmetic from a wrong number
+        builds an expression whose value is not the one written, so no correct continuation
+        of the solver's own working is left. (Whether the target is still reachable is the
+        search's business: a right combination into a dead end is a try it undoes.)"""
+        return all(it[0] == it[3] for it in after)
 
     def observe(self, problem: dict[str, Any], state: tuple[Item, ...]) -> str:
         return f"Numbers left: {_listing([it[0] for it in state])} ({', '.join(it[1] for it in state)})."
 
     def mistake(self, problem: dict[str, Any], state: tuple[Item, ...], search: Search, say: Voice, rng: random.Random) -> Mistake | None:
         """A slip in the combination the search would try first here (a times-table or carry
-        error), or a number used again after it was combined away (a misread of what is left).
-        Both break a rule: a correct combination is never a mistake, the search may undo it.
-        Not a slip in the last combination: the answer is the expression, which stays right
-        whatever the last result is written as."""
+        error: legal, the result is the solver's belief, and the state shows it wrong), or now
+        and then a number used again after it was combined away (a misread of what is left,
+        which breaks a rule). A correct combination is never a mistake: the search may undo
+        it. Not a slip in the last combination: the answer is the expression, which stays
+        right whatever the last result is written as."""
         values = [it[0] for it in state]
         gone = sorted(set(problem["numbers"]) - set(values))
         if len(values) < 2 or (len(values) == 2 and not gone):

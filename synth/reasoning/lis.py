@@ -22,7 +22,10 @@ difficulty  length  values  typical expert steps (read..answer)
 Moves: ``set {"i": 5, "length": 3, "prev": 2}`` fills ``L[5]`` and ``prev[5]`` (``prev`` null
 when ``L`` is 1), in order from ``i = 0``. State: a tuple of (length, prev), one per entry
 filled. Answer: the subsequence's values in order, separated by spaces ("2 5 7 11"); any
-longest one passes.
+longest one passes. A move is legal when it fills the next entry with a length >= 1 and an
+earlier prev (or none): the values are the solver's own, and a wrong entry is found from the
+state: the table filled on by the recurrence no longer reads back a longest subsequence
+(``keeps_solvable``).
 """
 
 from __future__ import annotations
@@ -204,7 +207,9 @@ class LIS(ReasoningFamily):
     name = "lis"
     group = "algorithms"
     action = "set"
-    rules = "entries are filled in order; L[i] is one more than the longest L[j] over earlier a[j] < a[i], and prev[i] is such a j"
+    rules = ("entries are filled in order, each a length of at least 1 and prev an earlier index or null; the values are the "
+             "solver's own (L[i] is meant to be one more than the longest L[j] over earlier a[j] < a[i], prev[i] such a j: an "
+             "entry that is not breaks no rule, the subsequence it leads to is wrong)")
     levels = {
         1: {"n": 6, "high": 20},
         2: {"n": 9, "high": 30},
@@ -305,25 +310,21 @@ class LIS(ReasoningFamily):
     def apply(self, problem: dict[str, Any], state: tuple[Entry, ...], move: Any) -> tuple[tuple[Entry, ...], str | None]:
         seq = problem["seq"]
         i, length, prev = (move.get("i"), move.get("length"), move.get("prev", -1)) if isinstance(move, dict) else (None,) * 3
-        if type(i) is not int or type(length) is not int or (prev is not None and type(prev) is not int):
-            return state, f"a move names i, length and prev (an index or null), got {move!r}"
+        if type(i) is not int or type(length) is not int or length < 1 or (prev is not None and type(prev) is not int):
+            return state, f"a move names i, a length of at least 1 and prev (an index or null), got {move!r}"
         if i != len(state):
             nxt = f"L[{len(state)}]" if len(state) < len(seq) else "nothing: the table is full"
             return state, f"entries are filled in order: the next is {nxt}, not L[{i}]"
         if prev is not None and not 0 <= prev < i:
             return state, f"prev[{i}] must be an earlier index (0..{i - 1}) or null, got {prev}"
-        after = (*state, (length, prev))
-        v = seq[i]
-        if prev is not None and seq[prev] >= v:
-            return after, f"prev {prev} is wrong: a[{prev}]={seq[prev]} is not smaller than a[{i}]={v}, so it cannot come before it"
-        through = state[prev][0] + 1 if prev is not None else 1
-        if length != through:
-            via = f"L[{prev}]+1 = {through}" if prev is not None else "1 (no prev)"
-            return after, f"L[{i}] through prev {prev} is {via}, not {length}"
-        best, j = _extend(seq, state, i)
-        if length != best + 1:
-            return after, f"L[{i}] is {best + 1}, not {length}: a[{j}]={seq[j]} < a[{i}]={v} has L={best}"
-        return after, None
+        return (*state, (length, prev)), None
+
+    def keeps_solvable(self, problem: dict[str, Any], before: tuple[Entry, ...], move: Any, after: tuple[Entry, ...], search: Search) -> bool:
+        """An entry computed wrong (a prev that is not smaller, a shorter run than the best,
+        a length off by one) is the solver's belief, not a broken rule: the table is still
+        solvable iff filling the rest by the recurrence and reading the chain back gives a
+        longest increasing subsequence. A slip off every longest chain washes out."""
+        return self.judge(problem, self.read_off(problem, _finish(problem["seq"], after)))[0]
 
     def observe(self, problem: dict[str, Any], state: tuple[Entry, ...]) -> str:
         return "L so far: " + (" ".join(str(e[0]) for e in state) or "empty") + "."
@@ -332,9 +333,10 @@ class LIS(ReasoningFamily):
         """Extend the longest run so far without checking that it ends lower (equal or larger
         values included: strictness forgotten), stop at the nearest or the first smaller value
         instead of the best one (a greedy scan), or misread the best one's L by one (an
-        off-by-one). Each breaks the recurrence, a rule the env recomputes. A slip off the final
-        chain would leave the answer right, so one whose consequences reach the answer is
-        preferred."""
+        off-by-one). Each is a legal entry (the table holds what the solver computed) that the
+        env finds wrong from the state: the table filled on from it no longer reads back a
+        longest subsequence. A slip off the final chain would leave the answer right, so one
+        whose consequences reach the answer is preferred."""
         seq = problem["seq"]
         i = len(state)
         if i == 0 or i >= len(seq):

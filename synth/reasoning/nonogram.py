@@ -556,10 +556,27 @@ def _deduction(kind: str, k: int, clue: tuple[int, ...], line: str, count: int, 
         parts.append(say(("leaves <cs> empty", "never reaches <cs>", "marks <cs> empty"), cs=say.listing([_cell(kind, k, j) for j in _bits(cross)])))
     agreed = " and ".join(parts)
     if count == 1:
-        return say(("<h><o>: only one placement fits, so it <a>.", "<h><o> has a single placement, which <a>.",
+        main = say(("<h><o>: only one placement fits, so it <a>.", "<h><o> has a single placement, which <a>.",
                     "<h><o>: exactly one way fits; it <a>."), h=head, o=on, a=agreed)
-    return say(("<h><o>: <n> placements fit and every one <a>.", "<h><o>: of the <n> placements that fit, each <a>.",
-                "<h><o> fits <n> ways; all of them <a>.", "<h><o>: <n> ways fit, and they agree: each <a>."), h=head, o=on, n=count, a=agreed)
+    else:
+        main = say(("<h><o>: <n> placements fit and every one <a>.", "<h><o>: of the <n> placements that fit, each <a>.",
+                    "<h><o> fits <n> ways; all of them <a>.", "<h><o>: <n> ways fit, and they agree: each <a>."), h=head, o=on, n=count, a=agreed)
+    return " ".join([main, *_line_notes(clue, line, fill | cross, say)])
+
+
+def _line_notes(clue: tuple[int, ...], line: str, new: int, say: Voice) -> list[str]:
+    """Optional true remarks after a line deduction, drawn independently: how tight the clue
+    is on its line, and how much of the line is decided with the new cells."""
+    notes = []
+    need = sum(clue) + max(0, len(clue) - 1)
+    if need and say.chance(0.2):
+        notes.append(say(("The clue takes <m> of <n> cells, a slack of <s>.", "Slack: <n> - <m> = <s>.", "Its blocks and gaps need <m> of the <n> cells."),
+                         m=need, n=len(line), s=len(line) - need))
+    if say.chance(0.25):
+        known = sum(1 for j, ch in enumerate(line) if ch != "?" or new >> j & 1)
+        notes.append(say(("<d> of its <n> cells are decided now.", "That decides <d> of the line's <n> cells.", "The line has <d> of <n> cells known now."),
+                         d=known, n=len(line)))
+    return notes
 
 
 def _all_lines(problem: dict[str, Any]) -> list[tuple[str, int, tuple[int, ...]]]:

@@ -41,7 +41,7 @@ from typing import Any
 
 from synth.reasoning import draw
 from synth.reasoning.base import Mistake, ReasoningFamily, Search, TraceStep
-from synth.reasoning.phrasing import Voice, cap, verify_holds, verify_intro
+from synth.reasoning.phrasing import Voice, answer_line, cap, verify_holds, verify_intro
 from synth.registry import register
 
 _ANSWER = re.compile(r"(?P<path>.*?)[\s,;(]*\blength\b\s*[:=]?\s*(?P<length>[^\s)]*)\s*\)?\s*\.?\s*", re.I | re.S)
@@ -407,6 +407,17 @@ class ShortestPath(ReasoningFamily):
                     a=problem["source"], b=problem["target"])
         best = say(("and the target was settled at that distance", "which is the target's settled distance", "matching Dijkstra's distance for it"))
         return f"{verify_intro(say, answer)}: {ends}; {edges}, {best}; {verify_holds(say)}."
+
+    def answer_text(self, problem: dict[str, Any], answer: str, say: Voice) -> str:
+        """The answer with, now and then, true remarks about the path it gives (read from the
+        answer itself, so they hold whichever tier wrote it): its edge count, where it ends."""
+        nodes = answer.split("(")[0].split()
+        notes = []
+        if len(nodes) > 1 and say.chance(0.45):
+            notes.append(say(("<k> edge(s)", "<k> hop(s)", "over <k> edge(s)", "a path of <k> edge(s)"), k=len(nodes) - 1))
+        if nodes and say.chance(0.35):
+            notes.append(say(("ending at <t>", "it ends on <t>", "the last node is <t>"), t=nodes[-1]))
+        return answer_line(say, answer, say.listing(say.order(notes)))
 
     def read_off(self, problem: dict[str, Any], state: State) -> str:
         """The path to the target when it is settled, else to the farthest settled node."""

@@ -21,7 +21,9 @@ task's in-degree, then repeatedly take the first ready task (in-degree 0) and re
 writing out each in-degree that drops ("D 2->1") and each task that becomes ready. It never
 backtracks; backtracks appear only where a reflective teacher undoes its own mistake.
 
-Moves: ``take {"node": "C"}``; legal iff C is not placed yet and all its predecessors are.
+Moves: ``take {"node": "C"}``; legal iff C is not placed yet. A task taken before one of its
+predecessors is a legal move found wrong from the state: an arrow points back, and no
+completion of the order respects it (``keeps_solvable``).
 State: ``(order, done)``, the task indexes placed so far and a bitmask of them. Answer: the
 letters in order, "B A D C" (commas, '->' or no separator at all also work).
 """
@@ -129,7 +131,7 @@ class TopoSort(ReasoningFamily):
     name = "topo_sort"
     group = "graphs"
     action = "take"
-    rules = "the task is not placed yet and every task with an arrow into it is already placed"
+    rules = "the task is not placed yet (the order must respect every arrow: a task taken before one with an arrow into it breaks no move rule, it makes the order wrong)"
     levels = {
         1: {"tasks": 5, "edges": 5},
         2: {"tasks": 7, "edges": 9},
@@ -279,20 +281,25 @@ class TopoSort(ReasoningFamily):
         order, done = state
         if done >> v & 1:
             return state, f"{tasks[v]} is already placed, at position {order.index(v) + 1}"
-        taken = (*order, v), done | 1 << v
-        waiting = dag.preds[v] & ~done
-        if waiting:
-            return taken, f"{tasks[v]} still has an unprocessed predecessor: {tasks[_first_bit(waiting)]} -> {tasks[v]}"
-        return taken, None
+        return ((*order, v), done | 1 << v), None
+
+    def keeps_solvable(self, problem: dict[str, Any], before: State, move: Any, after: State, search: Search) -> bool:
+        """Any task may be written next; the order so far can still be completed iff the task
+        just taken has all its prerequisites before it. One taken too early has an arrow
+        pointing back from a task still to come, and nothing written later can fix that."""
+        v = after[0][-1]
+        return not self._dag(problem).preds[v] & ~before[1]
 
     def observe(self, problem: dict[str, Any], state: State) -> str:
         return "Order so far: " + (" ".join(problem["tasks"][v] for v in state[0]) or "empty") + "."
 
     def mistake(self, problem: dict[str, Any], state: State, search: Search, say: Voice, rng: random.Random) -> Mistake | None:
         """Taking a task whose last prerequisites are still open, as if it were ready (an arrow
-        misread or overlooked): the ones with a single open prerequisite are the easiest to
-        miss. It breaks a rule: taking any ready task keeps the order completable, so a legal
-        take is never an error."""
+        misread or overlooked, or the drop that would have freed it miscounted): the ones with
+        a single open prerequisite are the easiest to miss. The take is legal (any task can be
+        written next); the env finds it wrong from the state: an arrow now points back, so no
+        completion of the order is correct. Taking any ready task keeps the order completable,
+        so a ready take is never an error."""
         dag = self._dag(problem)
         tasks = problem["tasks"]
         last, left, drops = _open_counts(dag, len(tasks), state)
@@ -301,13 +308,14 @@ class TopoSort(ReasoningFamily):
             return None
         v = rng.choice([v for v in blocked if left[v] == 1] or blocked)
         ready = sorted([*(u for u, k in left.items() if not k), v])
-        if rng.random() < 0.5:  # the drop that would have freed it, miscounted
-            drops = [(x, a, 0 if x == v else b) for x, a, b in drops]
+        kind = "misread"
+        if rng.random() < 0.5 and any(x == v for x, _, _ in drops):  # the drop that would have freed it, miscounted
+            drops, kind = [(x, a, 0 if x == v else b) for x, a, b in drops], "slip"
         text = _take_text(tasks, last, drops, ready, v, say, {x: k for x, k in left.items() if x != v})
         u = _first_bit(dag.preds[v] & ~state[1])
         reveal = say(("<u> -> <v> is still open: <u> has not been taken", "<v> still waits for <u>, which is not placed",
                       "<u> must come before <v>, so <v> was not ready yet"), u=tasks[u], v=tasks[v])
-        return Mistake({"node": tasks[v]}, text, "misread", reveal)
+        return Mistake({"node": tasks[v]}, text, kind, reveal)
 
     def continue_wrong(self, problem: dict[str, Any], state: State, say: Voice, rng: random.Random) -> list[TraceStep]:
         """Carry on with Kahn's loop as if the task taken too early had been ready."""
