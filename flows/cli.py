@@ -495,6 +495,10 @@ app.command()(retrieve)
 app.command()(dedup)
 app.command()(decontaminate)
 
+from flows.rm_cli import rm_app  # noqa: E402
+
+app.add_typer(rm_app, name="rm")
+
 
 # ---------------------------------------------------------------------------- entry point
 

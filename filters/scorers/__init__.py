@@ -7,7 +7,12 @@ import importlib
 import pyarrow as pa
 
 # every module that registers scorers; importing them fills base.REGISTRY
-MODULES = ("filters.scorers.outcome",)
+MODULES = (
+    "filters.scorers.outcome",
+    "filters.scorers.learned",
+    "filters.scorers.hf",
+    "filters.scorers.judge",
+)
 
 
 def load_all() -> None:
