@@ -149,3 +149,26 @@ def test_predictions_are_deterministic(rm_store):
     a = scorer.score(held)
     b = scorer.score(held)
     np.testing.assert_array_equal(a.scores["learned_rm"], b.scores["learned_rm"])
+
+
+def test_encoder_backbone_fine_tunes_a_local_hf_encoder_and_round_trips(tmp_path):
+    from filters.rm.inputs import input_rows
+    from filters.rm.model import load_model
+    from tests.test_scorer_hf import save_model
+
+    table = family_table("arithmetic", 8, 0, TIERS)
+    save_model(tmp_path / "bert", "base", table, labels=2)
+    cfg = RMConfig(backbone=str(tmp_path / "bert"), max_steps=2, batch_size=2, val_share=0.0, encoder_max_len=64)
+    result = train_rm(table, cfg, trained_on="a@v1", progress=False)
+    assert result.model.meta["backbone"] == "encoder" and result.stats["steps"] == 2
+    files = result.model.files()
+    assert {"config.json", "weights.safetensors", "encoder/config.json", "encoder/tokenizer.json"} <= set(files)
+    loaded = load_model(result.model.save(tmp_path / "saved"))
+    rows = input_rows(table.slice(0, 3))
+    (a_traj, a_steps), (b_traj, b_steps) = result.model.predict(rows), loaded.predict(rows)
+    np.testing.assert_allclose(a_traj, b_traj, atol=1e-5)
+    for a, b, row in zip(a_steps, b_steps, rows, strict=True):
+        assert len(a) == len(row["steps"])
+        np.testing.assert_allclose(a, b, atol=1e-5)
+    with pytest.raises(ValueError, match="is not a folder"):
+        train_rm(table, RMConfig(backbone=str(tmp_path / "nope"), max_steps=1), trained_on="a@v1", progress=False)
