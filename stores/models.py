@@ -17,7 +17,6 @@ import pyarrow.compute as pc
 
 METRICS_SCHEMA = pa.schema([("split", pa.string()), ("kind", pa.string()), ("metric", pa.string()),
                             ("value", pa.float64())])
-MODEL_DIR = "model/"  # every file of a model version lives under this folder
 REQUIRED_FILES = ("model/config.json", "model/weights.safetensors")
 
 

@@ -23,12 +23,11 @@ from filters.rm.inputs import Budget, input_rows, step_texts, trajectory_text
 from filters.rm.labels import labels_of
 from filters.rm.metrics import auroc, ece, first_error_f1, predicted_first_error
 
-METRICS = ("rows", "auroc", "fe_f1", "fe_acc_erroneous", "fe_acc_correct", "fe_f1_noisy_corrupt", "ece", "ece_step")
-
 
 def report(table: pa.Table, traj: np.ndarray, steps: list[np.ndarray], threshold: float,
            seen_families: set[str] | None = None) -> list[dict[str, Any]]:
-    """One dict per (kind, group) with :data:`METRICS`: ``group`` is ``all``, and where
+    """One dict per (kind, group) with ``rows``, ``auroc``, ``fe_f1``, ``fe_acc_erroneous``,
+    ``fe_acc_correct``, ``fe_f1_noisy_corrupt``, ``ece``, ``ece_step``: ``group`` is ``all``, and where
     ``seen_families`` is given also ``seen`` / ``unseen`` (families in / left out of training).
 
     ``fe_f1`` is ProcessBench's first-error F1 on every row whose first error is known;
