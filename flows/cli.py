@@ -528,6 +528,12 @@ app.add_typer(cache_app, name="cache")
 app.command()(serve)
 app.command()(deploy)
 
+# ---------------------------------------------------------------------------- reward models: flows/rm_cli.py
+
+from flows.rm_cli import rm_app  # noqa: E402
+
+app.add_typer(rm_app, name="rm")
+
 
 # ---------------------------------------------------------------------------- entry point
 

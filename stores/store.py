@@ -39,6 +39,7 @@ import pyarrow.parquet as pq
 
 from stores.codeversion import code_version
 from stores.docs import DOCS_SCHEMA, docs_stats, validate_docs
+from stores.models import METRICS_SCHEMA, check_model_files, metrics_stats, validate_metrics
 from stores.names import LATEST, Ref, check_name, check_tag, version_number
 from stores.schema import (
     BLOB_SCHEMA,
@@ -70,21 +71,25 @@ class FormatVersionError(StoreError):
 
 @dataclass(frozen=True)
 class Content:
-    """What a version's main table holds: ``trajectories`` (the default) or a ``corpus``
-    (documents, with its facts and indexes beside them). Each kind has its own schema check
-    and manifest statistics; the commit protocol is the same for all."""
+    """What a version's main table holds: ``trajectories`` (the default), a ``corpus``
+    (documents, with its facts and indexes beside them) or a trained ``model`` (its metrics,
+    with weights, config and tokenizer as files). Each kind has its own schema check, files
+    check and manifest statistics; the commit protocol is the same for all."""
 
     main: str  # name of the main table (its shards go to data/)
     schema: pa.Schema
     validate: Callable[[pa.Table], None]
     stats: Callable[[pa.Table], dict[str, Any]]
+    check_files: Callable[[Mapping[str, bytes] | None], None] = lambda files: None
 
 
 CONTENTS = {
     "trajectories": Content("trajectories", TRAJECTORY_SCHEMA, validate_table, table_stats),
     "corpus": Content("docs", DOCS_SCHEMA, validate_docs, docs_stats),
+    "model": Content("metrics", METRICS_SCHEMA, validate_metrics, metrics_stats, check_model_files),
 }
-_READ_SCHEMAS = {"trajectories": TRAJECTORY_SCHEMA, "blobs": BLOB_SCHEMA, "docs": DOCS_SCHEMA}
+_READ_SCHEMAS = {"trajectories": TRAJECTORY_SCHEMA, "blobs": BLOB_SCHEMA, "docs": DOCS_SCHEMA,
+                 "metrics": METRICS_SCHEMA}
 
 
 class BrokenVersionError(StoreError):
@@ -109,7 +114,7 @@ class VersionInfo:
 
     @property
     def kind(self) -> str:
-        """``trajectories`` or ``corpus`` (manifests written before kinds existed: trajectories)."""
+        """``trajectories``, ``corpus`` or ``model`` (manifests written before kinds existed: trajectories)."""
         return self.manifest.get("kind", "trajectories")
 
     @property
@@ -274,6 +279,19 @@ class Store:
             paths.append(member_path(info, shard["path"]))
         return paths
 
+    def file_path(self, ref: str | Ref | VersionInfo, rel: str) -> Path:
+        """A file the version carries (``files=`` at publish), checked against its manifest
+        entry (inside the folder, present, its size; ``verify`` checks the hash)."""
+        info = ref if isinstance(ref, VersionInfo) else self.resolve(ref)
+        entry = next((f for f in info.manifest.get("files", []) if f["path"] == rel), None)
+        if entry is None:
+            raise NotFoundError(f"{info.ref} has no file {rel!r}; it has "
+                                f"{[f['path'] for f in info.manifest.get('files', [])]}")
+        problem = _shard_problem(info, entry, footer=False)
+        if problem:
+            raise DamagedVersionError(f"{info.ref}: {problem}. Run `trajforge datasets verify {info.ref}`.")
+        return member_path(info, rel)
+
     def read(
         self, ref: str | Ref | VersionInfo, columns: list[str] | None = None, table: str | None = None
     ) -> pa.Table:
@@ -408,6 +426,7 @@ class Store:
         if content is None:
             raise StoreError(f"unknown schema_kind {schema_kind!r}; a version holds one of {sorted(CONTENTS)}")
         content.validate(trajectories)
+        content.check_files(files)
         if blobs is not None and schema_kind != "trajectories":
             raise StoreError(f"blobs belong to trajectory versions, not to a {schema_kind} version")
         blobs = BLOB_SCHEMA.empty_table() if blobs is None else blobs

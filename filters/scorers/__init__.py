@@ -16,6 +16,9 @@ MODULES = (
     "filters.scorers.reference",
     "filters.scorers.recovery",
     "filters.scorers.quality",
+    "filters.scorers.learned",
+    "filters.scorers.hf",
+    "filters.scorers.judge",
 )
 
 DEFAULT_ENTRIES = ({"name": "verifier"}, {"name": "prefix_correct"})
