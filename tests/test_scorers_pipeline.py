@@ -3,6 +3,7 @@ scoring and selection; bad input leaves the store as it was."""
 
 from __future__ import annotations
 
+import inspect
 from collections import Counter
 from datetime import UTC, datetime
 
@@ -11,6 +12,8 @@ import pytest
 import yaml
 
 from filters.dedup import task_dedup
+from filters.scorers import load_all
+from filters.scorers.base import REGISTRY
 from flows.cli import main
 from flows.config import ConfigError, parse_config
 from stores.schema import Provenance
@@ -70,6 +73,15 @@ BASE = {"dataset": "d", "synth": {"reasoning": [{"family": "maze", "count": 8, "
 def test_config_errors_name_the_entry(change, message):
     with pytest.raises(ConfigError, match=message):
         parse_config({**BASE, **change})
+
+
+def test_every_registered_scorer_takes_what_build_scorer_passes():
+    """build_scorer hands each class its params plus instance, seed and family_params; a
+    scorer whose __init__ narrows that signature breaks only when it is configured."""
+    load_all()
+    assert {"verifier", "mc", "learned_rm", "hf_rm", "llm_judge"} <= set(REGISTRY)
+    for name, cls in REGISTRY.items():
+        inspect.signature(cls).bind(cls.Params, instance=name, seed=0, family_params={})
 
 
 def test_config_default_scoring_is_verifier_and_prefix_correct():

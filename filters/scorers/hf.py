@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pyarrow as pa
@@ -50,8 +50,8 @@ class HFRewardScorer(Scorer):
     columns = ("id", "kind", "task", "steps", "final_answer")
     Params = HFRewardParams
 
-    def __init__(self, params: HFRewardParams, *, instance: str | None = None, seed: int = 0):
-        super().__init__(params, instance=instance, seed=seed)
+    def __init__(self, params: HFRewardParams, **context: Any):
+        super().__init__(params, **context)  # instance, seed, family_params
         folder = Path(params.path)
         config = folder / "config.json"
         if not config.is_file():

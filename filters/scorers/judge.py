@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import orjson
@@ -61,8 +62,8 @@ class JudgeScorer(Scorer):
     columns = ("id", "kind", "task", "steps", "final_answer")
     Params = JudgeParams
 
-    def __init__(self, params: JudgeParams, *, instance: str | None = None, seed: int = 0):
-        super().__init__(params, instance=instance, seed=seed)
+    def __init__(self, params: JudgeParams, **context: Any):
+        super().__init__(params, **context)  # instance, seed, family_params
         unknown = sorted(set(params.rubrics) - set(RUBRICS))
         if unknown:
             raise ScorerError(f"scorer {self.instance!r}: rubrics for unknown kind(s) {unknown}; kinds are {sorted(RUBRICS)}")

@@ -11,6 +11,8 @@ only when the scorer is built, so configs without it start fast.
 
 from __future__ import annotations
 
+from typing import Any
+
 import pyarrow as pa
 from pydantic import Field
 
@@ -32,8 +34,8 @@ class LearnedRMScorer(Scorer):
     columns = INPUT_COLUMNS
     Params = LearnedRMParams
 
-    def __init__(self, params: LearnedRMParams, *, instance: str | None = None, seed: int = 0):
-        super().__init__(params, instance=instance, seed=seed)
+    def __init__(self, params: LearnedRMParams, **context: Any):
+        super().__init__(params, **context)  # instance, seed, family_params
         from filters.rm.model import pick_device  # torch loads only when an RM is asked for
         from filters.rm.versions import open_model
 

@@ -143,7 +143,7 @@ def show(x: Fraction, unit: str) -> str:
         return ("-" if x < 0 else "") + "$" + text
     if unit == "%":
         return f"{_grouped(x)}%"
-    return f"{_grouped(x)} {unit}"
+    return f"{_grouped(x)} {unit}" if unit else _grouped(x)
 
 
 def _calc(op: str, a: Fraction, b: Fraction) -> Fraction | None:

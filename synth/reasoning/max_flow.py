@@ -159,7 +159,7 @@ def _search_text(net: _Net, flows: tuple[int, ...], found: str, path: list[int],
                 "{BFS|A breadth-first search} {on the residuals|over what is left}{ from s|}: <f>. {t is reached via|The path found is} <p>. {Residuals|Left on each hop}: <h>. "
                 "{The minimum|Its minimum}, min(<r>), is <a>{: augment by <a>.|, so <a> more units go through.}",
                 "{Shortest augmenting path|Next augmenting path} by BFS ({visits|found}: <f>): <p>. {Hops|Along it}: <h>. {Push|Send} min(<r>) = <a>.",
-                "<f> {—|:} {that is|this is} the BFS from s, and it {reaches t along|finds} <p>. With <h>, {the bottleneck is|at most} <a> {can go through|fits}: min(<r>) = <a>."),
+                "<f>{ —|:} {that is|this is} the BFS from s, and it {reaches t along|finds} <p>. With <h>, {the bottleneck is|at most} <a> {can go through|fits}: min(<r>) = <a>."),
                f=_visits(found, say), p=route, h=shown, r=room, a=amount)
     notes = []
     if say.chance(0.35):

@@ -546,7 +546,7 @@ def _agrees(placement: int, line: str) -> bool:
 
 def _deduction(kind: str, k: int, clue: tuple[int, ...], line: str, count: int, fill: int, cross: int, say: Voice) -> str:
     """The line solver's check, stated: how many placements fit and what they all agree on."""
-    head = say(("<L> <k> (clue <c>)", "<L> <k>, clue <c>,", "For <l> <k> (clue <c>)"), L=_WORD[kind], l=_WORD[kind].lower(), k=k + 1,
+    head = say(("<L> <k> (clue <c>)", "<L> <k>, clue <c>", "For <l> <k> (clue <c>)"), L=_WORD[kind], l=_WORD[kind].lower(), k=k + 1,
                c=_clue_text(clue))
     on = say((", now '<x>'", " on '<x>'", ", reading '<x>'"), x=line) if line.strip("?") else ""
     parts = []

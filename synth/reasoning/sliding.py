@@ -365,8 +365,8 @@ class Sliding(ReasoningFamily):
                     d=geo.distance[far][board.index(far)]) if say.chance(0.6) else ""
         goal = say(("I need slides of tiles next to the blank that end with the tiles in order and the blank last.",
                     "The goal: tiles in order row by row, blank in the last cell, by sliding tiles next to the blank.",
-                    "Only a tile beside the blank may slide; the target is 1.. in order with the blank last.",
-                    "{Target|Goal board}: {tiles in order|1, 2, ... in order}, {blank last|the blank in the last cell}{, reached by sliding tiles next to the blank|}."))
+                    "Only a tile beside the blank may slide; the target is 1 to <n> in order with the blank last.",
+                    "{Target|Goal board}: {tiles in order|1, 2, ... in order}, {blank last|the blank in the last cell}{, reached by sliding tiles next to the blank|}."), n=geo.rows * geo.cols - 1)
         return f"{head}; {count}.{extra} {goal}"
 
     def plan(self, problem: dict[str, Any], say: Voice) -> str:
@@ -499,7 +499,7 @@ class Sliding(ReasoningFamily):
         tile, blank = move["tile"], board.index(0)
         at = board.index(tile)
         d = next((d for d, cell in geo.moves[blank] if cell == at), None)
-        where = say(("tile <t> was at <a>, right <w> of the blank at <b>", "the blank at <b> had tile <t> <w> of it", "<a> touches the blank at <b> (<w>)"),
+        where = say(("tile <t> was at <a>, just <w> of the blank at <b>", "the blank at <b> had tile <t> <w> of it", "<a> touches the blank at <b> (<w>)"),
                     t=tile, a=_cell(geo, at), b=_cell(geo, blank), w=WORDS[d] if d else "beside")
         h0, h1 = geo.distance[tile][at], geo.distance[tile][blank]
         dist = say((", and it moved <a> -> <b> steps from home", "; its distance home went <a> -> <b>"), a=h0, b=h1) if say.chance(0.5) else ""

@@ -633,8 +633,8 @@ class Sudoku(DigitGrid):
         i, d = (move["row"] - 1) * sh.n + move["col"] - 1, move["digit"]
         for u in sh.of[i]:
             spots = [j for j in sh.units[u] if cand[j] >> d & 1]
-            if spots == [i] and cand[i] != 1 << d:
-                others = [sh.cells[j] for j in sh.units[u] if j != i and not grid[j]]
+            others = [sh.cells[j] for j in sh.units[u] if j != i and not grid[j]]
+            if spots == [i] and cand[i] != 1 << d and others:  # with no other empty cell, the line below says it
                 return say(("<u> has no other cell for <a>: <cs> all see one", "in <u>, only <c> can hold <a> (<cs> cannot)",
                             "<cs> {are|is} ruled out for <a> in <u>, which leaves <c>"), u=sh.names[u], c=sh.cells[i], a=_a(d),
                            cs=say.listing(others))

@@ -146,9 +146,10 @@ def _expert(family: ReasoningFamily, problem: dict[str, Any], search: Search, sa
     return trace
 
 
-def _points(family: ReasoningFamily, problem: dict[str, Any], search: Search, rng: random.Random) -> list[tuple[int, Any, int]]:
+def _points(family: ReasoningFamily, problem: dict[str, Any], search: Search, rng: random.Random,
+            limit: int | None = MISTAKE_TRIES) -> list[tuple[int, Any, int]]:
     """Seeded positions of the expert's trace where a move comes next from a solvable
-    position: (position, state there, moves in force)."""
+    position: (position, state there, moves in force); at most ``limit`` of them."""
     stack, sound, points = [family.start(problem)], [True], []
     for i, s in enumerate(search.steps):
         if s.kind == "apply":
@@ -160,17 +161,19 @@ def _points(family: ReasoningFamily, problem: dict[str, Any], search: Search, rn
         elif s.kind == "backtrack":
             del stack[s.depth + 1 :], sound[s.depth + 1 :]
     rng.shuffle(points)
-    return points[:MISTAKE_TRIES]
+    return points[:limit]
 
 
-def _mistakes(family: ReasoningFamily, problem: dict[str, Any], search: Search, say: Voice):
+def _mistakes(family: ReasoningFamily, problem: dict[str, Any], search: Search, say: Voice, exhaustive: bool = False):
     """(position, moves in force, mistake, state after it, broken rule) at seeded points; the
     env's own rule confirms each one is wrong. Legal mistakes (moves that break no rule but lose
     the solution) come first in most episodes, when the family has any near these points: they
-    are the errors solvers mostly make."""
+    are the errors solvers mostly make. ``exhaustive``: every point of the trace, in a seeded
+    order (the noisy teacher's second pass, when every mistake drawn first washed out)."""
     found = []
-    for k, (i, state, depth) in enumerate(_points(family, problem, search, say.rng)):
-        if k >= LEGAL_LOOKAHEAD and found:
+    points = _points(family, problem, search, say.rng, None if exhaustive else MISTAKE_TRIES)
+    for k, (i, state, depth) in enumerate(points):
+        if k >= LEGAL_LOOKAHEAD and found and not exhaustive:
             break
         m = family.mistake(problem, state, search, say, say.rng)
         if m is None:
@@ -224,20 +227,22 @@ def _reflective(family: ReasoningFamily, problem: dict[str, Any], search: Search
 
 def _noisy(family: ReasoningFamily, problem: dict[str, Any], search: Search, say: Voice) -> tuple[Trace, str, dict]:
     first = None
-    for i, depth, m, after, broken in _mistakes(family, problem, search, say):
-        rest = _wrong_rest(family, problem, after, depth, say)
-        trace = Trace(family, problem, search, say)
-        trace.follow(search.steps[:i])
-        position = len(trace.steps)
-        trace.add(TraceStep("apply", m.thought, m.move))
-        trace.follow(rest, avoid=position)
-        answer = family.read_off(problem, trace.stack[-1])
-        if not family.verify(problem, answer)[0]:
-            return trace, answer, _info(family, m, broken)
-        first = first or (trace, answer, {**_info(family, m, broken), "ends_right": True})
-    # Every mistake drawn here washes out (a slip on a node the answer does not use): the first
-    # one stands, its episode labelled by the verifier like any other; with none at all, the
-    # expert's trace.
+    # A mistake can wash out (a slip on a node the answer does not use); when every one drawn
+    # at the first points does, a second pass tries every point of the trace.
+    for exhaustive in (False, True):
+        for i, depth, m, after, broken in _mistakes(family, problem, search, say, exhaustive):
+            rest = _wrong_rest(family, problem, after, depth, say)
+            trace = Trace(family, problem, search, say)
+            trace.follow(search.steps[:i])
+            position = len(trace.steps)
+            trace.add(TraceStep("apply", m.thought, m.move))
+            trace.follow(rest, avoid=position)
+            answer = family.read_off(problem, trace.stack[-1])
+            if not family.verify(problem, answer)[0]:
+                return trace, answer, _info(family, m, broken)
+            first = first or (trace, answer, {**_info(family, m, broken), "ends_right": True})
+    # Every mistake anywhere washes out: the first one stands, its episode labelled by the
+    # verifier like any other; with none at all, the expert's trace.
     if first is not None:
         return first
     return _expert(family, problem, search, say), search.answer, {"mistake": None}
