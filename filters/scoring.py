@@ -15,7 +15,7 @@ from typing import Any
 import pyarrow as pa
 
 from filters.scorers import Scoring, merge_stats, score_batches
-from filters.scorers.base import ScorerError, build_scorers, check_kinds
+from filters.scorers.base import ScorerError, build_scorers, check_kinds, in_store
 from stores.names import check_name
 from stores.selection import publish_selection
 from stores.store import Store, VersionInfo
@@ -47,6 +47,7 @@ def score_version(store: Store, info: VersionInfo, entries: list[dict[str, Any]]
     name = into or info.name
     check_name(name)
     table = store.read(info)
+    entries = in_store(entries, str(store.root))
     scoring = Scoring(list(entries), seed, batch_size, family_params_of(store, info))
     for scorer in build_scorers(scoring.entries, seed, family_params=scoring.family_params):
         check_kinds(scorer, table)

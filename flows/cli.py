@@ -85,8 +85,8 @@ def run(
 
     from flows.config import load_config
 
-    cfg = load_config(config)
     store = _store()
+    cfg = load_config(config, str(store.root))
     if not _state["debug"]:  # errors reach the terminal as our one paragraph, not Prefect's log lines
         os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "CRITICAL")
     from flows.pipeline import preflight

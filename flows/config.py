@@ -302,6 +302,14 @@ class PipelineConfig(_Strict):
     def families(self) -> list[tuple[str, FamilySpec]]:
         return [(kind, spec) for kind in KINDS for spec in getattr(self.synth, kind)]
 
+    def in_store(self, store_root: str) -> PipelineConfig:
+        """This config with its scorers' model versions looked up in ``store_root``
+        (:func:`filters.scorers.base.in_store`): the store the run reads and publishes to."""
+        from filters.scorers.base import in_store
+
+        scorers = [ScorerSpec.model_validate(e) for e in in_store(self.score.entries(), store_root)]
+        return self.model_copy(update={"score": self.score.model_copy(update={"scorers": scorers})})
+
     def config_hash(self) -> str:
         what = self.model_dump(mode="json", exclude={"runner"})  # where shards run is not what they make
         return hashlib.sha256(canonical_json(what).encode()).hexdigest()[:16]
@@ -325,7 +333,9 @@ class _UniqueKeyLoader(yaml.SafeLoader):
         return super().construct_mapping(node, deep=deep)
 
 
-def load_config(path: str | Path) -> PipelineConfig:
+def load_config(path: str | Path, store_root: str | None = None) -> PipelineConfig:
+    """The config at ``path``, checked; scorers that open a model version look it up in
+    ``store_root`` (default: TRAJFORGE_HOME), the store the run will work on."""
     path = Path(path)
     if path.is_dir():
         raise ConfigError(f"{path} is a directory; give the config's YAML file, e.g. configs/demo.yaml")
@@ -346,10 +356,10 @@ def load_config(path: str | Path) -> PipelineConfig:
         raise ConfigError(f"{path} is not valid YAML{where}: {getattr(e, 'problem', e)}") from None
     if not isinstance(data, dict):
         raise ConfigError(f"{path} must hold a YAML mapping (dataset:, synth:, ...), got {type(data).__name__}")
-    return parse_config(data, str(path))
+    return parse_config(data, str(path), store_root)
 
 
-def parse_config(data: dict[str, Any], source: str = "config") -> PipelineConfig:
+def parse_config(data: dict[str, Any], source: str = "config", store_root: str | None = None) -> PipelineConfig:
     try:
         config = PipelineConfig.model_validate(data)
     except ValidationError as e:
@@ -358,7 +368,7 @@ def parse_config(data: dict[str, Any], source: str = "config") -> PipelineConfig
     except (ValueError, InvalidNameError) as e:
         raise ConfigError(f"{source} is invalid: {e}") from None
     _check_families(config, source)
-    _check_scoring(config, source)
+    _check_scoring(config if store_root is None else config.in_store(store_root), source)
     return config
 
 

@@ -26,15 +26,15 @@ from stores.store import Store
 DEDUP_METHODS = Literal["exact", "normalised", "minhash", "semantic"]
 
 
-def resolve_config(config_path: str | None, config: PipelineConfig | None) -> PipelineConfig:
+def resolve_config(config_path: str | None, config: PipelineConfig | None, store: str | None = None) -> PipelineConfig:
     """The run's config from exactly one of a YAML path or typed fields, checked like
     ``trajforge run`` checks a file (families, tiers, params), not only by pydantic."""
     if (config_path is None) == (config is None):
         raise ConfigError("give the pipeline config either as config_path (a YAML file the runner can read) or as "
                           "config (the typed fields), not both and not neither")
     if config_path is not None:
-        return load_config(config_path)
-    return parse_config(config.model_dump(mode="json"), "the deployment's config parameter")
+        return load_config(config_path, store)
+    return parse_config(config.model_dump(mode="json"), "the deployment's config parameter", store)
 
 
 @flow(name="trajforge-pipeline")
@@ -51,7 +51,7 @@ def pipeline_deployment(config_path: str | None = None, config: PipelineConfig |
     """
     from flows.pipeline import pipeline, preflight
 
-    cfg = resolve_config(config_path, config)
+    cfg = resolve_config(config_path, config, str(Store(store).root))
     preflight(cfg, Store(store))
     return asdict(pipeline.fn(cfg, store, fresh))
 

@@ -230,8 +230,9 @@ def drop_failed_experts(table: pa.Table) -> tuple[pa.Table, int]:
 
 @flow(name="prepare")
 def prepare_flow(config: PipelineConfig, store: Store) -> tuple[PipelineConfig, list[dict[str, str]]]:
-    """The config the synthesis and corruption stages run with (families' params resolved, e.g.
-    ``corpus: {ref: world10k@v2, fingerprint: ...}``) and the lineage parents it adds."""
+    """The config the synthesis, score and corruption stages run with (families' params resolved,
+    e.g. ``corpus: {ref: world10k@v2, fingerprint: ...}``, and scorers' model versions looked up
+    in this store) and the lineage parents it adds."""
     synth: dict[str, list[FamilySpec]] = {}
     parents: list[dict[str, str]] = []
     for kind in KINDS:
@@ -240,7 +241,8 @@ def prepare_flow(config: PipelineConfig, store: Store) -> tuple[PipelineConfig, 
             resolved, more = prepare_family(store, fam)
             synth[kind].append(resolved)
             parents += [p for p in more if p not in parents]
-    return config.model_copy(update={"synth": config.synth.model_copy(update=synth)}), parents
+    resolved = config.model_copy(update={"synth": config.synth.model_copy(update=synth)})
+    return resolved.in_store(str(store.root)), parents
 
 
 @flow(name="synthesize")

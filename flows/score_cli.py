@@ -51,7 +51,7 @@ def score(
     workers: Annotated[int | None, typer.Option(help="Processes scoring batches (default: one per core).")] = None,
 ) -> None:
     """Score a version with the configured scorers and publish the result (lineage role score)."""
-    from filters.scorers.base import ScorerError, build_scorers
+    from filters.scorers.base import ScorerError, build_scorers, in_store
     from filters.scoring import score_version
     from flows.cli import _store
     from flows.workers import worker_count
@@ -65,11 +65,11 @@ def score(
                                                    for err in e.errors())) from None
     if not isinstance(seed, int) or seed < 0:
         raise ConfigError(f"{config}: seed must be an integer >= 0, got {seed!r}")
+    store = _store()
     try:
-        build_scorers(cfg.entries(), seed)
+        build_scorers(in_store(cfg.entries(), str(store.root)), seed)
     except ScorerError as e:
         raise ConfigError(f"{config}: score.scorers: {e}") from None
-    store = _store()
     info = store.resolve(ref)
     with ExitStack() as stack:
         mapper = map

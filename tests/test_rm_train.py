@@ -143,6 +143,27 @@ def test_bad_input_is_refused_and_the_store_is_untouched(rm_store, tmp_path, cap
     assert [v.version for v in rm_store.versions("train-rm")] == ["v1"]
 
 
+def test_a_run_scores_with_a_model_version_of_its_own_store(rm_store, tmp_path, monkeypatch, prefect_server):
+    """`trajforge --store S run` with `learned_rm: {model: NAME@REF}` finds the model in S, at
+    config check and in the score stage, whatever TRAJFORGE_HOME says."""
+    monkeypatch.setenv("TRAJFORGE_HOME", str(tmp_path / "elsewhere"))
+    config = tmp_path / "run.yaml"
+    config.write_text(
+        "dataset: scored-run\nseed: 3\nworkers: 1\nretrieve: {prior: null}\ncorrupt: {fraction: 0.0}\n"
+        "synth:\n  reasoning:\n    - {family: maze, count: 6, difficulties: [1], tiers: {expert: 0.5, noisy: 0.5}}\n"
+        "score:\n  scorers: [{name: verifier}, {name: learned_rm, params: {model: train-rm@v1}}]\n")
+    assert run(rm_store, "run", str(config)) == 0
+    rows = rm_store.read("scored-run@latest").to_pylist()
+    assert len(rows) == 6
+    for row in rows:
+        score = {e["name"]: e["value"] for e in row["scores"]}
+        assert 0.0 <= score["learned_rm"] <= 1.0
+    assert not (tmp_path / "elsewhere").exists()
+    # the same model named in another store is an error before any work
+    assert main(["--store", str(tmp_path / "other"), "run", str(config)]) != 0
+    assert not (tmp_path / "other" / "datasets").exists()
+
+
 def test_predictions_are_deterministic(rm_store):
     scorer = build_scorer({"name": "learned_rm", "params": {"model": "train-rm@v1", "store": str(rm_store.root)}})
     held = rm_store.read("held@v1").slice(0, 4)

@@ -106,6 +106,24 @@ def build_scorer(spec: Mapping[str, Any], seed: int = 0,
     return cls(params, instance=spec.get("as") or None, seed=seed, family_params=family_params)
 
 
+def in_store(specs: Iterable[Mapping[str, Any]], store_root: str) -> list[dict[str, Any]]:
+    """``specs`` with ``params.store`` set to ``store_root`` for every scorer whose params have a
+    ``store`` field (a model given as NAME@REF) and do not name one: a run's or a command's
+    scorers resolve versions in the store it works on, not in TRAJFORGE_HOME."""
+    from filters.scorers import load_all
+
+    load_all()
+    out = []
+    for spec in specs:
+        spec = dict(spec)
+        cls = REGISTRY.get(spec.get("name"))
+        params = dict(spec.get("params") or {})
+        if cls is not None and "store" in cls.Params.model_fields and params.get("store") is None:
+            spec["params"] = {**params, "store": str(store_root)}
+        out.append(spec)
+    return out
+
+
 def build_scorers(specs: Iterable[Mapping[str, Any]], seed: int = 0,
                   family_params: Mapping[str, Mapping[str, Any]] | None = None) -> list[Scorer]:
     scorers = [build_scorer(s, seed, family_params) for s in specs]
