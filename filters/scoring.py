@@ -19,6 +19,7 @@ from filters.scorers.base import ScorerError, build_scorers, check_kinds, in_sto
 from stores.names import check_name
 from stores.selection import publish_selection
 from stores.store import Store, VersionInfo
+from stores.transfer import detached
 
 Mapper = Callable[[Callable[..., Any], Iterable[Any], Iterable[Any]], Iterable[Any]]
 
@@ -51,7 +52,8 @@ def score_version(store: Store, info: VersionInfo, entries: list[dict[str, Any]]
     scoring = Scoring(list(entries), seed, batch_size, family_params_of(store, info))
     for scorer in build_scorers(scoring.entries, seed, family_params=scoring.family_params):
         check_kinds(scorer, table)
-    parts = [table.slice(i, batch_size) for i in range(0, table.num_rows, batch_size)] or [table]
+    # copies: a pool's map pickles each part, and a slice pickles the buffers of the whole table
+    parts = [detached(table.slice(i, batch_size)) for i in range(0, table.num_rows, batch_size)] or [table]
     results = list(mapper(score_batches, parts, [scoring] * len(parts)))
     scored = pa.concat_tables([r[0] for r in results])
     stats = merge_stats([r[1] for r in results])

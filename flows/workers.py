@@ -17,6 +17,10 @@ from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
+import pyarrow as pa
+
+from stores.transfer import detached
+
 T = TypeVar("T")
 PRELOAD = ["synth.generate", "synth.registry", "stores.schema"]
 
@@ -49,8 +53,10 @@ def shard_pool(workers: int | None) -> Iterator[int]:
 def in_pool(fn: Callable[..., T], *args: Any, timeout: float | None = None) -> T:
     """``fn(*args)`` on the active pool's processes, or here when no pool is active. On the pool,
     a call still running after ``timeout`` seconds raises ``TimeoutError`` (its process is left
-    to the pool's shutdown, which the supervisor backs with a kill)."""
+    to the pool's shutdown, which the supervisor backs with a kill). Tables are sent as copies
+    of their own rows (:func:`stores.transfer.detached`), not with the buffers they slice."""
     pool = _pool
     if pool is None:
         return fn(*args)
+    args = tuple(detached(a) if isinstance(a, pa.Table) else a for a in args)
     return pool.submit(fn, *args).result(timeout=timeout)
