@@ -206,8 +206,8 @@ def llm_cache_path(config: PipelineConfig, store: Store) -> Path:
 
 @dataclass
 class Synthesis:
-    trajectories: pa.Table
-    blobs: pa.Table
+    trajectories: pa.Table | None  # None once the pipeline has taken them over
+    blobs: pa.Table | None
     repeated_tasks: dict[str, int]  # episodes dropped because their task was already in the dataset
     shortfall: dict[str, int]  # episodes still missing after the top-up rounds (task space exhausted)
     failed_experts: dict[str, int] = field(default_factory=dict)  # expert episodes dropped because they failed
@@ -500,6 +500,7 @@ def pipeline(config: PipelineConfig, store_root: str | None = None, fresh: bool 
     cache = ShardCache(cache_root(store.root), read=not fresh)
     synthesis = run_synthesis(run_config, provenance, llm_run(config, store), cache)
     table, blobs = synthesis.trajectories, synthesis.blobs
+    synthesis.trajectories = synthesis.blobs = None  # one live copy: each stage below replaces `table`
     table, duplicates = exact_dedup(table)
     run["repeated_tasks"] = synthesis.repeated_tasks
     run["shortfall"] = synthesis.shortfall

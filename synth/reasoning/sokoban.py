@@ -483,7 +483,7 @@ class Sokoban(ReasoningFamily):
         if g and say.chance(0.25):
             lead = say(("Next option.", "Then the next push.", "On to the next candidate.", "Back here, the next push."))
         else:
-            lead = _visit_text(room, position, g, h, sorted(_options(room, position, h)), [], g + min(h, 99) + 2 * say.pick((0, 1, 1, 2)), say)
+            lead = _visit_text(room, position, g, h, sorted(_options(room, position, h)), [], g + min(h, 99) + say.pick((0, 0, 1, 2)), say)
         moves = move["moves"]
         at = player
         for x in moves[:-1]:
