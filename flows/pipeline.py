@@ -7,6 +7,7 @@ the work. Tables pass between tasks in memory; ``NO_CACHE`` keeps Prefect from h
 
 from __future__ import annotations
 
+import functools
 import io
 import os
 import sys
@@ -49,7 +50,7 @@ from stores.schema import KINDS, Provenance, to_table
 from stores.selection import parquet_bytes
 from stores.shard_cache import ShardCache, cache_root
 from stores.store import NotFoundError, Store, StoreError, VersionInfo
-from synth.corrupt import corrupt_table, corruption_sample
+from synth.corrupt import OPERATORS, CorruptionStats, OperatorSpec, corrupt_table, corruption_sample
 from synth.generate import LLMRun, Shard, ShardSpec, generate_shard
 from synth.llm.client import LLMSettings, MissingAPIKeyError
 from synth.registry import get_family
@@ -98,10 +99,15 @@ def score_shard(table: pa.Table, scoring: Scoring) -> tuple[pa.Table, dict[str, 
 
 @task(cache_policy=NO_CACHE)
 def corrupt_shard(
-    table: pa.Table, operators: list[str], seed: int, rate: float, params: dict[str, dict], scoring: Scoring
-) -> tuple[pa.Table, pa.Table]:
-    corrupted, blobs = corrupt_table(table, operators, seed, rate, params)
-    return score_batches(corrupted, scoring)[0], blobs
+    table: pa.Table, operators: list[OperatorSpec], seed: int, params: dict[str, dict], scoring: Scoring
+) -> tuple[pa.Table, pa.Table, CorruptionStats]:
+    """Corrupted rows, scored like clean ones, except those whose operator perturbed the
+    scores themselves (re-scoring would undo the corruption)."""
+    corrupted, blobs, stats = corrupt_table(table, operators, seed, params)
+    keeps = pa.array([c is not None and OPERATORS[c["operator"]].edits_scores for c in corrupted["corruption"].to_pylist()],
+                     pa.bool_())
+    scored = score_batches(corrupted.filter(pc.invert(keeps)), scoring)[0]
+    return pa.concat_tables([scored, corrupted.filter(keeps)]), blobs, stats
 
 
 @task(cache_policy=NO_CACHE)
@@ -440,13 +446,16 @@ def corrupt_flow(config: PipelineConfig, table: pa.Table) -> tuple[pa.Table, pa.
         return to_table([]), merge_blobs([])
     params = {spec.family: spec.family_params() for _, spec in config.families()}
     futures = [
-        corrupt_shard.submit(sample.slice(i, config.shard_size), list(config.corrupt.operators), config.seed,
-                             config.corrupt.fraction, params, scoring_of(config))
+        corrupt_shard.submit(sample.slice(i, config.shard_size), config.corrupt.specs(), config.seed, params,
+                             scoring_of(config))
         for i in range(0, sample.num_rows, config.shard_size)
     ]
     results = [f.result() for f in futures]
-    corrupted, _ = exact_dedup(pa.concat_tables([rows for rows, _ in results]))
-    return corrupted, merge_blobs([blobs for _, blobs in results])
+    stats = functools.reduce(CorruptionStats.merge, (s for _, _, s in results), CorruptionStats())
+    get_run_logger().info("corrupt: %d of %d sampled rows corrupted; counts %s", sum(stats.corrupted.values()),
+                          sample.num_rows, stats.as_dict())
+    corrupted, _ = exact_dedup(pa.concat_tables([rows for rows, _, _ in results]))
+    return corrupted, merge_blobs([blobs for _, blobs, _ in results])
 
 
 @task(cache_policy=NO_CACHE)

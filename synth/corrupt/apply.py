@@ -1,0 +1,109 @@
+"""Running operators over rows: one trajectory, or a table with its skip counts.
+
+The operator of a row and every draw it makes are seeded by (run seed, operator, trajectory
+id), so a corrupt split does not depend on how rows are sharded. Rows an operator cannot
+change are left out and counted, never published as unchanged copies.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import pyarrow as pa
+
+from stores.blobs import blobs_table
+from stores.schema import Corruption, Trajectory, from_table, to_table
+from synth.corrupt.labels import corrupted_id, kept_label, replayed
+from synth.corrupt.registry import REPLAYED, CorruptionError, OperatorSpec, as_spec
+from synth.episode import Episode
+from synth.seeding import rng_for
+
+
+@dataclass(slots=True)
+class CorruptionStats:
+    """Per operator: rows ``corrupted``, ``skipped`` (the operator found nothing to change)
+    and ``not_drawn`` (a whole-trajectory operator's rate c passed the row by); per kind:
+    rows ``unsupported`` (no listed operator edits that kind)."""
+
+    corrupted: Counter = field(default_factory=Counter)
+    skipped: Counter = field(default_factory=Counter)
+    not_drawn: Counter = field(default_factory=Counter)
+    unsupported: Counter = field(default_factory=Counter)
+
+    def merge(self, other: CorruptionStats) -> CorruptionStats:
+        return CorruptionStats(*(getattr(self, f) + getattr(other, f) for f in _FIELDS))
+
+    def as_dict(self) -> dict[str, dict[str, int]]:
+        return {f: dict(sorted(getattr(self, f).items())) for f in _FIELDS}
+
+
+_FIELDS = ("corrupted", "skipped", "not_drawn", "unsupported")
+
+
+def corrupt(trajectory: Trajectory, operator: str | OperatorSpec, seed: int, params: Mapping | None = None,
+            stats: CorruptionStats | None = None) -> Episode | None:
+    """A corrupted copy of ``trajectory`` (split ``corrupt``) with the images its replay drew,
+    or None if the operator does not apply (counted in ``stats`` when given).
+
+    ``params`` are the family parameters the trajectory was generated with (env rebuild).
+    Action and reasoning edits are replayed: one the env finds harmless keeps its honest label,
+    success and -1. The others keep the clean row's env label (see :mod:`synth.corrupt.labels`).
+    """
+    spec = as_spec(operator)
+    if not spec.supports(trajectory.kind):
+        raise CorruptionError(f"corruption operator {spec.name!r} does not support kind {trajectory.kind!r} "
+                              f"(trajectory {trajectory.id}); it edits {', '.join(sorted(spec.operator.kinds))}")
+    stats = stats if stats is not None else CorruptionStats()
+    rng = rng_for(seed, spec.name, trajectory.id)
+    op = spec.operator()
+    if op.unit == "trajectory" and rng.random() >= spec.rate:
+        stats.not_drawn[spec.name] += 1
+        return None
+    edit = op.apply(trajectory, rng, spec.rate, spec.eps)
+    if edit is None:
+        stats.skipped[spec.name] += 1
+        return None
+    corruption = Corruption(spec.name, spec.mode, spec.rate, spec.eps, edit.touched, trajectory.id)
+    if op.category in REPLAYED:
+        episode = replayed(trajectory, edit.steps, dict(params or {}))
+    else:
+        episode = Episode(kept_label(trajectory, edit))
+    episode.trajectory.corruption = corruption
+    episode.trajectory.id = corrupted_id(episode.trajectory, corruption)
+    stats.corrupted[spec.name] += 1
+    return episode
+
+
+def corruption_sample(table: pa.Table, fraction: float, seed: int) -> pa.Table:
+    """The seeded share of clean rows a run corrupts, in their original order."""
+    n = round(fraction * table.num_rows)
+    picked = sorted(rng_for(seed, "corrupt-sample").sample(range(table.num_rows), n))
+    return table.take(pa.array(picked, pa.int64()))  # typed: an empty pick has no type to infer
+
+
+def corrupt_table(table: pa.Table, operators: list[str | OperatorSpec], seed: int,
+                  params: Mapping[str, Mapping]) -> tuple[pa.Table, pa.Table, CorruptionStats]:
+    """Corrupt every row with one of ``operators`` that edits its kind (chosen per trajectory
+    id, so the result does not depend on how rows are sharded); rows no operator can change
+    are left out and counted.
+
+    Returns the corrupted rows, the blobs (screenshots) their replays drew (a replayed screen
+    after a swapped step is a new image the clean rows never referenced) and the counts.
+    """
+    specs = [as_spec(o) for o in operators]
+    if not specs:
+        raise CorruptionError("no corruption operators given; name at least one (synth.corrupt.OPERATORS)")
+    out, blobs, stats = [], {}, CorruptionStats()
+    for trajectory in from_table(table):
+        fits = [s for s in specs if s.supports(trajectory.kind)]
+        if not fits:
+            stats.unsupported[trajectory.kind] += 1
+            continue
+        spec = rng_for(seed, "operator", trajectory.id).choice(fits)
+        corrupted = corrupt(trajectory, spec, seed, params.get(trajectory.task.family, {}), stats)
+        if corrupted is not None:
+            out.append(corrupted.trajectory)
+            blobs.update(corrupted.blobs)
+    return to_table(out), blobs_table(blobs), stats
