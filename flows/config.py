@@ -142,9 +142,13 @@ class CorruptOperator(_Strict):
     eps: float = 1.0
     """Scale, 0 or more (noise level, share of lines or elements, box sizes, RIQL's epsilon)."""
     mode: str = "random"
-    """random (adversarial needs a scorer and is not built yet)."""
+    """random, or adversarial (needs scorer: the lowest-rated of `candidates` draws is kept)."""
     kinds: list[str] | None = None
     """Restrict the operator to these trajectory kinds (each must be one it supports)."""
+    scorer: str | None = None
+    """Adversarial mode: the scorer (a `score:` name, e.g. verifier) whose lowest-rated candidate is kept."""
+    candidates: int = 8
+    """Adversarial mode: random corruptions drawn per row before the scorer picks one (1 to 64)."""
 
 
 class CorruptConfig(_Strict):
@@ -166,13 +170,22 @@ class CorruptConfig(_Strict):
 
 
 def _spec(entry: str | CorruptOperator, i: int) -> OperatorSpec:
+    name = entry if isinstance(entry, str) else entry.name
     try:
         if isinstance(entry, str):
             return OperatorSpec(entry)
-        return OperatorSpec(entry.name, entry.c, entry.eps, entry.mode, None if entry.kinds is None else tuple(entry.kinds))
+        spec = OperatorSpec(entry.name, entry.c, entry.eps, entry.mode, None if entry.kinds is None else tuple(entry.kinds),
+                            entry.scorer, entry.candidates)
     except CorruptionError as e:
-        name = entry if isinstance(entry, str) else entry.name
         raise ValueError(f"entry {i} ({name!r}): {e}") from None
+    if spec.scorer is not None:  # imported only here: loading every scorer module is slow
+        from filters.scorers import load_all
+        from filters.scorers.base import REGISTRY
+
+        load_all()
+        if spec.scorer not in REGISTRY:
+            raise ValueError(f"entry {i} ({name!r}): unknown scorer {spec.scorer!r}; known: {', '.join(sorted(REGISTRY))}")
+    return spec
 
 
 class LLMConfig(_Strict):

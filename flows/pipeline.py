@@ -30,6 +30,7 @@ from rich.console import Console
 from rich.progress import MofNCompleteColumn, Progress
 
 from catalog.catalog import Catalog, CatalogError
+from filters.adversary import scorer_ranker
 from filters.decontaminate import MATCHES_FILE as DECONTAM_FILE
 from filters.decontaminate import DecontamSettings, decontamination_gate, load_eval_set
 from filters.dedup import exact_dedup, task_dedup
@@ -103,7 +104,8 @@ def corrupt_shard(
 ) -> tuple[pa.Table, pa.Table, CorruptionStats]:
     """Corrupted rows, scored like clean ones, except those whose operator perturbed the
     scores themselves (re-scoring would undo the corruption)."""
-    corrupted, blobs, stats = corrupt_table(table, operators, seed, params)
+    rank = scorer_ranker(operators, scoring.seed, params) if any(o.mode == "adversarial" for o in operators) else None
+    corrupted, blobs, stats = corrupt_table(table, operators, seed, params, rank)
     keeps = pa.array([c is not None and OPERATORS[c["operator"]].edits_scores for c in corrupted["corruption"].to_pylist()],
                      pa.bool_())
     scored = score_batches(corrupted.filter(pc.invert(keeps)), scoring)[0]

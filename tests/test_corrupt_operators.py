@@ -11,7 +11,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import tests.research_world as rw
+from filters.adversary import scorer_ranker
 from filters.scorers import Scoring
+from filters.scorers.base import ScorerError
 from flows.config import ConfigError, parse_config
 from flows.pipeline import corrupt_shard
 from stores.schema import Trajectory, from_table, step_rows, validate_table
@@ -141,6 +143,14 @@ def test_pipeline_keeps_perturbed_scores_and_rescores_the_rest():
             assert "verifier" in t.scores  # scored like a clean row
 
 
+def test_pipeline_shard_runs_adversarial_requests_and_keeps_the_adversary_score():
+    reasoning = clean_table().filter(pa.compute.equal(clean_table()["kind"], "reasoning"))
+    spec = OperatorSpec("swap_adjacent", mode="adversarial", scorer="verifier", candidates=3)
+    rows, _, stats = corrupt_shard.fn(reasoning, [spec], 3, params(), Scoring())
+    assert rows.num_rows == stats.corrupted["swap_adjacent"] > 0
+    assert all(t.scores["adversary:verifier"] == t.scores["verifier"] for t in from_table(rows))
+
+
 def test_a_row_of_a_kind_no_operator_edits_is_counted():
     rows, _, stats = corrupt_table(clean_table(), ["wrong_tool", "click_outside"], 1, params())
     assert {t.kind for t in from_table(rows)} <= {"gui", "research"}
@@ -153,8 +163,11 @@ def test_a_row_of_a_kind_no_operator_edits_is_counted():
     (dict(name="obs_noise", c=-0.1), r"c=-0.1 is outside \[0, 1\]"),
     (dict(name="obs_noise", eps=-1.0), "eps=-1.0 is negative"),
     (dict(name="click_outside", kinds=("reasoning",)), "'click_outside' does not support kind 'reasoning'; it edits gui"),
-    (dict(name="obs_noise", mode="adversarial"), "mode 'adversarial' needs a scorer .* not built yet; use mode 'random'"),
-    (dict(name="obs_noise", mode="greedy"), "unknown mode 'greedy'"),
+    (dict(name="obs_noise", mode="adversarial"), "mode 'adversarial' needs a scorer .* set scorer to a filters.scorers "
+                                                 "name, e.g. verifier, or use mode 'random'"),
+    (dict(name="obs_noise", scorer="verifier"), "scorer 'verifier' is only used by mode 'adversarial'"),
+    (dict(name="obs_noise", mode="adversarial", scorer="verifier", candidates=0), "candidates=0 must be 1 to 64"),
+    (dict(name="obs_noise", mode="greedy"), "unknown mode 'greedy'; use 'random' or 'adversarial'"),
 ])
 def test_bad_requests_fail_with_what_and_how_to_fix(spec, message):
     with pytest.raises(CorruptionError, match=message):
@@ -167,6 +180,36 @@ def test_bad_requests_fail_before_any_row_is_touched():
         corrupt(gui, "wrong_thought", 1)
     with pytest.raises(CorruptionError, match="no corruption operators given"):
         corrupt_table(clean_table(), [], 1, params())
+    with pytest.raises(CorruptionError, match="adversarial corruption needs a ranker"):
+        corrupt_table(clean_table(), [OperatorSpec("obs_noise", mode="adversarial", scorer="verifier")], 1, params())
+    with pytest.raises(ScorerError, match="'obs_noise' \\(adversarial\\): unknown scorer 'nope'"):
+        scorer_ranker([OperatorSpec("obs_noise", mode="adversarial", scorer="nope")])
+
+
+def test_adversarial_mode_keeps_the_candidate_the_scorer_rates_lowest():
+    seen: list[list[float]] = []
+
+    def rank(spec, candidates):  # fewer steps rank lower: a stand-in scorer with a visible preference
+        seen.append([float(len(t.steps)) for t in candidates])
+        return seen[-1]
+
+    spec = OperatorSpec("drop_step", 0.3, mode="adversarial", scorer="steps", candidates=6)
+    rows, _, stats = corrupt_table(clean_table(), [spec], 4, params(), rank)
+    out = from_table(rows)
+    assert len(out) == stats.corrupted["drop_step"] == len(seen) and all(len(v) >= 1 for v in seen)
+    for t, values in zip(out, seen, strict=True):
+        assert t.corruption.mode == "adversarial" and t.scores["adversary:steps"] == min(values) == len(t.steps)
+    assert rows.equals(corrupt_table(clean_table(), [spec], 4, params(), rank)[0])  # deterministic too
+
+
+def test_adversarial_mode_with_a_real_scorer_prefers_what_the_verifier_rejects():
+    reasoning = clean_table().filter(pa.compute.equal(clean_table()["kind"], "reasoning"))
+    spec = OperatorSpec("wrong_argument", mode="adversarial", scorer="verifier", candidates=4)
+    adversarial, _, _ = corrupt_table(reasoning, [spec], 2, params(), scorer_ranker([spec]))
+    randomly, _, _ = corrupt_table(reasoning, [OperatorSpec("wrong_argument")], 2, params())
+    failed = [not t.outcome.success for t in from_table(adversarial)]
+    assert all(t.scores["adversary:verifier"] == float(t.outcome.success) for t in from_table(adversarial))
+    assert sum(failed) >= sum(not t.outcome.success for t in from_table(randomly))
 
 
 CONFIG = {"dataset": "d", "synth": {"reasoning": [{"family": "maze", "count": 4}]}}
@@ -176,9 +219,11 @@ def test_config_takes_names_and_entries():
     old = parse_config({**CONFIG, "corrupt": {"operators": ["swap_adjacent", "drop_step"], "fraction": 0.2}})
     assert [s.name for s in old.corrupt.specs()] == ["swap_adjacent", "drop_step"]
     new = parse_config({**CONFIG, "corrupt": {"operators": [
-        "drop_step", {"name": "obs_noise", "c": 0.3, "eps": 0.1, "mode": "random"}, {"name": "outcome_flip", "c": 0.5}]}})
+        "drop_step", {"name": "obs_noise", "c": 0.3, "eps": 0.1, "mode": "random"}, {"name": "outcome_flip", "c": 0.5},
+        {"name": "swap_adjacent", "mode": "adversarial", "scorer": "verifier", "candidates": 3}]}})
     assert new.corrupt.specs() == [OperatorSpec("drop_step"), OperatorSpec("obs_noise", 0.3, 0.1),
-                                   OperatorSpec("outcome_flip", 0.5)]
+                                   OperatorSpec("outcome_flip", 0.5),
+                                   OperatorSpec("swap_adjacent", mode="adversarial", scorer="verifier", candidates=3)]
     assert old.config_hash() == parse_config({**CONFIG, "corrupt": {"operators": ["swap_adjacent", "drop_step"],
                                                                      "fraction": 0.2}}).config_hash()
 
@@ -189,6 +234,7 @@ def test_config_takes_names_and_entries():
     ([{"name": "obs_noise", "eps": -0.5}], r"entry 0 \('obs_noise'\): .*eps=-0.5 is negative"),
     ([{"name": "obs_noise", "mode": "adversarial"}], r"entry 0 .*needs a scorer"),
     ([{"name": "drop_element", "kinds": ["research"]}], r"entry 0 .*does not support kind 'research'"),
+    ([{"name": "obs_noise", "mode": "adversarial", "scorer": "nope"}], r"entry 0 \('obs_noise'\): unknown scorer 'nope'"),
     (["drop_step", "click_outside"], r"entry 1 \('click_outside'\) edits only gui trajectories and this config "
                                      r"synthesizes reasoning"),
 ])

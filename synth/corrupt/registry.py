@@ -82,13 +82,17 @@ def pick_steps(rng: random.Random, eligible: list[int], c: float) -> list[int]:
 class OperatorSpec:
     """A checked request: operator ``name`` at rate ``c`` and scale ``eps`` in ``mode``,
     optionally restricted to ``kinds``. ``c=None`` takes the unit's default: one step for
-    step operators, every trajectory for whole-trajectory ones."""
+    step operators, every trajectory for whole-trajectory ones. ``adversarial`` draws
+    ``candidates`` random corruptions and keeps the one ``scorer`` (a ``filters.scorers``
+    name) rates lowest."""
 
     name: str
     c: float | None = None
     eps: float = 1.0
     mode: str = "random"
     kinds: tuple[str, ...] | None = None
+    scorer: str | None = None
+    candidates: int = 8
 
     def __post_init__(self) -> None:
         if self.name not in OPERATORS:
@@ -98,12 +102,17 @@ class OperatorSpec:
             raise CorruptionError(f"{where}: c={self.c} is outside [0, 1]; c is the share of steps (or trajectories) touched")
         if not self.eps >= 0.0:  # also refuses NaN
             raise CorruptionError(f"{where}: eps={self.eps} is negative; the scale of a corruption is 0 or more")
-        if self.mode == "adversarial":
-            raise CorruptionError(
-                f"{where}: mode 'adversarial' needs a scorer (it keeps the lowest-scored of M candidate "
-                "perturbations) and is not built yet; use mode 'random'")
         if self.mode not in MODES:
-            raise CorruptionError(f"{where}: unknown mode {self.mode!r}; use 'random'")
+            raise CorruptionError(f"{where}: unknown mode {self.mode!r}; use 'random' or 'adversarial'")
+        if self.mode == "adversarial" and not self.scorer:
+            raise CorruptionError(
+                f"{where}: mode 'adversarial' needs a scorer (it keeps the lowest-scored of its candidates): "
+                "set scorer to a filters.scorers name, e.g. verifier, or use mode 'random'")
+        if self.mode == "random" and self.scorer:
+            raise CorruptionError(f"{where}: scorer {self.scorer!r} is only used by mode 'adversarial'; "
+                                  "set mode: adversarial or drop the scorer")
+        if not 1 <= self.candidates <= 64:
+            raise CorruptionError(f"{where}: candidates={self.candidates} must be 1 to 64 (perturbations drawn per row)")
         if self.kinds is not None:
             supported = self.operator.kinds
             for kind in self.kinds:
