@@ -6,7 +6,8 @@ as the pipeline scores them; the baseline is the time their generation took (row
 process, scoring not included). Then every operator
 corrupts every row of the kinds it edits (c = 0.5, eps = 0.3, one operator per table), timed
 alone. Every figure is the fastest of ``--repeat`` runs. Replayed categories (action,
-reasoning) rebuild the env and replay the episode; the others edit a copy.
+reasoning) rebuild the env and replay the episode; the others edit a copy. Last, the
+adversarial mode's cost with M = 1, 4, 8 candidates ranked by the verifier scorer.
 
     .venv/bin/python bench/robustness.py [--rows 150] [--repeat 3]
 """
@@ -26,6 +27,7 @@ import pyarrow as pa
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from filters.adversary import scorer_ranker  # noqa: E402
 from filters.scorers import score_table  # noqa: E402
 from stores.corpus import publish_corpus  # noqa: E402
 from stores.schema import Provenance  # noqa: E402
@@ -83,6 +85,20 @@ def main() -> None:
             rate = clean[kind].num_rows / seconds
             print(f"| {op.category} | `{name}` | {kind} | {rows.num_rows} / "
                   f"{stats.skipped[name] + stats.not_drawn[name]} | {rate:,.0f} | {rate / generate_rate[kind]:.1f} |")
+
+    print("\n| adversarial (scorer verifier) | kind | M | rows/s | x M=1 | ms per row |")
+    print("|---|---|---|---|---|---|")
+    for name in ("wrong_argument", "obs_noise"):
+        for kind in FAMILIES:
+            base = None
+            for m in (1, 4, 8):
+                spec = OperatorSpec(name, 0.5, 0.3, "adversarial", scorer="verifier", candidates=m)
+                rank = scorer_ranker([spec])
+                seconds, _ = best_of(args.repeat, lambda spec=spec, rank=rank, kind=kind: corrupt_table(
+                    clean[kind], [spec], 1, params, rank))
+                rate = clean[kind].num_rows / seconds
+                base = base or rate
+                print(f"| `{name}` | {kind} | {m} | {rate:,.0f} | {rate / base:.2f} | {1000 / rate:.1f} |")
 
 
 if __name__ == "__main__":
