@@ -8,7 +8,7 @@ lives in ``filters/`` because ``synth/`` builds data and must not depend on how 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import pyarrow as pa
@@ -20,16 +20,19 @@ from synth.corrupt.apply import Ranker
 
 
 def scorer_ranker(specs: list[OperatorSpec], seed: int = 0,
-                  family_params: Mapping[str, Mapping[str, Any]] | None = None) -> Ranker:
+                  family_params: Mapping[str, Mapping[str, Any]] | None = None,
+                  entries: Iterable[Mapping[str, Any]] = ()) -> Ranker:
     """A ranker for the adversarial ``specs``: each one's scorer is built now (an unknown
     scorer or bad params fail before any row is corrupted) and ranks by its first trajectory
-    score, the one named after the scorer."""
+    score. A scorer named like one of the score stage's ``entries`` (its ``as`` or ``name``) is
+    built from that entry, params included, so the adversary is the run's own scorer."""
+    configured = {e.get("as") or e["name"]: e for e in entries}
     scorers: dict[str, tuple[Scorer, str]] = {}
     for spec in specs:
         if spec.mode != "adversarial" or spec.scorer in scorers:
             continue
         try:
-            scorer = build_scorer({"name": spec.scorer}, seed, family_params)
+            scorer = build_scorer(configured.get(spec.scorer, {"name": spec.scorer}), seed, family_params)
         except ScorerError as e:
             raise ScorerError(f"corruption operator {spec.name!r} (adversarial): {e}") from None
         names, _ = scorer.outputs()

@@ -146,7 +146,8 @@ class CorruptOperator(_Strict):
     kinds: list[str] | None = None
     """Restrict the operator to these trajectory kinds (each must be one it supports)."""
     scorer: str | None = None
-    """Adversarial mode: the scorer (a `score:` name, e.g. verifier) whose lowest-rated candidate is kept."""
+    """Adversarial mode: the scorer whose lowest-rated candidate is kept: a `score:` entry's name
+    (its params are used, e.g. a learned_rm's model) or any scorer name, e.g. verifier."""
     candidates: int = 8
     """Adversarial mode: random corruptions drawn per row before the scorer picks one (1 to 64)."""
 
@@ -178,13 +179,6 @@ def _spec(entry: str | CorruptOperator, i: int) -> OperatorSpec:
                             entry.scorer, entry.candidates)
     except CorruptionError as e:
         raise ValueError(f"entry {i} ({name!r}): {e}") from None
-    if spec.scorer is not None:  # imported only here: loading every scorer module is slow
-        from filters.scorers import load_all
-        from filters.scorers.base import REGISTRY
-
-        load_all()
-        if spec.scorer not in REGISTRY:
-            raise ValueError(f"entry {i} ({name!r}): unknown scorer {spec.scorer!r}; known: {', '.join(sorted(REGISTRY))}")
     return spec
 
 
@@ -351,13 +345,22 @@ class PipelineConfig(_Strict):
         return check_name(v)
 
     @model_validator(mode="after")
-    def _corrupt_kinds(self) -> PipelineConfig:
+    def _corrupt_requests(self) -> PipelineConfig:
         kinds = {kind for kind, _ in self.families()}
         for i, spec in enumerate(self.corrupt.specs()):
             if kinds and not any(spec.supports(k) for k in kinds):
                 raise ValueError(
                     f"corrupt.operators entry {i} ({spec.name!r}) edits only {', '.join(sorted(spec.operator.kinds))} "
                     f"trajectories and this config synthesizes {', '.join(sorted(kinds))}: remove it or add such a family")
+            if spec.scorer is not None:  # imported only here: loading every scorer module is slow
+                from filters.scorers import load_all
+                from filters.scorers.base import REGISTRY
+
+                load_all()
+                known = set(REGISTRY) | {e.get("as") or e["name"] for e in self.score.entries()}
+                if spec.scorer not in known:
+                    raise ValueError(f"corrupt.operators entry {i} ({spec.name!r}): unknown scorer {spec.scorer!r}; "
+                                     f"name a `score:` scorer or one of {', '.join(sorted(REGISTRY))}")
         return self
 
     def families(self) -> list[tuple[str, FamilySpec]]:

@@ -104,7 +104,8 @@ def corrupt_shard(
 ) -> tuple[pa.Table, pa.Table, CorruptionStats]:
     """Corrupted rows, scored like clean ones, except those whose operator perturbed the
     scores themselves (re-scoring would undo the corruption)."""
-    rank = scorer_ranker(operators, scoring.seed, params) if any(o.mode == "adversarial" for o in operators) else None
+    adversarial = any(o.mode == "adversarial" for o in operators)
+    rank = scorer_ranker(operators, scoring.seed, params, scoring.entries) if adversarial else None
     corrupted, blobs, stats = corrupt_table(table, operators, seed, params, rank)
     keeps = pa.array([c is not None and OPERATORS[c["operator"]].edits_scores for c in corrupted["corruption"].to_pylist()],
                      pa.bool_())

@@ -149,6 +149,10 @@ def test_pipeline_shard_runs_adversarial_requests_and_keeps_the_adversary_score(
     rows, _, stats = corrupt_shard.fn(reasoning, [spec], 3, params(), Scoring())
     assert rows.num_rows == stats.corrupted["swap_adjacent"] > 0
     assert all(t.scores["adversary:verifier"] == t.scores["verifier"] for t in from_table(rows))
+    # a `score:` entry's own name and params: the run's scorer is the adversary
+    spec = OperatorSpec("swap_adjacent", mode="adversarial", scorer="ok", candidates=3)
+    rows, _, _ = corrupt_shard.fn(reasoning, [spec], 3, params(), Scoring([{"name": "verifier", "as": "ok"}]))
+    assert all(t.scores["adversary:ok"] == t.scores["ok"] for t in from_table(rows))
 
 
 def test_a_row_of_a_kind_no_operator_edits_is_counted():
@@ -220,10 +224,13 @@ def test_config_takes_names_and_entries():
     assert [s.name for s in old.corrupt.specs()] == ["swap_adjacent", "drop_step"]
     new = parse_config({**CONFIG, "corrupt": {"operators": [
         "drop_step", {"name": "obs_noise", "c": 0.3, "eps": 0.1, "mode": "random"}, {"name": "outcome_flip", "c": 0.5},
-        {"name": "swap_adjacent", "mode": "adversarial", "scorer": "verifier", "candidates": 3}]}})
+        {"name": "swap_adjacent", "mode": "adversarial", "scorer": "verifier", "candidates": 3},
+        {"name": "drop_step", "mode": "adversarial", "scorer": "mine"}]},
+        "score": {"scorers": [{"name": "verifier", "as": "mine"}]}})
     assert new.corrupt.specs() == [OperatorSpec("drop_step"), OperatorSpec("obs_noise", 0.3, 0.1),
                                    OperatorSpec("outcome_flip", 0.5),
-                                   OperatorSpec("swap_adjacent", mode="adversarial", scorer="verifier", candidates=3)]
+                                   OperatorSpec("swap_adjacent", mode="adversarial", scorer="verifier", candidates=3),
+                                   OperatorSpec("drop_step", mode="adversarial", scorer="mine")]
     assert old.config_hash() == parse_config({**CONFIG, "corrupt": {"operators": ["swap_adjacent", "drop_step"],
                                                                      "fraction": 0.2}}).config_hash()
 
@@ -234,7 +241,8 @@ def test_config_takes_names_and_entries():
     ([{"name": "obs_noise", "eps": -0.5}], r"entry 0 \('obs_noise'\): .*eps=-0.5 is negative"),
     ([{"name": "obs_noise", "mode": "adversarial"}], r"entry 0 .*needs a scorer"),
     ([{"name": "drop_element", "kinds": ["research"]}], r"entry 0 .*does not support kind 'research'"),
-    ([{"name": "obs_noise", "mode": "adversarial", "scorer": "nope"}], r"entry 0 \('obs_noise'\): unknown scorer 'nope'"),
+    ([{"name": "obs_noise", "mode": "adversarial", "scorer": "nope"}],
+     r"entry 0 \('obs_noise'\): unknown scorer 'nope'; name a `score:` scorer or one of "),
     (["drop_step", "click_outside"], r"entry 1 \('click_outside'\) edits only gui trajectories and this config "
                                      r"synthesizes reasoning"),
 ])
