@@ -43,11 +43,14 @@ def scorer_ranker(specs: list[OperatorSpec], seed: int = 0,
 
     def rank(spec: OperatorSpec, candidates: list[Trajectory]) -> list[float]:
         scorer, key = scorers[spec.scorer]
-        table = to_table(candidates)
-        # scores copied from the clean row must not stand in where the scorer has no opinion
-        table = table.set_column(table.schema.get_field_index("scores"), "scores",
-                                 pa.array([[]] * table.num_rows, SCORES_TYPE))
-        scored, _ = apply_scorers(table, [scorer])
+        scored, _ = apply_scorers(unscored(to_table(candidates)), [scorer])
         return [next((e["value"] for e in row if e["name"] == key), None) for row in scored["scores"].to_pylist()]
 
     return rank
+
+
+def unscored(table: pa.Table) -> pa.Table:
+    """``table`` with empty ``scores``: scores copied from a clean row must not stand in for a
+    scorer that has no opinion (NaN) on the corrupted one."""
+    return table.set_column(table.schema.get_field_index("scores"), "scores",
+                            pa.array([[]] * table.num_rows, SCORES_TYPE))
