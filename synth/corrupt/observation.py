@@ -1,7 +1,8 @@
 """Observation corruptions: the agent is shown something slightly wrong. Not replayed.
 
 ``obs_noise`` puts character and word noise at eps on observation text; ``drop_element``
-removes accessibility-tree elements (with their children) from a GUI screen; ``replace_line``
+removes accessibility-tree elements (with their children) from a GUI screen and ``move_box``
+shifts one element's box by eps times its size; ``replace_line``
 swaps a research search result's snippet or a page line for one seen elsewhere in the
 episode. What the agent did is unchanged, so the env's label of the clean row stands.
 """
@@ -65,6 +66,33 @@ class DropElement(Operator):
                         break
                     drop.add(j)
             steps = with_text(steps, i, "\n".join(line for k, line in enumerate(lines) if k not in drop))
+        return Edit(steps, touched) if touched else None
+
+
+_BOX = re.compile(r"bbox=\((\d+),(\d+),(\d+),(\d+)\)")
+
+
+@register
+class MoveBox(Operator):
+    """One accessibility-tree box per touched screen shifted by eps times its size (at least a
+    pixel) in a random direction: the element is no longer where the screen says it is."""
+
+    name = "move_box"
+    category = "observation"
+    kinds = frozenset({"gui"})
+
+    def apply(self, trajectory: Trajectory, rng: random.Random, c: float, eps: float) -> Edit | None:
+        steps = list(trajectory.steps)
+        touched = pick_steps(rng, [i for i, s in enumerate(steps) if _BOX.search(s.observation.text)], c)
+        for i in touched:
+            text = steps[i].observation.text
+            m = rng.choice(list(_BOX.finditer(text)))
+            x1, y1, x2, y2 = map(int, m.groups())
+            dx = rng.choice((-1, 1)) * max(1, round(eps * (x2 - x1)))
+            dy = rng.choice((-1, 0, 1)) * max(1, round(eps * (y2 - y1)))
+            dx, dy = (dx if x1 + dx >= 0 else -dx), (dy if y1 + dy >= 0 else -dy)  # no negative coordinates
+            moved = f"bbox=({x1 + dx},{y1 + dy},{x2 + dx},{y2 + dy})"
+            steps = with_text(steps, i, text[: m.start()] + moved + text[m.end():])
         return Edit(steps, touched) if touched else None
 
 
