@@ -100,7 +100,8 @@ def _candidate(trajectory: Trajectory, spec: OperatorSpec, rng, params: Mapping 
 def _lowest(spec: OperatorSpec, drawn: list[Episode], rank: Ranker) -> Episode | None:
     """The candidate ``rank`` scores lowest (the first of equals; a NaN never wins), with that
     score kept as ``scores['adversary:<scorer>']``. Duplicate draws are ranked once."""
-    unique = list({e.trajectory.id: e for e in drawn}.values())
+    # the id leaves scores out, so two score_random draws share one: tell them apart by their scores
+    unique = list({(e.trajectory.id, tuple(sorted(e.trajectory.scores.items()))): e for e in drawn}.values())
     if not unique:
         return None
     values = [math.nan if v is None else float(v) for v in rank(spec, [e.trajectory for e in unique])]

@@ -7,9 +7,10 @@ dynamics edits change what the agent was shown or paid, not what it did, so the 
 env's verdict on the clean episode (``first_error_step``, outcome; the outcome flip is the one
 deliberate exception, named by its operator) and ``corruption.steps`` says where it was hit.
 
-Ids: a corrupted row's id hashes its content *and* its corruption. Content alone is not
-enough: a flipped outcome or a perturbed score leaves task, steps and answer unchanged, so a
-content id would collide with the clean row, and exact dedup would silently drop one of them.
+Ids: a corrupted row's id hashes its content *and* its corruption (operator, mode, c, eps,
+touched steps, source). Content alone is not enough: a flipped outcome or a perturbed score
+leaves task, steps and answer unchanged, so a content id would collide with the clean row,
+and exact dedup would silently drop one of them.
 """
 
 from __future__ import annotations
@@ -56,14 +57,13 @@ def kept_label(trajectory: Trajectory, edit: Edit) -> Trajectory:
 
 
 def corrupted_id(trajectory: Trajectory, corruption: Corruption) -> str:
-    """sha256 over (content id, outcome, scores, corruption), first 32 hex: distinct from
-    every content id, and from another corruption of the same row."""
+    """sha256 over (content id, corruption), first 32 hex: distinct from every content id, and
+    from another corruption of the same row. Scores stay out, as in content ids: re-scoring a
+    corrupted row does not make it another row."""
     t = trajectory
     payload = canonical_json([
         "corrupt",
         content_id(t.task, t.steps, t.final_answer, initial_observation=t.initial_observation),
-        [t.outcome.success, t.outcome.verifier, t.outcome.detail],
-        sorted(t.scores.items()),
         [corruption.operator, corruption.mode, corruption.rate, corruption.scale, corruption.steps, corruption.source_id],
     ])
     return hashlib.sha256(payload.encode()).hexdigest()[:32]
