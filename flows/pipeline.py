@@ -441,12 +441,13 @@ def _prior_version(config: PipelineConfig, store: Store) -> VersionInfo | None:
 
 
 @flow(name="corrupt")
-def corrupt_flow(config: PipelineConfig, table: pa.Table) -> tuple[pa.Table, pa.Table]:
+def corrupt_flow(config: PipelineConfig, table: pa.Table) -> tuple[pa.Table, pa.Table, dict[str, dict[str, int]]]:
     """Corrupt a seeded sample of clean rows into a labelled ``corrupt`` split; returns the
-    rows and the images their replays drew."""
+    rows, the images their replays drew and the counts (corrupted, skipped... per operator),
+    which the manifest keeps as ``params.run.corrupt``."""
     sample = corruption_sample(table, config.corrupt.fraction, config.seed)
     if sample.num_rows == 0 or not config.corrupt.operators:
-        return to_table([]), merge_blobs([])
+        return to_table([]), merge_blobs([]), CorruptionStats().as_dict()
     params = {spec.family: spec.family_params() for _, spec in config.families()}
     futures = [
         corrupt_shard.submit(sample.slice(i, config.shard_size), config.corrupt.specs(), config.seed, params,
@@ -458,7 +459,7 @@ def corrupt_flow(config: PipelineConfig, table: pa.Table) -> tuple[pa.Table, pa.
     get_run_logger().info("corrupt: %d of %d sampled rows corrupted; counts %s", sum(stats.corrupted.values()),
                           sample.num_rows, stats.as_dict())
     corrupted, _ = exact_dedup(pa.concat_tables([rows for rows, _, _ in results]))
-    return corrupted, merge_blobs([blobs for _, blobs, _ in results])
+    return corrupted, merge_blobs([blobs for _, blobs, _ in results]), stats.as_dict()
 
 
 @task(cache_policy=NO_CACHE)
@@ -524,7 +525,7 @@ def pipeline(config: PipelineConfig, store_root: str | None = None, fresh: bool 
     lap("score")
     files, parents, prior = retrieve_flow(config, store, table)
     lap("retrieve")
-    corrupted, corrupt_blobs = corrupt_flow(run_config, table)
+    corrupted, corrupt_blobs, run["corrupt"] = corrupt_flow(run_config, table)
     table, more = exact_dedup(pa.concat_tables([table, corrupted]))
     blobs = referenced_blobs(table, merge_blobs([blobs, corrupt_blobs]))
     lap("corrupt")
