@@ -16,14 +16,21 @@ from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
+import orjson
 import pyarrow as pa
+import pyarrow.compute as pc
 
-from filters.adversary import unscored
+from filters.adversary import scorer_ranker, unscored
 from filters.rm.metrics import first_error_f1, predicted_first_error
 from filters.scorers import Scoring, score_batches
-from filters.scorers.base import build_scorers
-from synth.corrupt.grid import CellRows
-from synth.corrupt.registry import OPERATORS
+from filters.scorers.base import ScorerError, build_scorers
+from filters.scoring import family_params_of
+from stores.blobs import merge_blobs, referenced_blobs
+from stores.names import check_name
+from stores.selection import source_blobs
+from stores.store import Store, VersionInfo
+from synth.corrupt.grid import CellRows, corrupt_cells, grid_cells
+from synth.corrupt.registry import OPERATORS, CorruptionError
 
 
 def response_report(clean: pa.Table, cells: Mapping[str, CellRows], scoring: Scoring,
@@ -98,3 +105,48 @@ def format_report(report: list[dict[str, Any]]) -> str:
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     lines += ["| " + " | ".join(f(r.get(k)) for k in head) + " |" for r in report]
     return "\n".join(lines)
+
+
+REPORT_FILES = ("robustness/report.json", "robustness/report.md")
+
+
+def publish_suite(store: Store, info: VersionInfo, grid: Mapping[str, Any], entries: list[dict[str, Any]], *,
+                  seed: int = 0, into: str | None = None, threshold: float = 0.5,
+                  step_threshold: float = 0.5) -> tuple[VersionInfo, list[dict[str, Any]]]:
+    """A robustness suite of ``info``'s ``train`` rows: one split per grid cell, published as a
+    new version of ``into`` (default ``<name>-robustness``) whose lineage names the source with
+    role ``corruption``, with the response report of the scorers ``entries`` in
+    ``robustness/report.json`` and ``.md`` and each cell's counts in ``params.cells``.
+    A bad grid, scorer or kind fails before any row is corrupted, and nothing is written."""
+    if info.kind != "trajectories":
+        raise ScorerError(f"{info.ref} is a {info.kind} version; a robustness suite corrupts trajectory versions")
+    name = into or f"{info.name}-robustness"
+    check_name(name)
+    cells = grid_cells(grid)
+    family_params = family_params_of(store, info)
+    scoring = Scoring(list(entries), seed, 2000, family_params)
+    build_scorers(scoring.entries, seed, family_params)  # unknown scorers and bad params fail here
+    table = store.read(info)
+    clean = table.filter(pc.equal(table["split"], "train"))
+    kinds = set(clean["kind"].to_pylist())
+    if not kinds:
+        raise CorruptionError(f"{info.ref} has no train rows to corrupt")
+    for cell in cells:
+        if not any(cell.spec.supports(k) for k in kinds):
+            raise CorruptionError(f"grid cell {cell.split}: operator {cell.spec.name!r} edits only "
+                                  f"{', '.join(sorted(cell.spec.operator.kinds))} trajectories and {info.ref} holds "
+                                  f"{', '.join(sorted(kinds))}; drop it from the grid")
+    specs = [c.spec for c in cells]
+    rank = scorer_ranker(specs, seed, family_params, entries) if any(s.mode == "adversarial" for s in specs) else None
+    done = corrupt_cells(clean, cells, seed, family_params, rank)
+    report = response_report(clean, done, scoring, threshold, step_threshold)
+    rows = pa.concat_tables([d.rows for d in done.values()])
+    blobs = referenced_blobs(rows, merge_blobs([source_blobs(store, [info]), *(d.blobs for d in done.values())]))
+    params = {"source": info.ref, "grid": dict(grid), "seed": seed, "scorers": list(entries),
+              "threshold": threshold, "step_threshold": step_threshold,
+              "cells": {split: d.stats.as_dict() for split, d in done.items()}}
+    files = {REPORT_FILES[0]: orjson.dumps(report, option=orjson.OPT_SERIALIZE_NUMPY),
+             REPORT_FILES[1]: (format_report(report) + "\n").encode()}
+    published = store.publish(name, rows, blobs=blobs, parents=[{"ref": info.ref, "role": "corruption"}],
+                              params=params, files=files)
+    return published, report

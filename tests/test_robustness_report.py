@@ -6,12 +6,14 @@ from __future__ import annotations
 import functools
 import math
 
+import orjson
 import pyarrow as pa
 import pytest
 
-from filters.robustness import format_report, response_report
+from filters.robustness import format_report, publish_suite, response_report
 from filters.scorers import Scoring
 from stores.schema import from_table
+from stores.store import Store
 from synth.corrupt import CorruptionError, OperatorSpec
 from synth.corrupt.grid import Cell, corrupt_cells, grid_cells
 from synth.generate import ShardSpec, generate_shard
@@ -81,3 +83,27 @@ def test_the_report_measures_each_scorer_per_cell():
             assert r["labelled"] > 0 and r["fe_f1"] == 1.0
     table = format_report(report)
     assert table.splitlines()[0].startswith("| cell | score |") and len(table.splitlines()) == len(report) + 2
+
+
+def test_a_suite_publishes_one_split_per_cell_with_its_report(tmp_path):
+    store = Store(tmp_path / "store")
+    source = store.publish("toy", clean())
+    info, report = publish_suite(store, source, GRID, [{"name": "verifier"}, {"name": "prefix_correct"}], seed=5)
+    assert info.name == "toy-robustness" and info.manifest["parents"][0]["role"] == "corruption"
+    suite = from_table(store.read(info))
+    assert {t.split for t in suite} == set(cells()) and set(info.manifest["params"]["cells"]) == set(cells())
+    assert orjson.loads((info.path / "robustness" / "report.json").read_bytes()) == orjson.loads(orjson.dumps(report))
+    assert report == response_report(clean(), cells(), Scoring([{"name": "verifier"}, {"name": "prefix_correct"}], 5))
+
+
+@pytest.mark.parametrize("grid, entries, message", [
+    ({"operators": ["wrong_tool"]}, [{"name": "verifier"}], "edits only research trajectories and toy@v1 holds gui, reasoning"),
+    ({"operators": ["obs_noise"], "c": [3]}, [{"name": "verifier"}], "outside"),
+    (GRID, [{"name": "nope"}], "unknown scorer 'nope'"),
+])
+def test_a_bad_suite_request_publishes_nothing(tmp_path, grid, entries, message):
+    store = Store(tmp_path / "store")
+    source = store.publish("toy", clean())
+    with pytest.raises(ValueError, match=message):
+        publish_suite(store, source, grid, entries)
+    assert store.datasets() == ["toy"]
