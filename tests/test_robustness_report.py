@@ -9,9 +9,11 @@ import math
 import orjson
 import pyarrow as pa
 import pytest
+import yaml
 
 from filters.robustness import format_report, publish_suite, response_report
 from filters.scorers import Scoring
+from flows.cli import main
 from stores.schema import from_table
 from stores.store import Store
 from synth.corrupt import CorruptionError, OperatorSpec
@@ -107,3 +109,17 @@ def test_a_bad_suite_request_publishes_nothing(tmp_path, grid, entries, message)
     with pytest.raises(ValueError, match=message):
         publish_suite(store, source, grid, entries)
     assert store.datasets() == ["toy"]
+
+
+def test_the_cli_publishes_the_suite_and_prints_the_report(tmp_path, capsys):
+    root = tmp_path / "store"
+    Store(root).publish("toy", clean())
+    grid = tmp_path / "grid.yaml"
+    grid.write_text(yaml.safe_dump({**GRID, "seed": 5}))
+    assert main(["--store", str(root), "robustness", "toy@v1", "--grid", str(grid)]) == 0
+    printed = capsys.readouterr().out
+    assert "| cell | score |" in printed and printed.strip().endswith("toy-robustness@v1")
+    grid.write_text(yaml.safe_dump({"operators": ["obs_noise"], "eps": [-1]}))
+    assert main(["--store", str(root), "robustness", "toy@v1", "--grid", str(grid)]) != 0
+    assert "eps=-1.0 is negative" in capsys.readouterr().err
+    assert Store(root).datasets() == ["toy", "toy-robustness"] and len(Store(root).versions("toy-robustness")) == 1
