@@ -7,7 +7,10 @@ process, scoring not included). Then every operator
 corrupts every row of the kinds it edits (c = 0.5, eps = 0.3, one operator per table), timed
 alone. Every figure is the fastest of ``--repeat`` runs. Replayed categories (action,
 reasoning) rebuild the env and replay the episode; the others edit a copy. Last, the
-adversarial mode's cost with M = 1, 4, 8 candidates ranked by the verifier scorer.
+adversarial mode's cost with M = 1, 4, 8 candidates ranked by the verifier scorer, and how the
+env-backed scorers and quality filters respond to one operator per category (``--response-rows``
+rows per kind): the drop of each score's mean against the clean sources and the recall of
+"score < 0.5".
 
     .venv/bin/python bench/robustness.py [--rows 150] [--repeat 3]
 """
@@ -28,11 +31,13 @@ import pyarrow as pa
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from filters.adversary import scorer_ranker  # noqa: E402
-from filters.scorers import score_table  # noqa: E402
+from filters.robustness import response_report  # noqa: E402
+from filters.scorers import Scoring, score_table  # noqa: E402
 from stores.corpus import publish_corpus  # noqa: E402
 from stores.schema import Provenance  # noqa: E402
 from stores.store import Store  # noqa: E402
 from synth.corrupt import OPERATORS, OperatorSpec, corrupt_table  # noqa: E402
+from synth.corrupt.grid import corrupt_cells, grid_cells  # noqa: E402
 from synth.generate import ShardSpec, generate_shard  # noqa: E402
 from synth.research.world import Generated, WorldSpec  # noqa: E402
 
@@ -55,6 +60,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--rows", type=int, default=150, help="clean rows per kind")
     ap.add_argument("--repeat", type=int, default=3, help="timed runs per figure, the fastest kept")
+    ap.add_argument("--response-rows", type=int, default=60, help="clean rows per kind in the scorer-response table")
     args = ap.parse_args()
     store = Store(tempfile.mkdtemp(prefix="bench-robustness-"))
     corpus = publish_corpus(store, "benchworld", Generated(WorldSpec(size=1500, seed=3)))
@@ -99,6 +105,30 @@ def main() -> None:
                 rate = clean[kind].num_rows / seconds
                 base = base or rate
                 print(f"| `{name}` | {kind} | {m} | {rate:,.0f} | {rate / base:.2f} | {1000 / rate:.1f} |")
+
+
+    response(clean, params, args.response_rows)
+
+
+#: one operator per category (truncate_trace for reasoning: it edits every kind)
+RESPONSE_CELLS = ("obs_noise", "wrong_argument", "reward_random", "stale_observation", "truncate_trace")
+RESPONSE_SCORES = ("verifier", "reverify", "action_valid", "repetition", "length")
+
+
+def response(clean: dict[str, pa.Table], params: dict, rows: int) -> None:
+    """How the env-backed scorers and the quality filters respond, per kind and operator:
+    drop of the mean against the clean sources / recall of "score < 0.5"."""
+    scoring = Scoring([{"name": n} for n in RESPONSE_SCORES], 0, 2000, params)
+    cells = grid_cells({"operators": list(RESPONSE_CELLS), "c": [0.5], "eps": [0.3]})
+    print(f"\n| kind | operator | {' | '.join(RESPONSE_SCORES)} |")
+    print("|---|---|" + "---|" * len(RESPONSE_SCORES))
+    for kind, table in clean.items():
+        sample = table.slice(0, rows)
+        report = response_report(sample, corrupt_cells(sample, cells, 1, params), scoring)
+        for cell in cells:
+            got = {r["score"]: r for r in report if r["cell"] == cell.split and r["level"] == "trajectory"}
+            figures = [f"{got[n]['drop']:+.2f} / {got[n]['recall']:.2f}" for n in RESPONSE_SCORES]
+            print(f"| {kind} | `{cell.spec.name}` | {' | '.join(figures)} |")
 
 
 if __name__ == "__main__":

@@ -35,7 +35,7 @@ from synth.corrupt.registry import OPERATORS, CorruptionError
 
 def response_report(clean: pa.Table, cells: Mapping[str, CellRows], scoring: Scoring,
                     threshold: float = 0.5, step_threshold: float = 0.5) -> list[dict[str, Any]]:
-    """One row per (cell, score name): trajectory scores get ``mean_clean``, ``mean_corrupt``,
+    """One row per (cell, score name, level): trajectory scores get ``mean_clean``, ``mean_corrupt``,
     ``drop``, ``precision``, ``recall``; step scores get ``fe_f1`` (and its two accuracies) on
     the cell's rows and sources whose ``first_error_step`` is known. ``cells`` are
     :func:`synth.corrupt.grid.corrupt_cells`' output; ``scoring`` scores both sides afresh (scores a row already
@@ -52,11 +52,12 @@ def response_report(clean: pa.Table, cells: Mapping[str, CellRows], scoring: Sco
         base = {"cell": split, "operator": cell.spec.name, "category": OPERATORS[cell.spec.name].category,
                 "c": cell.spec.rate, "eps": cell.spec.eps, "mode": cell.spec.mode, "rows": len(corrupted),
                 "skipped": sum(done.stats.skipped.values()) + sum(done.stats.not_drawn.values())}
-        for name, level in names:
+        for name, level in names:  # a scorer may write a trajectory and a step score of one name
             if level == "trajectory":
-                report.append({**base, "score": name, **_detection(name, sources, corrupted, threshold)})
+                report.append({**base, "score": name, "level": level, **_detection(name, sources, corrupted, threshold)})
             else:
-                report.append({**base, "score": name, **_first_error(name, sources + corrupted, step_threshold)})
+                report.append({**base, "score": name, "level": level,
+                               **_first_error(name, sources + corrupted, step_threshold)})
     return report
 
 
@@ -101,7 +102,7 @@ def format_report(report: list[dict[str, Any]]) -> str:
     def f(x: Any) -> str:
         return "-" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:.3g}" if isinstance(x, float) else str(x)
 
-    head = ["cell", "score", "rows", "mean_clean", "mean_corrupt", "drop", "precision", "recall", "fe_f1"]
+    head = ["cell", "score", "level", "rows", "mean_clean", "mean_corrupt", "drop", "precision", "recall", "fe_f1"]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     lines += ["| " + " | ".join(f(r.get(k)) for k in head) + " |" for r in report]
     return "\n".join(lines)

@@ -71,7 +71,8 @@ def test_every_cell_corrupts_the_same_clean_rows_into_its_own_split():
 
 def test_the_report_measures_each_scorer_per_cell():
     report = response_report(clean(), cells(), Scoring())
-    assert {(r["cell"], r["score"]) for r in report} == {(s, n) for s in cells() for n in ("verifier", "prefix_correct")}
+    assert {(r["cell"], r["score"], r["level"]) for r in report} == {
+        (s, n, level) for s in cells() for n, level in (("verifier", "trajectory"), ("prefix_correct", "step"))}
     for r in report:
         if r["score"] == "verifier":
             assert r["drop"] == pytest.approx(r["mean_clean"] - r["mean_corrupt"])
@@ -84,7 +85,7 @@ def test_the_report_measures_each_scorer_per_cell():
         else:  # prefix_correct reads the labels: it finds every first error the rows carry
             assert r["labelled"] > 0 and r["fe_f1"] == 1.0
     table = format_report(report)
-    assert table.splitlines()[0].startswith("| cell | score |") and len(table.splitlines()) == len(report) + 2
+    assert table.splitlines()[0].startswith("| cell | score | level |") and len(table.splitlines()) == len(report) + 2
 
 
 def test_a_suite_publishes_one_split_per_cell_with_its_report(tmp_path):
