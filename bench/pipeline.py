@@ -41,7 +41,7 @@ def direct(config, root: str) -> tuple[int, dict[str, float]]:
     laps["retrieve"] = time.perf_counter() - t0 - sum(laps.values())
     sample = corruption_sample(table, config.corrupt.fraction, config.seed)
     params = {spec.family: spec.family_params() for _, spec in config.families()}
-    bad, bad_blobs = corrupt_table(sample, list(config.corrupt.operators), config.seed, config.corrupt.fraction, params)
+    bad, bad_blobs, _ = corrupt_table(sample, config.corrupt.specs(), config.seed, params)
     table, _ = exact_dedup(pa.concat_tables([table, score_table(bad)]))
     laps["corrupt"] = time.perf_counter() - t0 - sum(laps.values())
     Store(root).publish(config.dataset, table, blobs=merge_blobs([*(s.blobs for s in shards), bad_blobs]), files=files)

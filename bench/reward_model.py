@@ -63,8 +63,8 @@ def corrupted(table: pa.Table, seed: int, params: dict) -> pa.Table:
     from synth.corrupt import corrupt_table, corruption_sample
 
     sample = corruption_sample(table, 0.3, seed)
-    rows, _ = corrupt_table(sample, ["swap_adjacent", "drop_step"], seed, 1.0,
-                            {f: params for f in set(t.task.family for t in from_table(sample))})
+    rows, _, _ = corrupt_table(sample, ["swap_adjacent", "drop_step"], seed,
+                               {f: params for f in set(t.task.family for t in from_table(sample))})
     return rows
 
 

@@ -192,7 +192,7 @@ def agreement(tables: dict[str, pa.Table], params: dict, rollouts: int) -> None:
     print("|---|---|---|---|---|---|---|")
     entries = [{"name": "mc", "params": {"rollouts": rollouts}}, {"name": "reference"}]
     for kind, table in tables.items():
-        corrupted, _ = corrupt_table(table, ["swap_adjacent", "drop_step"], 5, 1.0, params)
+        corrupted, _, _ = corrupt_table(table, ["swap_adjacent", "drop_step"], 5, params)
         rows = pa.concat_tables([table, corrupted])
         scored, _ = score_batches(rows, Scoring(entries, 0, 10_000, params))
         data = scored.to_pylist()

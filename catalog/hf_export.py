@@ -182,7 +182,9 @@ ds = load_dataset("path/to/this/folder", "{next(iter(configs))}")
 - config hash: `{info.manifest['params'].get('config_hash', 'n/a')}`
 
 The `corrupt` split holds labelled corruptions of clean rows (`corruption.operator`,
-`corruption.steps`, `corruption.source_id`), relabelled by replaying the environment, with
-`first_error_step` marking the first step the environment rejects.
+`corruption.steps`, `corruption.source_id`). Action and reasoning corruptions are relabelled by
+replaying the environment, with `first_error_step` marking the first step it rejects;
+observation, reward and dynamics corruptions keep the clean row's environment label, and
+`corruption.steps` marks the touched steps (`outcome_flip` flips the outcome on purpose).
 """
 

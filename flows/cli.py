@@ -518,6 +518,12 @@ from flows.score_cli import score, select  # noqa: E402
 app.command()(score)
 app.command()(select)
 
+# ---------------------------------------------------------------------------- robustness suites: flows/robustness_cli.py
+
+from flows.robustness_cli import robustness  # noqa: E402
+
+app.command()(robustness)
+
 # ---------------------------------------------------------------------------- deployments and the shard cache: flows/deploy_cli.py, flows/cache_cli.py
 
 from flows.cache_cli import cache_app  # noqa: E402

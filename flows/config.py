@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from stores.names import InvalidNameError, Ref, check_name, check_tag, version_number
 from stores.schema import KINDS, TIERS, canonical_json
+from synth.corrupt import CorruptionError, OperatorSpec
 from synth.llm.client import check_base_url
 from synth.registry import family_names, get_family
 
@@ -130,11 +131,55 @@ class RetrieveConfig(_Strict):
         return v
 
 
+class CorruptOperator(_Strict):
+    """One corruption operator with its settings (a bare name takes the defaults)."""
+
+    name: str
+    """Operator name (synth.corrupt.OPERATORS), e.g. swap_adjacent, obs_noise, reward_random."""
+    c: float | None = None
+    """Rate in [0, 1]: share of steps touched (at least one), or for whole-trajectory operators
+    the probability a sampled row is corrupted; empty: one step, or every row."""
+    eps: float = 1.0
+    """Scale, 0 or more (noise level, share of lines or elements, box sizes, RIQL's epsilon)."""
+    mode: str = "random"
+    """random, or adversarial (needs scorer: the lowest-rated of `candidates` draws is kept)."""
+    kinds: list[str] | None = None
+    """Restrict the operator to these trajectory kinds (each must be one it supports)."""
+    scorer: str | None = None
+    """Adversarial mode: the scorer whose lowest-rated candidate is kept: a `score:` entry's name
+    (its params are used, e.g. a learned_rm's model) or any scorer name, e.g. verifier."""
+    candidates: int = 8
+    """Adversarial mode: random corruptions drawn per row before the scorer picks one (1 to 64)."""
+
+
 class CorruptConfig(_Strict):
-    operators: list[Literal["swap_adjacent", "drop_step"]] = Field(default=["swap_adjacent"])
-    """Corruption operators applied to sampled clean rows."""
+    operators: list[str | CorruptOperator] = Field(default=["swap_adjacent"])
+    """Corruption operators applied to sampled clean rows: names, or {name, c, eps, mode, kinds}."""
     fraction: float = Field(default=0.1, ge=0.0, le=1.0)
     """Share of clean rows copied into the labelled `corrupt` split."""
+
+    @field_validator("operators")
+    @classmethod
+    def _operators(cls, v: list[str | CorruptOperator]) -> list[str | CorruptOperator]:
+        for i, entry in enumerate(v):
+            _spec(entry, i)
+        return v
+
+    def specs(self) -> list[OperatorSpec]:
+        """The checked operator requests, in config order."""
+        return [_spec(entry, i) for i, entry in enumerate(self.operators)]
+
+
+def _spec(entry: str | CorruptOperator, i: int) -> OperatorSpec:
+    name = entry if isinstance(entry, str) else entry.name
+    try:
+        if isinstance(entry, str):
+            return OperatorSpec(entry)
+        spec = OperatorSpec(entry.name, entry.c, entry.eps, entry.mode, None if entry.kinds is None else tuple(entry.kinds),
+                            entry.scorer, entry.candidates)
+    except CorruptionError as e:
+        raise ValueError(f"entry {i} ({name!r}): {e}") from None
+    return spec
 
 
 class LLMConfig(_Strict):
@@ -298,6 +343,25 @@ class PipelineConfig(_Strict):
     @classmethod
     def _dataset(cls, v: str) -> str:
         return check_name(v)
+
+    @model_validator(mode="after")
+    def _corrupt_requests(self) -> PipelineConfig:
+        kinds = {kind for kind, _ in self.families()}
+        for i, spec in enumerate(self.corrupt.specs()):
+            if kinds and not any(spec.supports(k) for k in kinds):
+                raise ValueError(
+                    f"corrupt.operators entry {i} ({spec.name!r}) edits only {', '.join(sorted(spec.operator.kinds))} "
+                    f"trajectories and this config synthesizes {', '.join(sorted(kinds))}: remove it or add such a family")
+            if spec.scorer is not None:  # imported only here: loading every scorer module is slow
+                from filters.scorers import load_all
+                from filters.scorers.base import REGISTRY
+
+                load_all()
+                known = set(REGISTRY) | {e.get("as") or e["name"] for e in self.score.entries()}
+                if spec.scorer not in known:
+                    raise ValueError(f"corrupt.operators entry {i} ({spec.name!r}): unknown scorer {spec.scorer!r}; "
+                                     f"name a `score:` scorer or one of {', '.join(sorted(REGISTRY))}")
+        return self
 
     def families(self) -> list[tuple[str, FamilySpec]]:
         return [(kind, spec) for kind in KINDS for spec in getattr(self.synth, kind)]

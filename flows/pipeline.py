@@ -7,6 +7,7 @@ the work. Tables pass between tasks in memory; ``NO_CACHE`` keeps Prefect from h
 
 from __future__ import annotations
 
+import functools
 import io
 import os
 import sys
@@ -29,6 +30,7 @@ from rich.console import Console
 from rich.progress import MofNCompleteColumn, Progress
 
 from catalog.catalog import Catalog, CatalogError
+from filters.adversary import scorer_ranker
 from filters.decontaminate import MATCHES_FILE as DECONTAM_FILE
 from filters.decontaminate import DecontamSettings, decontamination_gate, load_eval_set
 from filters.dedup import exact_dedup, task_dedup
@@ -49,7 +51,7 @@ from stores.schema import KINDS, Provenance, to_table
 from stores.selection import parquet_bytes
 from stores.shard_cache import ShardCache, cache_root
 from stores.store import NotFoundError, Store, StoreError, VersionInfo
-from synth.corrupt import corrupt_table, corruption_sample
+from synth.corrupt import OPERATORS, CorruptionStats, OperatorSpec, corrupt_table, corruption_sample
 from synth.generate import LLMRun, Shard, ShardSpec, generate_shard
 from synth.llm.client import LLMSettings, MissingAPIKeyError
 from synth.registry import get_family
@@ -98,10 +100,17 @@ def score_shard(table: pa.Table, scoring: Scoring) -> tuple[pa.Table, dict[str, 
 
 @task(cache_policy=NO_CACHE)
 def corrupt_shard(
-    table: pa.Table, operators: list[str], seed: int, rate: float, params: dict[str, dict], scoring: Scoring
-) -> tuple[pa.Table, pa.Table]:
-    corrupted, blobs = corrupt_table(table, operators, seed, rate, params)
-    return score_batches(corrupted, scoring)[0], blobs
+    table: pa.Table, operators: list[OperatorSpec], seed: int, params: dict[str, dict], scoring: Scoring
+) -> tuple[pa.Table, pa.Table, CorruptionStats]:
+    """Corrupted rows, scored like clean ones, except those whose operator perturbed the
+    scores themselves (re-scoring would undo the corruption)."""
+    adversarial = any(o.mode == "adversarial" for o in operators)
+    rank = scorer_ranker(operators, scoring.seed, params, scoring.entries) if adversarial else None
+    corrupted, blobs, stats = corrupt_table(table, operators, seed, params, rank)
+    keeps = pa.array([c is not None and OPERATORS[c["operator"]].edits_scores for c in corrupted["corruption"].to_pylist()],
+                     pa.bool_())
+    scored = score_batches(corrupted.filter(pc.invert(keeps)), scoring)[0]
+    return pa.concat_tables([scored, corrupted.filter(keeps)]), blobs, stats
 
 
 @task(cache_policy=NO_CACHE)
@@ -434,21 +443,25 @@ def _prior_version(config: PipelineConfig, store: Store) -> VersionInfo | None:
 
 
 @flow(name="corrupt")
-def corrupt_flow(config: PipelineConfig, table: pa.Table) -> tuple[pa.Table, pa.Table]:
+def corrupt_flow(config: PipelineConfig, table: pa.Table) -> tuple[pa.Table, pa.Table, dict[str, dict[str, int]]]:
     """Corrupt a seeded sample of clean rows into a labelled ``corrupt`` split; returns the
-    rows and the images their replays drew."""
+    rows, the images their replays drew and the counts (corrupted, skipped... per operator),
+    which the manifest keeps as ``params.run.corrupt``."""
     sample = corruption_sample(table, config.corrupt.fraction, config.seed)
     if sample.num_rows == 0 or not config.corrupt.operators:
-        return to_table([]), merge_blobs([])
+        return to_table([]), merge_blobs([]), CorruptionStats().as_dict()
     params = {spec.family: spec.family_params() for _, spec in config.families()}
     futures = [
-        corrupt_shard.submit(sample.slice(i, config.shard_size), list(config.corrupt.operators), config.seed,
-                             config.corrupt.fraction, params, scoring_of(config))
+        corrupt_shard.submit(sample.slice(i, config.shard_size), config.corrupt.specs(), config.seed, params,
+                             scoring_of(config))
         for i in range(0, sample.num_rows, config.shard_size)
     ]
     results = [f.result() for f in futures]
-    corrupted, _ = exact_dedup(pa.concat_tables([rows for rows, _ in results]))
-    return corrupted, merge_blobs([blobs for _, blobs in results])
+    stats = functools.reduce(CorruptionStats.merge, (s for _, _, s in results), CorruptionStats())
+    get_run_logger().info("corrupt: %d of %d sampled rows corrupted; counts %s", sum(stats.corrupted.values()),
+                          sample.num_rows, stats.as_dict())
+    corrupted, _ = exact_dedup(pa.concat_tables([rows for rows, _, _ in results]))
+    return corrupted, merge_blobs([blobs for _, blobs, _ in results]), stats.as_dict()
 
 
 @task(cache_policy=NO_CACHE)
@@ -515,7 +528,7 @@ def pipeline(config: PipelineConfig, store_root: str | None = None, fresh: bool 
     lap("score")
     files, parents, prior = retrieve_flow(config, store, table)
     lap("retrieve")
-    corrupted, corrupt_blobs = corrupt_flow(run_config, table)
+    corrupted, corrupt_blobs, run["corrupt"] = corrupt_flow(run_config, table)
     table, more = exact_dedup(pa.concat_tables([table, corrupted]))
     blobs = referenced_blobs(table, merge_blobs([blobs, corrupt_blobs]))
     lap("corrupt")

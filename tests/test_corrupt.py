@@ -14,19 +14,20 @@ def _clean(n: int = 40) -> pa.Table:
 
 def test_corruption_does_not_depend_on_sharding():
     clean = _clean()
-    whole, _ = corrupt_table(clean, OPS, seed=1, rate=0.5, params={})
-    halves = pa.concat_tables([corrupt_table(clean.slice(i, 13), OPS, 1, 0.5, {})[0] for i in range(0, 40, 13)])
+    whole, _, _ = corrupt_table(clean, OPS, seed=1, params={})
+    halves = pa.concat_tables([corrupt_table(clean.slice(i, 13), OPS, 1, {})[0] for i in range(0, 40, 13)])
     assert whole.equals(halves)
 
 
 def test_corrupted_rows_are_labelled_and_replayed():
     clean = _clean()
-    table, blobs = corrupt_table(clean, OPS, seed=1, rate=0.5, params={})
+    table, blobs, stats = corrupt_table(clean, OPS, seed=1, params={})
     out = from_table(table)
     validate_table(table)
     assert blobs.num_rows == 0  # maze draws no images by default
     sources = {t.id: t for t in from_table(clean)}
     assert {t.corruption.operator for t in out} == set(OPS) and len(out) >= 30
+    assert sum(stats.corrupted.values()) == len(out) and len(out) + sum(stats.skipped.values()) == clean.num_rows
     for t in out:
         src = sources[t.corruption.source_id]
         assert t.split == "corrupt" and t.id != src.id

@@ -78,6 +78,8 @@ def test_every_kind_tier_and_the_corrupt_split(run_twice):
         assert t.corruption.operator in ("swap_adjacent", "drop_step") and t.corruption.source_id in ids
         assert t.corruption.steps and len(t.step_scores["prefix_correct"]) == len(t.steps)
     assert sum(t.first_error_step is not None and t.first_error_step >= 0 for t in corrupt) >= len(corrupt) // 2
+    counts = store.versions("e2e")[-1].manifest["params"]["run"]["corrupt"]  # skips are counted, not hidden
+    assert sum(counts["corrupted"].values()) >= len(corrupt) and set(counts["corrupted"]) == {"swap_adjacent", "drop_step"}
 
 
 def test_catalog_sql_over_the_published_version(run_twice):

@@ -148,7 +148,7 @@ def test_mistakes_are_marked_and_can_be_dropped(data):
 def test_only_train_rows_unless_asked_and_the_split_and_corruption_are_kept(data):
     trajectories, blobs = data
     broken = [c.trajectory for t in trajectories[:12] if t.policy.tier == "expert"
-              if (c := corrupt(t, "drop_step", 1, 1.0, {})) is not None]  # fmt: skip
+              if (c := corrupt(t, "drop_step", 1, {})) is not None]  # fmt: skip
     assert broken and all(b.split == "corrupt" and b.policy.tier == "expert" for b in broken)
     table = pa.concat_tables([to_table(trajectories), to_table(broken)])
     default = step_samples(table, blobs, variants=["direct"], views=["a11y"]).to_pylist()

@@ -203,7 +203,7 @@ def test_context_summarize_appears_only_when_on():
 def test_corrupted_copies_fail_where_they_refer_to_what_does_not_exist_yet():
     """Dropping the search an open relies on, or moving the open before it, makes the open an
     error in the replay: the corrupted copy is labelled at that step, not success and -1."""
-    from synth.corrupt import _Replay
+    from synth.corrupt.labels import Replay
 
     fam, p = family(), params()
     checked = 0
@@ -216,7 +216,7 @@ def test_corrupted_copies_fail_where_they_refer_to_what_does_not_exist_yet():
             continue
         for steps in (t.steps[:k - 1] + t.steps[k:], t.steps[:k - 1] + [t.steps[k], t.steps[k - 1]] + t.steps[k + 1:]):
             env = fam.make_env(t.task, p)
-            replay = run_episode("research", t.task, env, _Replay(t, steps), PROV, max_steps=len(steps)).trajectory
+            replay = run_episode("research", t.task, env, Replay(t, steps), PROV, max_steps=len(steps)).trajectory
             assert replay.first_error_step == k - 1, (seed, replay.first_error_step)
             assert replay.steps[k - 1].observation.text.startswith("Error: docid")
         checked += 1

@@ -41,7 +41,7 @@ def view_store() -> tuple[Store, str]:
                 rows.append(episode.trajectory)
                 blobs.update(episode.blobs)
     clean = score_table(to_table(rows))
-    corrupted, replayed = corrupt_table(clean.slice(0, 12), ["swap_adjacent", "drop_step"], 1, 0.5, params)
+    corrupted, replayed, _ = corrupt_table(clean.slice(0, 12), ["swap_adjacent", "drop_step"], 1, params)
     table = pa.concat_tables([clean, score_table(corrupted)])
     by_id: dict = {}
     for t in (blobs_table(blobs), replayed):
