@@ -23,7 +23,7 @@ import pyarrow.compute as pc
 from filters.adversary import scorer_ranker, unscored
 from filters.rm.metrics import first_error_f1, predicted_first_error
 from filters.scorers import Scoring, score_batches
-from filters.scorers.base import ScorerError, build_scorers
+from filters.scorers.base import ScorerError, build_scorers, in_store
 from filters.scoring import family_params_of
 from stores.blobs import merge_blobs, referenced_blobs
 from stores.names import check_name
@@ -125,6 +125,7 @@ def publish_suite(store: Store, info: VersionInfo, grid: Mapping[str, Any], entr
     check_name(name)
     cells = grid_cells(grid)
     family_params = family_params_of(store, info)
+    entries = in_store(entries, str(store.root))  # a model version named in a scorer is this store's
     scoring = Scoring(list(entries), seed, 2000, family_params)
     build_scorers(scoring.entries, seed, family_params)  # unknown scorers and bad params fail here
     table = store.read(info)

@@ -164,6 +164,17 @@ def test_a_run_scores_with_a_model_version_of_its_own_store(rm_store, tmp_path, 
     assert not (tmp_path / "other" / "datasets").exists()
 
 
+def test_a_robustness_suite_scores_with_a_model_version_of_its_store(rm_store, tmp_path, monkeypatch):
+    monkeypatch.setenv("TRAJFORGE_HOME", str(tmp_path / "elsewhere"))
+    grid = tmp_path / "grid.yaml"
+    grid.write_text("operators: [truncate_trace]\nscorers: [{name: verifier}, {name: learned_rm, params: {model: train-rm@v1}}]\n")
+    assert run(rm_store, "robustness", "held@v1", "--grid", str(grid), "--out", "held-suite") == 0
+    report = json.loads((rm_store.resolve("held-suite@latest").path / "robustness" / "report.json").read_text())
+    learned = [r for r in report if r["score"] == "learned_rm" and r["level"] == "trajectory"]
+    assert learned and all(r["pairs"] > 0 and 0.0 <= r["mean_corrupt"] <= 1.0 for r in learned)
+    assert not (tmp_path / "elsewhere").exists()
+
+
 def test_predictions_are_deterministic(rm_store):
     scorer = build_scorer({"name": "learned_rm", "params": {"model": "train-rm@v1", "store": str(rm_store.root)}})
     held = rm_store.read("held@v1").slice(0, 4)
